@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Parsed once at start; a bad value stops the process with the
+ * key's name and the rule it broke (see formatConfigError), so a typo never becomes a silent default.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const csv = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
+/** "5mb", "512kb", "1048576" → bytes. */
+const byteSize = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(b|kb|mb)?$/i, 'must be a size such as 5mb, 512kb or a number of bytes')
+  .transform((v) => {
+    const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb)?$/i.exec(v);
+    const n = Number(match?.[1]);
+    const unit = (match?.[2] ?? 'b').toLowerCase();
+    return Math.floor(n * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1));
+  });
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3002),
+    HOST: z.string().default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    DATABASE_URL: optionalString.pipe(
+      z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+    ),
+    DATA_DIR: z.string().default('./data'),
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(3_000),
+    SEED_DEFAULT_MENU: bool.default(true),
+
+    WHATSAPP_APP_SECRET: csv,
+    WHATSAPP_VERIFY_TOKEN: optionalString,
+    WHATSAPP_ACCESS_TOKEN: optionalString,
+    WHATSAPP_API_URL: z.url('must be an http(s) URL').default('https://graph.facebook.com'),
+    WHATSAPP_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v21.0').default('v21.0'),
+    WEBHOOK_BODY_LIMIT: byteSize.default(5 * 1024 * 1024),
+
+    QUEUE_MODE: z.enum(['off', 'bullmq']).default('off'),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+    MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+    LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
+    SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
+    PROCESS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+    JOURNAL_RETENTION_DAYS: z.coerce.number().int().min(1).default(14),
+
+    ADMIN_TOKEN: optionalString,
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV !== 'production') return;
+    if (c.WHATSAPP_APP_SECRET.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['WHATSAPP_APP_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    if (!c.WHATSAPP_VERIFY_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['WHATSAPP_VERIFY_TOKEN'], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export type Config = Readonly<z.output<typeof schema>>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an env-like record; throws ConfigError naming every bad key and its rule. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(problems);
+  }
+  return Object.freeze(result.data);
+}
+
+/**
+ * Loads `.env` from the working directory when present (Node's own loader; real environment
+ * variables win), then parses. Used by the entry points only.
+ */
+export function loadConfig(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return parseConfig(process.env);
+}

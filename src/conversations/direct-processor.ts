@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { isAppError } from '../errors.js';
+import type { Db } from '../store/db.js';
+import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-repository.js';
+import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
+import { loadConversationContext } from '../store/context-query.js';
+import { applyStatusEvent } from '../store/status-repository.js';
+import { KeyedExecutor } from './keyed-executor.js';
+import type { MessageHandler } from './message-handler.js';
+
+export interface ProcessorOptions {
+  maxConcurrency: number;
+  leaseMs: number;
+  sweepIntervalMs: number;
+  maxAttempts: number;
+}
+
+const STATUS_PREFIX = 'status#';
+/** A status not applied by its ingesting process within this time is picked up by the sweeper. */
+const STALE_STATUS_MS = 5_000;
+
+/** Exponential retry backoff for a failed message: 0.5 s, 1 s, 2 s … capped at 60 s. */
+export const retryBackoffMs = (attempt: number): number => Math.min(60_000, 500 * 2 ** Math.max(0, attempt - 1));
+
+/**
+ * Direct mode: journal events are processed in this process right after the 200. Messages go
+ * through the keyed executor (one conversation at a time, many in parallel) and, inside, the
+ * Postgres lease that excludes other processes. A sweeper recovers what nobody is working on:
+ * leftovers of a crashed process (expired leases), events whose lease holder gave up just before
+ * they arrived, and retries whose backoff has passed.
+ */
+export class DirectProcessor {
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly executor: KeyedExecutor;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private stopping = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly db: Db,
+    private readonly handler: MessageHandler,
+    private readonly options: ProcessorOptions,
+    log: Logger,
+  ) {
+    this.log = log.child({ module: 'processor' });
+    this.executor = new KeyedExecutor(
+      options.maxConcurrency,
+      (key) => (key.startsWith(STATUS_PREFIX) ? this.applyStatus(key.slice(STATUS_PREFIX.length)) : this.drainConversation(key)),
+      (key, err) => this.onUnexpected(key, err),
+    );
+  }
+
+  /** Called by ingress after the batch is durable. */
+  enqueue(inserted: readonly { id: string; kind: string; convKey: string | null }[]): void {
+    if (this.stopping) return; // the sweeper of the next process start picks these up
+    for (const item of inserted) {
+      if (item.kind === 'message' && item.convKey) this.executor.schedule(item.convKey);
+      else if (item.kind === 'status') this.executor.schedule(STATUS_PREFIX + item.id);
+    }
+  }
+
+  start(): void {
+    const tick = async () => {
+      this.sweepTimer = null;
+      if (this.stopping) return;
+      try {
+        await this.sweep();
+      } catch (err) {
+        this.log.warn({ err: errInfo(err) }, 'sweep failed');
+      }
+      if (!this.stopping) {
+        this.sweepTimer = setTimeout(tick, this.options.sweepIntervalMs);
+        this.sweepTimer.unref();
+      }
+    };
+    void tick();
+  }
+
+  /** One recovery pass: conversations nobody holds, statuses left behind. */
+  async sweep(): Promise<number> {
+    const keys = await findUnclaimedConversations(this.db, 500);
+    let scheduled = 0;
+    for (const key of keys) {
+      if (!this.executor.isScheduled(key)) {
+        this.executor.schedule(key);
+        scheduled += 1;
+      }
+    }
+    for (const id of await findStaleStatuses(this.db, STALE_STATUS_MS, 500)) {
+      this.executor.schedule(STATUS_PREFIX + id);
+      scheduled += 1;
+    }
+    if (scheduled > 0) this.log.debug({ scheduled }, 'sweeper scheduled pending work');
+    return scheduled;
+  }
+
+  whenIdle(): Promise<void> {
+    return this.executor.whenIdle();
+  }
+
+  stats() {
+    return { scheduled: this.executor.size, inFlight: this.executor.inFlight, owner: this.owner };
+  }
+
+  /** Stops taking work, waits up to `timeoutMs` for in-flight work, hands leases back. */
+  async stop(timeoutMs: number): Promise<{ drained: boolean }> {
+    this.stopping = true;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.executor.whenIdle().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    try {
+      await releaseAllLeases(this.db, this.owner);
+    } catch (err) {
+      this.log.warn({ err: errInfo(err) }, 'could not release leases at shutdown; they expire by themselves');
+    }
+    return { drained };
+  }
+
+  /** Processes the conversation's pending events in order until none is left or the lease is gone. */
+  private async drainConversation(convKey: string): Promise<void> {
+    const { leaseMs, maxAttempts } = this.options;
+    while (!this.stopping) {
+      const started = performance.now();
+      const ctx = await this.withStoreRetry(convKey, () => loadConversationContext(this.db, convKey, this.owner, leaseMs));
+      if (ctx === null || ctx.status === 'not_leased') return;
+      if (ctx.status === 'empty') {
+        await releaseLease(this.db, convKey, this.owner);
+        return;
+      }
+      if (ctx.status === 'backoff') {
+        await releaseLease(this.db, convKey, this.owner);
+        this.retryLater(convKey, ctx.waitMs);
+        return;
+      }
+      const base = { eventId: ctx.eventId, conversationId: ctx.conversation.id, wamid: ctx.event.wamid, type: ctx.event.type };
+      if (ctx.attempt > maxAttempts) {
+        // Attempts are counted by the context query itself, so a message that kills the process
+        // every time it is handled still ends in the dead-letter state instead of looping forever.
+        await failEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, error: 'too many attempts', maxAttempts, backoffMs: 0 });
+        this.log.error({ ...base, attempt: ctx.attempt, outcome: 'dead_letter' }, 'message dead-lettered');
+        continue;
+      }
+      let plan;
+      try {
+        plan = await this.handler.handle(ctx);
+      } catch (err) {
+        const backoffMs = retryBackoffMs(ctx.attempt);
+        const { dead } = await failEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, error: describe(err), maxAttempts, backoffMs });
+        this.log[dead ? 'error' : 'warn'](
+          { ...base, attempt: ctx.attempt, outcome: dead ? 'dead_letter' : 'retry', durationMs: ms(started), err: errInfo(err) },
+          dead ? 'message dead-lettered' : 'message processing failed; will retry',
+        );
+        if (dead) continue;
+        this.retryLater(convKey, backoffMs);
+        return;
+      }
+      const done = await completeEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, extraCtes: plan.extraCtes, extraParams: plan.extraParams });
+      if (!done.committed) {
+        this.log.warn({ ...base, outcome: 'lease_lost' }, 'lease lost before commit; another worker owns the conversation');
+        return;
+      }
+      this.log.info({ ...base, attempt: ctx.attempt, outcome: plan.outcome, durationMs: ms(started) }, 'message processed');
+      if (!done.more) return;
+    }
+  }
+
+  private async applyStatus(eventId: string): Promise<void> {
+    const started = performance.now();
+    const outcome = await this.withStoreRetry(STATUS_PREFIX + eventId, () => applyStatusEvent(this.db, eventId));
+    if (outcome !== null) this.log.info({ eventId, event: 'status', outcome, durationMs: ms(started) }, 'status processed');
+  }
+
+  /** Database unreachable: leave the event pending (it is durable) and try again shortly. */
+  private async withStoreRetry<T>(key: string, fn: () => Promise<T>): Promise<T | null> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isAppError(err) && err.retryable) {
+        this.log.warn({ key, err: errInfo(err) }, 'store unavailable; will retry');
+        this.retryLater(key, 1_000);
+        return null;
+      }
+      throw err;
+    }
+  }
+
+  private retryLater(key: string, delayMs: number): void {
+    if (this.stopping) return;
+    const t = setTimeout(() => {
+      this.retryTimers.delete(t);
+      if (!this.stopping) this.executor.schedule(key);
+    }, delayMs);
+    t.unref();
+    this.retryTimers.add(t);
+  }
+
+  private onUnexpected(key: string, err: unknown): void {
+    this.log.error({ key, err: errInfo(err) }, 'unexpected processing error; will retry');
+    this.retryLater(key, 1_000);
+  }
+}
+
+const ms = (started: number) => Math.round((performance.now() - started) * 10) / 10;
+
+const describe = (err: unknown): string => (isAppError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));
+
+export const errInfo = (err: unknown) =>
+  isAppError(err) ? { code: err.code, message: err.message } : { message: err instanceof Error ? err.message : String(err) };

@@ -1,0 +1,28 @@
+import type { ContextResult } from '../store/context-query.js';
+
+export type ProcessingContext = Extract<ContextResult, { status: 'event' }>;
+
+/**
+ * What processing a message decided, as extra writes for the completion statement (they commit
+ * atomically with marking the event done), plus a label for the per-message log line.
+ */
+export interface CommitPlan {
+  outcome: string;
+  extraCtes?: string;
+  extraParams?: unknown[];
+}
+
+/** The routing step: given the stored message and its conversation, decide what to write/send. */
+export interface MessageHandler {
+  handle(ctx: ProcessingContext): Promise<CommitPlan>;
+}
+
+/**
+ * Store-only handler: the message is kept, nothing is answered. Used where a line has no menu and
+ * as the baseline before routing is enabled.
+ */
+export const storeOnlyHandler: MessageHandler = {
+  async handle(ctx) {
+    return { outcome: ctx.duplicate && ctx.attempt === 1 ? 'duplicate' : 'stored' };
+  },
+};

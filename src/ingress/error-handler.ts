@@ -1,0 +1,32 @@
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { AppError, isAppError } from '../errors.js';
+
+/**
+ * Last stop of every request: AppError → its status and `{ error: { code, message } }`; body-parser
+ * errors (size, encoding) → their AppError; anything else → 500, logged once with its stack.
+ */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const appErr = toAppError(err);
+    const requestId = res.locals.requestId as string | undefined;
+    if (appErr.status >= 500 && appErr.code !== 'STORE_UNAVAILABLE') {
+      log.error({ requestId, path: req.path, code: appErr.code, err: { message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'request failed');
+    } else {
+      log.warn({ requestId, path: req.path, code: appErr.code, status: appErr.status }, 'request rejected');
+    }
+    if (res.headersSent) return;
+    if (appErr.status === 503) res.setHeader('Retry-After', '5');
+    res.status(appErr.status).json({ error: { code: appErr.code, message: appErr.message }, requestId });
+  };
+}
+
+function toAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body exceeds the webhook body limit');
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported' || e?.type === 'request.aborted' || e?.status === 400) {
+    return new AppError('PAYLOAD_NOT_JSON', e.message ?? 'unreadable request body');
+  }
+  return new AppError('INTERNAL', 'internal error', { cause: err });
+}

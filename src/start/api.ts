@@ -1,0 +1,48 @@
+import { ConfigError, loadConfig } from '../config.js';
+import { configureLogger, logger } from '../logger.js';
+import { describeStore } from '../store/open-db.js';
+import { createRuntime, listen } from './runtime.js';
+import { bindSignals, createShutdown } from './shutdown.js';
+
+/** `npm start` / PM2 entry: config → store → HTTP → ready. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      logger.fatal({ code: err.code, problems: err.problems }, 'invalid configuration; refusing to start');
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const log = configureLogger(config.LOG_LEVEL);
+  const runtime = await createRuntime(config, log);
+  const server = await listen(runtime.app, config.PORT, config.HOST);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  runtime.processor.start();
+  log.info(
+    {
+      port,
+      mode: config.QUEUE_MODE === 'off' ? 'direct' : 'queue',
+      store: describeStore(config),
+      sender: config.WHATSAPP_ACCESS_TOKEN ? config.WHATSAPP_API_URL : 'dry-run (no WHATSAPP_ACCESS_TOKEN)',
+      signature: config.WHATSAPP_APP_SECRET.length > 0 ? `${config.WHATSAPP_APP_SECRET.length} app secret(s)` : 'NOT VERIFIED',
+      maxConcurrency: config.MAX_CONCURRENCY,
+    },
+    'psi-router listening',
+  );
+  if (config.WHATSAPP_APP_SECRET.length === 0) {
+    log.warn('WHATSAPP_APP_SECRET is not set: webhook signatures are NOT verified (refused in production)');
+  }
+  const shutdown = createShutdown(runtime, server, log);
+  bindSignals(shutdown, log);
+  // PM2 wait_ready: only now is the process able to accept webhooks.
+  process.send?.('ready');
+}
+
+main().catch((err: unknown) => {
+  logger.fatal({ err: { message: (err as Error)?.message, code: (err as { code?: string })?.code } }, 'startup failed');
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Runtime } from './runtime.js';
+
+/** How long in-flight work may take to finish; PM2's kill_timeout must be above this. */
+export const DRAIN_TIMEOUT_MS = 8_000;
+
+/**
+ * Phased, idempotent shutdown: stop accepting HTTP (Meta retries what it could not deliver) →
+ * let in-flight processing finish (bounded) → hand leases back → close the store → flush logs.
+ * Anything acknowledged but unprocessed stays in the journal for the next start.
+ */
+export function createShutdown(runtime: Runtime, server: Server | null, log: Logger) {
+  let running: Promise<void> | null = null;
+  return (reason: string): Promise<void> => {
+    if (running) return running;
+    running = (async () => {
+      log.info({ reason }, 'shutting down');
+      if (server) {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections?.();
+      }
+      try {
+        const { drained } = await runtime.processor.stop(DRAIN_TIMEOUT_MS);
+        log.info({ drained }, drained ? 'in-flight work finished' : 'drain timed out; the journal keeps the rest');
+      } catch (err) {
+        log.error({ err: { message: (err as Error).message } }, 'processor stop failed');
+      }
+      try {
+        await runtime.db.close();
+      } catch (err) {
+        log.error({ err: { message: (err as Error).message } }, 'closing the store failed');
+      }
+      log.info('shutdown complete');
+      log.flush?.();
+    })();
+    return running;
+  };
+}
+
+/** SIGINT (PM2) and SIGTERM start the shutdown; a second signal exits at once. */
+export function bindSignals(shutdown: (reason: string) => Promise<void>, log: Logger): void {
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    void shutdown(signal).then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

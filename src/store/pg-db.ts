@@ -1,0 +1,100 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Db, QueryResult, ScriptRunner } from './db.js';
+import { translatePgError } from './pg-errors.js';
+
+export interface PgDbOptions {
+  connectionString: string;
+  max: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+  applicationName?: string;
+}
+
+/** PostgreSQL (or Supabase's pooler) through a `pg` Pool. */
+export function createPgDb(options: PgDbOptions, log: Logger): Db {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max,
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    statement_timeout: options.statementTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName ?? 'psi-router',
+    // Keep-alive so a half-open connection (NAT, pooler restart) is noticed instead of hanging.
+    keepAlive: true,
+  });
+  // An idle client losing its connection emits here; without a listener the process would crash.
+  pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection lost'));
+
+  let statements = 0;
+
+  const run = async <T>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
+    statements += 1;
+    try {
+      const res = await client.query(sql, params as unknown[] | undefined);
+      return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
+    } catch (err) {
+      throw translatePgError(err);
+    }
+  };
+
+  const connect = async (): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw translatePgError(err);
+    }
+  };
+
+  const onClient = (client: pg.PoolClient): ScriptRunner => ({
+    query: (sql, params) => run(client, sql, params),
+    // Without parameters pg uses the simple protocol, which accepts a whole script.
+    exec: async (sql) => {
+      await run(client, sql);
+    },
+  });
+
+  return {
+    engine: 'postgres',
+    statementCount: () => statements,
+    query: (sql, params) => run(pool, sql, params),
+    async transaction(fn) {
+      const client = await connect();
+      let broken = false;
+      try {
+        await run(client, 'BEGIN');
+        const result = await fn(onClient(client));
+        await run(client, 'COMMIT');
+        return result;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true; // the connection is gone: do not return it to the pool
+        }
+        throw translatePgError(err);
+      } finally {
+        client.release(broken);
+      }
+    },
+    async withAdvisoryLock(key, fn) {
+      const client = await connect();
+      try {
+        await run(client, 'SELECT pg_advisory_lock($1)', [key]);
+        try {
+          return await fn(onClient(client));
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await run(pool, 'SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

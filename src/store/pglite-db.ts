@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import type { Db, QueryResult, Queryable } from './db.js';
+import { translatePgError } from './pg-errors.js';
+
+/**
+ * The embedded default: PostgreSQL compiled to WASM, persisted under DATA_DIR, so that
+ * `npm install && npm start` works on a bare machine with the very same SQL and migrations.
+ * One connection, one process: PGlite runs statements one at a time, which also makes its
+ * transactions exclusive. Production and multi-process setups use DATABASE_URL.
+ */
+export async function createPgliteDb(dataDir: string | null): Promise<Db> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
+  await pglite.waitReady;
+  let statements = 0;
+
+  const run = async <T>(target: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
+    statements += 1;
+    try {
+      const res = await target.query<T>(sql, params as unknown[] | undefined);
+      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    } catch (err) {
+      throw translatePgError(err);
+    }
+  };
+
+  return {
+    engine: 'pglite',
+    statementCount: () => statements,
+    query: (sql, params) => run(pglite, sql, params),
+    async transaction(fn) {
+      statements += 2; // BEGIN + COMMIT, as on a server
+      try {
+        return await pglite.transaction(async (tx) => fn({ query: (sql, params) => run(tx, sql, params) } satisfies Queryable));
+      } catch (err) {
+        throw translatePgError(err);
+      }
+    },
+    async withAdvisoryLock(_key, fn) {
+      // One process owns an embedded data directory, so there is nobody to race with.
+      return fn({
+        query: (sql, params) => run(pglite, sql, params),
+        exec: async (sql) => {
+          statements += 1;
+          try {
+            await pglite.exec(sql);
+          } catch (err) {
+            throw translatePgError(err);
+          }
+        },
+      });
+    },
+    async ping() {
+      await run(pglite, 'SELECT 1');
+    },
+    async close() {
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { Queryable } from './db.js';
+
+export interface CompletionResult {
+  /** False when the lease was lost (another worker took over): nothing was written. */
+  committed: boolean;
+  /** More pending events remain for this conversation (the lease is kept for them). */
+  more: boolean;
+}
+
+/**
+ * Marks a journal event done and, when nothing else is pending for the conversation, gives the
+ * lease back — one statement. Fenced by the lease: a worker that lost its lease writes nothing.
+ * `extraCtes` lets the routing layer add its writes (state, outbound messages, tickets, outbox) to
+ * the same atomic statement; they must reference `done` so they only happen when it does.
+ */
+export async function completeEvent(
+  db: Queryable,
+  args: { eventId: string; convKey: string; owner: string; extraCtes?: string; extraParams?: unknown[] },
+): Promise<CompletionResult> {
+  const extra = args.extraCtes ? `,\n${args.extraCtes}` : '';
+  const res = await db.query<{ committed: boolean; more: boolean }>(
+    `WITH done AS (
+       UPDATE router_eventos SET estado = 'hecho', procesado_at = now(), error = NULL
+        WHERE id = $1::bigint AND estado = 'pendiente'
+          AND EXISTS (SELECT 1 FROM router_locks WHERE conv_key = $2 AND owner = $3)
+        RETURNING id
+     ),
+     more AS (
+       SELECT EXISTS (SELECT 1 FROM router_eventos
+                       WHERE conv_key = $2 AND estado = 'pendiente' AND id <> $1::bigint) AS more
+     ),
+     released AS (
+       DELETE FROM router_locks
+        WHERE conv_key = $2 AND owner = $3 AND NOT (SELECT more FROM more) AND EXISTS (SELECT 1 FROM done)
+        RETURNING 1
+     )${extra}
+     SELECT EXISTS (SELECT 1 FROM done) AS committed, (SELECT more FROM more) AS more`,
+    [args.eventId, args.convKey, args.owner, ...(args.extraParams ?? [])],
+  );
+  const row = res.rows[0];
+  return { committed: Boolean(row?.committed), more: Boolean(row?.more) };
+}
+
+/**
+ * Records a failed attempt. Past `maxAttempts` the event is dead-lettered (`muerto`, with its error)
+ * so one poison message cannot block its conversation; the lease is given back either way so the
+ * conversation moves on (or the retry is picked up after the backoff).
+ */
+export async function failEvent(
+  db: Queryable,
+  args: { eventId: string; convKey: string; owner: string; error: string; maxAttempts: number; backoffMs: number },
+): Promise<{ dead: boolean }> {
+  const res = await db.query<{ dead: boolean }>(
+    `WITH upd AS (
+       UPDATE router_eventos
+          SET error = left($4, 2000),
+              estado = CASE WHEN intentos >= $5 THEN 'muerto' ELSE estado END,
+              procesado_at = CASE WHEN intentos >= $5 THEN now() ELSE procesado_at END,
+              disponible_at = now() + $6 * interval '1 millisecond'
+        WHERE id = $1::bigint AND estado = 'pendiente'
+        RETURNING estado
+     ),
+     released AS (
+       DELETE FROM router_locks WHERE conv_key = $2 AND owner = $3 RETURNING 1
+     )
+     SELECT coalesce((SELECT estado = 'muerto' FROM upd), false) AS dead`,
+    [args.eventId, args.convKey, args.owner, args.error, args.maxAttempts, args.backoffMs],
+  );
+  return { dead: Boolean(res.rows[0]?.dead) };
+}
+
+/** Gives a lease back (nothing was pending, or the process is shutting down). */
+export async function releaseLease(db: Queryable, convKey: string, owner: string): Promise<void> {
+  await db.query('DELETE FROM router_locks WHERE conv_key = $1 AND owner = $2', [convKey, owner]);
+}
+
+/** Shutdown: every lease this process holds goes back at once, so another process need not wait. */
+export async function releaseAllLeases(db: Queryable, owner: string): Promise<number> {
+  const res = await db.query('DELETE FROM router_locks WHERE owner = $1', [owner]);
+  return res.rowCount;
+}

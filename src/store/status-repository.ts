@@ -1,0 +1,73 @@
+import type { Queryable } from './db.js';
+
+/** Meta's status → `mensajes.estado_envio`. `played` (voice note listened to) counts as read. */
+export const STATUS_TO_ESTADO: Record<string, string> = {
+  sent: 'enviado',
+  delivered: 'entregado',
+  read: 'leido',
+  played: 'leido',
+  failed: 'fallido',
+};
+
+export type StatusOutcome = 'applied' | 'stale' | 'orphan' | 'ignored' | 'already_done';
+
+/**
+ * Applies one journalled status event to its outbound message, monotonically: the rank check sits in
+ * the UPDATE's WHERE, which PostgreSQL re-evaluates on the newest row version after waiting for a
+ * concurrent writer, so `read` can never be overwritten by a late `delivered`, even in parallel.
+ * A status whose message is not (yet) stored is parked as `huerfano`; the outbound sender re-applies
+ * parked statuses when it records the wamid Meta returned.
+ */
+export async function applyStatusEvent(db: Queryable, eventId: string): Promise<StatusOutcome> {
+  const res = await db.query<{ outcome: StatusOutcome }>(
+    `WITH ev AS (
+       SELECT id, wamid, payload FROM router_eventos WHERE id = $1::bigint AND estado = 'pendiente'
+     ),
+     s AS (
+       SELECT ev.id, ev.wamid, ev.payload->>'status' AS status,
+              CASE ev.payload->>'status'
+                WHEN 'sent' THEN 'enviado' WHEN 'delivered' THEN 'entregado' WHEN 'read' THEN 'leido'
+                WHEN 'played' THEN 'leido' WHEN 'failed' THEN 'fallido' END AS estado,
+              to_timestamp((ev.payload->>'timestamp')::double precision) AS ts,
+              (ev.payload->'errors'->0->>'code')::int AS err_code,
+              coalesce(ev.payload->'errors'->0->>'title', ev.payload->'errors'->0->>'message') AS err_text,
+              ev.payload AS p
+         FROM ev
+     ),
+     target AS (
+       SELECT m.id FROM mensajes m JOIN s ON m.whatsapp_message_id = s.wamid
+     ),
+     upd AS (
+       UPDATE mensajes m
+          SET estado_envio = s.estado,
+              error_codigo = CASE WHEN s.estado = 'fallido' THEN s.err_code ELSE m.error_codigo END,
+              error_texto = CASE WHEN s.estado = 'fallido' THEN s.err_text ELSE m.error_texto END,
+              metadata = m.metadata || jsonb_build_object('estados',
+                coalesce(m.metadata->'estados', '{}'::jsonb) || jsonb_build_object(s.status, s.ts))
+                || CASE WHEN s.p ? 'pricing' AND jsonb_typeof(s.p->'pricing') = 'object'
+                        THEN jsonb_build_object('pricing', s.p->'pricing') ELSE '{}'::jsonb END
+         FROM s
+        WHERE m.whatsapp_message_id = s.wamid AND s.estado IS NOT NULL
+          AND router_rango_estado(m.estado_envio) < router_rango_estado(s.estado)
+        RETURNING m.id
+     ),
+     outcome AS (
+       SELECT CASE
+         WHEN NOT EXISTS (SELECT 1 FROM s) THEN 'already_done'
+         WHEN (SELECT estado FROM s) IS NULL THEN 'ignored'
+         WHEN EXISTS (SELECT 1 FROM upd) THEN 'applied'
+         WHEN EXISTS (SELECT 1 FROM target) THEN 'stale'
+         ELSE 'orphan' END AS outcome
+     ),
+     fin AS (
+       UPDATE router_eventos
+          SET estado = CASE WHEN (SELECT outcome FROM outcome) = 'orphan' THEN 'huerfano' ELSE 'hecho' END,
+              procesado_at = now(), intentos = intentos + 1
+        WHERE id = (SELECT id FROM s)
+        RETURNING id
+     )
+     SELECT outcome FROM outcome`,
+    [eventId],
+  );
+  return res.rows[0]?.outcome ?? 'already_done';
+}

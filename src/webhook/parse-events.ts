@@ -1,0 +1,92 @@
+/**
+ * Webhook body → flat list of normalised events. Only two things throw: a body that is not JSON
+ * (PAYLOAD_NOT_JSON) and JSON that is not a webhook envelope (PAYLOAD_NOT_ENVELOPE). Inside a valid
+ * envelope every entry, change and item yields at least one event, so nothing Meta sent is silently
+ * dropped: unusable items become `other` events kept for audit.
+ */
+import { badPayload } from '../errors.js';
+import type { InboundEvent, LineRef, OtherEvent } from './inbound-event.js';
+import { contactSchema, metadataSchema } from './item-schemas.js';
+import type { MetaContact } from './item-schemas.js';
+import { toMetaErrors } from './meta-errors.js';
+import { isPlainObject, normaliseMessage } from './normalise-message.js';
+import { normaliseStatus } from './normalise-status.js';
+import { parseEnvelope } from './payload-schema.js';
+import type { Envelope, EnvelopeChange } from './payload-schema.js';
+
+/** Parses and normalises a raw webhook body (the exact bytes whose signature was checked). */
+export function parseWebhookBody(raw: Buffer): InboundEvent[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (cause) {
+    throw badPayload('PAYLOAD_NOT_JSON', 'body is not valid JSON', {
+      bytes: raw.length,
+      reason: cause instanceof Error ? cause.message : String(cause),
+    });
+  }
+  if (!isPlainObject(json)) {
+    throw badPayload('PAYLOAD_NOT_ENVELOPE', 'body is JSON but not an object', {
+      issues: ['(root)'],
+      jsonType: json === null ? 'null' : Array.isArray(json) ? 'array' : typeof json,
+    });
+  }
+  return normaliseEnvelope(parseEnvelope(json));
+}
+
+/** Every entry × change, in payload order. */
+export function normaliseEnvelope(envelope: Envelope): InboundEvent[] {
+  return envelope.entry.flatMap((entry) => entry.changes.flatMap((change) => normaliseChange(entry.id, change)));
+}
+
+function normaliseChange(wabaId: string, change: EnvelopeChange): InboundEvent[] {
+  const { field, value } = change;
+  const line = readLine(wabaId, value['metadata']);
+  const other = (reason: string, v: unknown): OtherEvent => ({ kind: 'other', line, field, reason, value: v });
+
+  // Template status, quality, account updates…: not ours to interpret here, but kept for audit.
+  if (field !== 'messages') return [other('unhandled_field', value)];
+
+  const events: InboundEvent[] = [];
+  if (value['errors'] !== undefined) {
+    events.push({ kind: 'error', line, field, errors: toMetaErrors(value['errors']) });
+  }
+
+  const contacts = readContacts(value['contacts']);
+  const messages = value['messages'];
+  if (Array.isArray(messages)) {
+    for (const item of messages) events.push(normaliseMessage(item, { line, field, contacts }));
+  } else if (messages !== undefined) {
+    events.push(other('malformed_messages: not an array', messages));
+  }
+
+  const statuses = value['statuses'];
+  if (Array.isArray(statuses)) {
+    for (const item of statuses) events.push(normaliseStatus(item, line, field));
+  } else if (statuses !== undefined) {
+    events.push(other('malformed_statuses: not an array', statuses));
+  }
+
+  // A messages change with nothing we recognise (e.g. a shape Meta introduces later).
+  if (events.length === 0) events.push(other('no_items', value));
+  return events;
+}
+
+/** `value.metadata` + `entry.id` → the line; null when metadata is missing or has no phone_number_id. */
+function readLine(wabaId: string, metadata: unknown): LineRef | null {
+  const parsed = metadataSchema.safeParse(metadata);
+  if (!parsed.success) return null;
+  return {
+    phoneNumberId: parsed.data.phone_number_id,
+    displayPhoneNumber: parsed.data.display_phone_number ?? null,
+    wabaId,
+  };
+}
+
+function readContacts(raw: unknown): MetaContact[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((c) => {
+    const parsed = contactSchema.safeParse(c);
+    return parsed.success ? [parsed.data] : [];
+  });
+}

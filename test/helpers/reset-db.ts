@@ -1,0 +1,40 @@
+import pg from 'pg';
+import { TEST_DATABASE_URL } from './test-config.js';
+
+/**
+ * Empties the test database's public schema so migrations run from zero, as on a fresh Supabase
+ * project. Called once per test file; tests inside a file use truncateData between cases.
+ */
+export async function resetDatabase(url = TEST_DATABASE_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;');
+  } finally {
+    await client.end();
+  }
+}
+
+export const DATA_TABLES = ['mensajes', 'derivaciones', 'tickets', 'conversaciones', 'contactos', 'router_eventos', 'router_locks'];
+
+/** Removes conversation data but keeps schema and menus. */
+export async function truncateData(url = TEST_DATABASE_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`TRUNCATE ${DATA_TABLES.join(', ')} RESTART IDENTITY CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A plain client for assertions (the test's own eyes on the database, not the router's pool). */
+export async function withClient<T>(fn: (client: pg.Client) => Promise<T>, url = TEST_DATABASE_URL): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,21 @@
+import { parseConfig, type Config } from '../../src/config.js';
+
+/** The real PostgreSQL every integration test runs against (CI starts it; see .ci/run). */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_APP_SECRET = 'test-app-secret';
+export const TEST_VERIFY_TOKEN = 'test-verify-token';
+
+export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return parseConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: TEST_DATABASE_URL,
+    WHATSAPP_APP_SECRET: TEST_APP_SECRET,
+    WHATSAPP_VERIFY_TOKEN: TEST_VERIFY_TOKEN,
+    SWEEP_INTERVAL_MS: '200',
+    LEASE_MS: '5000',
+    ...overrides,
+  });
+}
