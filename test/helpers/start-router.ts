@@ -27,11 +27,14 @@ export interface PostOptions {
 }
 
 /** Boots the real router (same wiring as `npm start`) on a free port. */
-export async function startRouter(config: Config, options: { db?: Db; handler?: MessageHandler } = {}): Promise<RunningRouter> {
+export async function startRouter(
+  config: Config,
+  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean } = {},
+): Promise<RunningRouter> {
   const log = pino({ level: config.LOG_LEVEL });
   const runtime = await createRuntime(config, log, options);
   const server: Server = await listen(runtime.app, 0, '127.0.0.1');
-  runtime.processor.start();
+  if (options.sweeper !== false) runtime.processor.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTEXT_SQL, loadConversationContext } from '../../src/store/context-query.js';
+import { appendToJournal } from '../../src/store/journal-repository.js';
+import { completeEvent } from '../../src/store/processing-repository.js';
+import { parseWebhookBody } from '../../src/webhook/parse-events.js';
+import { bodyOf, contact, envelope, inboundEnvelope, messagesChange, textMessage, PHONE_NUMBER_ID } from '../fixtures/whatsapp/builders.js';
+import { resetDatabase, withClient } from '../helpers/reset-db.js';
+import { startRouter, type RunningRouter } from '../helpers/start-router.js';
+import { testConfig } from '../helpers/test-config.js';
+
+describe('the one-query context', () => {
+  let router: RunningRouter;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    // No sweeper: every statement counted below is one the message itself cost.
+    router = await startRouter(testConfig(), { sweeper: false });
+  });
+  afterAll(async () => {
+    await router.stop();
+  });
+
+  const statementsFor = async (body: unknown) => {
+    await router.idle();
+    const before = router.runtime.db.statementCount();
+    expect((await router.postWebhook(body)).status).toBe(200);
+    await router.idle();
+    return router.runtime.db.statementCount() - before;
+  };
+
+  it('when a first message arrives, then it costs 3 round trips: journal insert, context query, completion', async () => {
+    expect(await statementsFor(inboundEnvelope(textMessage({ from: '5491180000001', body: 'hola' })))).toBe(3);
+  });
+
+  it('when a known customer writes again, then it still costs 3 round trips', async () => {
+    expect(await statementsFor(inboundEnvelope(textMessage({ from: '5491180000001', body: 'otra vez' })))).toBe(3);
+  });
+
+  it('when a batch carries 5 messages of 5 customers, then it costs 1 + 2 per message', async () => {
+    const phones = [2, 3, 4, 5, 6].map((i) => `549118000000${i}`);
+    const body = envelope(messagesChange({ contacts: phones.map((p) => contact({ waId: p })), messages: phones.map((p) => textMessage({ from: p })) }));
+    expect(await statementsFor(body)).toBe(1 + 2 * 5);
+  });
+
+  it('when the context query runs, then it returns the conversation, the new message and the previous 10 messages newest first', async () => {
+    const phone = '5491180000099';
+    for (let i = 0; i < 12; i++) await router.postWebhook(inboundEnvelope(textMessage({ from: phone, body: `m${i}`, timestamp: 1_780_300_000 + i })));
+    await router.idle();
+    // Journal m12 without telling the processor (no sweeper runs), then run the statement as a worker would.
+    const [event] = parseWebhookBody(bodyOf(inboundEnvelope(textMessage({ from: phone, body: 'm12', timestamp: 1_780_300_012 }))));
+    await appendToJournal(router.runtime.db, [event!], 'test');
+    const convKey = `${PHONE_NUMBER_ID}:${phone}`;
+    const ctx = await loadConversationContext(router.runtime.db, convKey, 'test-owner', 10_000);
+    expect(ctx.status).toBe('event');
+    if (ctx.status !== 'event') return;
+    expect(ctx.event.text).toBe('m12');
+    expect(ctx.duplicate).toBe(false);
+    expect(ctx.conversation).toMatchObject({ telefono: `+${phone}`, sin_leer: 13, ultimo_mensaje: 'm12', creada: false });
+    expect(ctx.recent.map((m) => m.mensaje)).toEqual(['m11', 'm10', 'm9', 'm8', 'm7', 'm6', 'm5', 'm4', 'm3', 'm2']);
+    // Another worker cannot take the conversation while the lease is held.
+    expect((await loadConversationContext(router.runtime.db, convKey, 'other-owner', 10_000)).status).toBe('not_leased');
+    const done = await completeEvent(router.runtime.db, { eventId: ctx.eventId, convKey, owner: 'test-owner' });
+    expect(done).toEqual({ committed: true, more: false });
+    expect((await loadConversationContext(router.runtime.db, convKey, 'other-owner', 10_000)).status).toBe('empty');
+  });
+
+  it('when the tables hold thousands of rows, then EXPLAIN shows the context query on indexes, not sequential scans', async () => {
+    await withClient(async (c) => {
+      await c.query(`
+        INSERT INTO contactos (telefono) SELECT '+54900' || g FROM generate_series(1, 3000) g;
+        INSERT INTO conversaciones (contacto_id, telefono, linea_origen)
+          SELECT id, telefono, '${PHONE_NUMBER_ID}' FROM contactos WHERE telefono LIKE '+54900%';
+        INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, remitente_tipo, whatsapp_message_id, "timestamp")
+          SELECT cv.id, 'x', 'text', 'entrante', 'contacto', 'wamid.BULK' || cv.telefono || '.' || g, now() - g * interval '1 minute'
+            FROM conversaciones cv, generate_series(1, 10) g WHERE cv.telefono LIKE '+54900%';
+        INSERT INTO router_eventos (clave, tipo, conv_key, wamid, linea, wa_ts, estado, payload)
+          SELECT 'm:bulk' || g, 'message', '${PHONE_NUMBER_ID}:54900' || g, 'wamid.bulk' || g, '${PHONE_NUMBER_ID}', now(), 'hecho', '{}'::jsonb
+            FROM generate_series(1, 30000) g;
+        ANALYZE;`);
+      await c.query(`INSERT INTO router_eventos (clave, tipo, conv_key, wamid, linea, wa_ts, payload)
+        VALUES ('m:explain', 'message', $1, 'wamid.EXPLAIN', $2, now(), $3::jsonb)`, [
+        `${PHONE_NUMBER_ID}:54900777`,
+        PHONE_NUMBER_ID,
+        JSON.stringify({ kind: 'message', from: '54900777', type: 'text', text: 'x', line: { phoneNumberId: PHONE_NUMBER_ID }, timestamp: 1 }),
+      ]);
+      const plan = await c.query(`EXPLAIN (FORMAT TEXT) ${CONTEXT_SQL}`, [`${PHONE_NUMBER_ID}:54900777`, 'explain-owner', 10_000]);
+      const text = plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+      expect(text).not.toMatch(/Seq Scan on (router_eventos|mensajes|contactos|conversaciones)/);
+      expect(text).toMatch(/router_eventos_pendientes/);
+      expect(text).toMatch(/mensajes_whatsapp_message_id_key/);
+      expect(text).toMatch(/mensajes_conversacion_timestamp/);
+      await c.query(`DELETE FROM router_eventos WHERE clave = 'm:explain'`);
+    });
+  });
+});

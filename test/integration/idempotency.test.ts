@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contact, envelope, inboundEnvelope, messagesChange, textMessage } from '../fixtures/whatsapp/builders.js';
+import { resetDatabase, withClient } from '../helpers/reset-db.js';
+import { startRouter, type RunningRouter } from '../helpers/start-router.js';
+import { testConfig } from '../helpers/test-config.js';
+
+const snapshot = () =>
+  withClient(async (c) => ({
+    mensajes: (await c.query('SELECT id, whatsapp_message_id, mensaje FROM mensajes ORDER BY id')).rows,
+    conversaciones: (await c.query('SELECT id, sin_leer, ultimo_mensaje, ts_ultimo_mensaje, ventana_24h_fin, updated_at FROM conversaciones ORDER BY id')).rows,
+    contactos: (await c.query('SELECT id, telefono, nombre, updated_at FROM contactos ORDER BY id')).rows,
+  }));
+
+describe('idempotency by wamid', () => {
+  let router: RunningRouter;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    router = await startRouter(testConfig({ DB_POOL_MAX: '20' }));
+  });
+  afterAll(async () => {
+    await router.stop();
+  });
+
+  it('when 20 POSTs of the same wamid arrive in parallel, then one message row exists and it was counted once', async () => {
+    const body = inboundEnvelope(textMessage({ body: 'una sola vez' }));
+    const responses = await Promise.all(Array.from({ length: 20 }, () => router.postWebhook(body)));
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const stored = (await Promise.all(responses.map((r) => r.json()))).reduce((n, b: { stored: number }) => n + b.stored, 0);
+    expect(stored).toBe(1);
+    await router.idle();
+    const snap = await snapshot();
+    expect(snap.mensajes).toHaveLength(1);
+    expect(snap.conversaciones).toHaveLength(1);
+    expect(snap.conversaciones[0].sin_leer).toBe(1);
+  });
+
+  it('when one batch repeats a wamid, then it is stored once', async () => {
+    const m = textMessage({ body: 'repetido en el lote' });
+    const res = await router.postWebhook(envelope(messagesChange({ contacts: [contact()], messages: [m, m, m] })));
+    expect(await res.json()).toMatchObject({ received: 3, stored: 1, duplicates: 2 });
+    await router.idle();
+    const n = await withClient((c) => c.query('SELECT count(*)::int AS n FROM mensajes WHERE whatsapp_message_id = $1', [m.id]));
+    expect(n.rows[0].n).toBe(1);
+  });
+
+  it('when a wamid is delivered again after a restart, then nothing changes', async () => {
+    const body = inboundEnvelope(textMessage({ body: 'antes del reinicio' }));
+    await router.postWebhook(body);
+    await router.idle();
+    const before = await snapshot();
+
+    await router.stop();
+    router = await startRouter(testConfig());
+    const res = await router.postWebhook(body);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ stored: 0, duplicates: 1 });
+    await router.idle();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('when the journal row was pruned and Meta redelivers, then the context query still changes nothing', async () => {
+    const body = inboundEnvelope(textMessage({ body: 'redelivery after prune' }));
+    await router.postWebhook(body);
+    await router.idle();
+    const before = await snapshot();
+    await withClient((c) => c.query(`DELETE FROM router_eventos`));
+    expect((await router.postWebhook(body)).status).toBe(200);
+    await router.idle();
+    expect(await snapshot()).toEqual(before);
+  });
+});
