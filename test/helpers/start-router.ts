@@ -56,3 +56,17 @@ export async function postSigned(baseUrl: string, body: unknown, opts: PostOptio
   else if (secret !== null) headers['x-hub-signature-256'] = signBody(raw, secret);
   return fetch(baseUrl + (opts.path ?? '/webhook'), { method: 'POST', headers, body: raw });
 }
+
+/** The JSON bodies the router answers with, loosely typed for assertions. */
+export interface ApiBody {
+  error: { code: string; message: string };
+  issues: string[];
+  status: string;
+  received: number;
+  stored: number;
+  duplicates: number;
+}
+
+export async function readJson(res: Response): Promise<ApiBody> {
+  return (await res.json()) as ApiBody;
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contact, envelope, inboundEnvelope, messagesChange, textMessage } from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
-import { startRouter, type RunningRouter } from '../helpers/start-router.js';
+import { startRouter, type RunningRouter, readJson } from '../helpers/start-router.js';
 import { testConfig } from '../helpers/test-config.js';
 
 const snapshot = () =>
@@ -26,7 +26,8 @@ describe('idempotency by wamid', () => {
     const body = inboundEnvelope(textMessage({ body: 'una sola vez' }));
     const responses = await Promise.all(Array.from({ length: 20 }, () => router.postWebhook(body)));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
-    const stored = (await Promise.all(responses.map((r) => r.json()))).reduce((n, b: { stored: number }) => n + b.stored, 0);
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as { stored: number }[];
+    const stored = bodies.reduce((n, b) => n + b.stored, 0);
     expect(stored).toBe(1);
     await router.idle();
     const snap = await snapshot();
@@ -38,7 +39,7 @@ describe('idempotency by wamid', () => {
   it('when one batch repeats a wamid, then it is stored once', async () => {
     const m = textMessage({ body: 'repetido en el lote' });
     const res = await router.postWebhook(envelope(messagesChange({ contacts: [contact()], messages: [m, m, m] })));
-    expect(await res.json()).toMatchObject({ received: 3, stored: 1, duplicates: 2 });
+    expect(await readJson(res)).toMatchObject({ received: 3, stored: 1, duplicates: 2 });
     await router.idle();
     const n = await withClient((c) => c.query('SELECT count(*)::int AS n FROM mensajes WHERE whatsapp_message_id = $1', [m.id]));
     expect(n.rows[0].n).toBe(1);
@@ -54,7 +55,7 @@ describe('idempotency by wamid', () => {
     router = await startRouter(testConfig());
     const res = await router.postWebhook(body);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ stored: 0, duplicates: 1 });
+    expect(await readJson(res)).toMatchObject({ stored: 0, duplicates: 1 });
     await router.idle();
     expect(await snapshot()).toEqual(before);
   });

@@ -19,7 +19,7 @@ import {
   PHONE_NUMBER_ID,
 } from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, truncateData, withClient } from '../helpers/reset-db.js';
-import { startRouter, type RunningRouter } from '../helpers/start-router.js';
+import { startRouter, type RunningRouter, readJson } from '../helpers/start-router.js';
 import { testConfig } from '../helpers/test-config.js';
 
 const rows = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
@@ -138,7 +138,7 @@ describe('message storage', () => {
     );
     const res = await router.postWebhook(envelopeOfEntries(...entries));
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ received: 33, stored: 33, duplicates: 0 });
+    expect(await readJson(res)).toMatchObject({ received: 33, stored: 33, duplicates: 0 });
     await router.idle();
     const stored = await rows<{ whatsapp_message_id: string }>(`SELECT whatsapp_message_id FROM mensajes WHERE direccion = 'entrante'`);
     expect(stored.map((r) => r.whatsapp_message_id).sort()).toEqual([...ids].sort());

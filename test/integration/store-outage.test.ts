@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inboundEnvelope, textMessage } from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
-import { startRouter, type RunningRouter } from '../helpers/start-router.js';
+import { startRouter, type RunningRouter, readJson } from '../helpers/start-router.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { testConfig } from '../helpers/test-config.js';
 
@@ -28,10 +28,10 @@ describe('database outage on the ack path', () => {
     const res = await router.postWebhook(body);
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
-    expect((await res.json()).error.code).toBe('STORE_UNAVAILABLE');
+    expect((await readJson(res)).error.code).toBe('STORE_UNAVAILABLE');
     const ready = await fetch(`${router.url}/ready`);
     expect(ready.status).toBe(503);
-    expect((await ready.json()).issues).toContain('database_unreachable');
+    expect((await readJson(ready)).issues).toContain('database_unreachable');
     const stored = await withClient((c) => c.query('SELECT count(*)::int AS n FROM router_eventos'));
     expect(stored.rows[0].n).toBe(0);
 

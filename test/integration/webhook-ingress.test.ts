@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signBody } from '../../src/webhook/verify-signature.js';
 import { bodyOf, inboundEnvelope, textMessage } from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, truncateData, withClient } from '../helpers/reset-db.js';
-import { startRouter, type RunningRouter } from '../helpers/start-router.js';
+import { startRouter, type RunningRouter, readJson } from '../helpers/start-router.js';
 import { TEST_APP_SECRET, TEST_VERIFY_TOKEN, testConfig } from '../helpers/test-config.js';
 
 const counts = () =>
@@ -53,21 +53,21 @@ describe('webhook ingress', () => {
     it('when the signature header is missing, then 401 and nothing is stored', async () => {
       const res = await router.postWebhook(payload(), { secret: null });
       expect(res.status).toBe(401);
-      expect((await res.json()).error.code).toBe('SIGNATURE_MISSING');
+      expect((await readJson(res)).error.code).toBe('SIGNATURE_MISSING');
       expect(await counts()).toEqual({ eventos: 0, mensajes: 0 });
     });
 
     it('when the signature is malformed, then 401 and nothing is stored', async () => {
       const res = await router.postWebhook(payload(), { signature: 'sha1=abc' });
       expect(res.status).toBe(401);
-      expect((await res.json()).error.code).toBe('SIGNATURE_MALFORMED');
+      expect((await readJson(res)).error.code).toBe('SIGNATURE_MALFORMED');
       expect(await counts()).toEqual({ eventos: 0, mensajes: 0 });
     });
 
     it('when the body is signed with a secret the router does not know, then 403 and nothing is stored', async () => {
       const res = await router.postWebhook(payload(), { secret: 'an-attackers-secret' });
       expect(res.status).toBe(403);
-      expect((await res.json()).error.code).toBe('SIGNATURE_INVALID');
+      expect((await readJson(res)).error.code).toBe('SIGNATURE_INVALID');
       expect(await counts()).toEqual({ eventos: 0, mensajes: 0 });
     });
 
@@ -121,7 +121,7 @@ describe('webhook ingress', () => {
     ])('when the signed body is %s, then 400 and nothing is stored', async (_name, raw, code) => {
       const res = await router.postWebhook(raw);
       expect(res.status).toBe(400);
-      expect((await res.json()).error.code).toBe(code);
+      expect((await readJson(res)).error.code).toBe(code);
       expect(await counts()).toEqual({ eventos: 0, mensajes: 0 });
     });
 
@@ -129,7 +129,7 @@ describe('webhook ingress', () => {
       const big = inboundEnvelope(textMessage({ body: 'x'.repeat(300 * 1024) }));
       const res = await router.postWebhook(big);
       expect(res.status).toBe(413);
-      expect((await res.json()).error.code).toBe('PAYLOAD_TOO_LARGE');
+      expect((await readJson(res)).error.code).toBe('PAYLOAD_TOO_LARGE');
       expect(await counts()).toEqual({ eventos: 0, mensajes: 0 });
     });
 
@@ -141,7 +141,7 @@ describe('webhook ingress', () => {
     it('when an unknown route is called, then 404 with a code', async () => {
       const res = await fetch(`${router.url}/nope`);
       expect(res.status).toBe(404);
-      expect((await res.json()).error.code).toBe('NOT_FOUND');
+      expect((await readJson(res)).error.code).toBe('NOT_FOUND');
     });
   });
 });

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config.js';
+
+const problemsOf = (env: Record<string, string>) => {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
+describe('config', () => {
+  it('when nothing is set, then the embedded defaults apply', () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({ PORT: 3002, QUEUE_MODE: 'off', DATA_DIR: './data', WHATSAPP_APP_SECRET: [] });
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('when several app secrets are given comma separated, then all are kept trimmed', () => {
+    expect(parseConfig({ WHATSAPP_APP_SECRET: ' a , b,,c ' }).WHATSAPP_APP_SECRET).toEqual(['a', 'b', 'c']);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^PORT: /],
+    [{ PORT: '70000' }, /^PORT: /],
+    [{ QUEUE_MODE: 'kafka' }, /^QUEUE_MODE: /],
+    [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL: must be a postgres/],
+    [{ WHATSAPP_API_URL: 'not a url' }, /^WHATSAPP_API_URL: /],
+    [{ WHATSAPP_API_VERSION: '21' }, /^WHATSAPP_API_VERSION: must look like v21.0/],
+    [{ WEBHOOK_BODY_LIMIT: 'lots' }, /^WEBHOOK_BODY_LIMIT: must be a size/],
+    [{ MAX_CONCURRENCY: '0' }, /^MAX_CONCURRENCY: /],
+  ])('when %o is given, then startup fails naming the key and the rule', (env, pattern) => {
+    const problems = problemsOf(env as Record<string, string>);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(pattern);
+  });
+
+  it('when NODE_ENV=production lacks the app secret and verify token, then both are reported', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toEqual([
+      'WHATSAPP_APP_SECRET: is required when NODE_ENV=production',
+      'WHATSAPP_VERIFY_TOKEN: is required when NODE_ENV=production',
+    ]);
+  });
+
+  it('when a body limit has a unit, then it is converted to bytes', () => {
+    expect(parseConfig({ WEBHOOK_BODY_LIMIT: '5mb' }).WEBHOOK_BODY_LIMIT).toBe(5 * 1024 * 1024);
+    expect(parseConfig({ WEBHOOK_BODY_LIMIT: '512kb' }).WEBHOOK_BODY_LIMIT).toBe(512 * 1024);
+  });
+});
