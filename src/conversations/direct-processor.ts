@@ -143,7 +143,7 @@ export class DirectProcessor {
         this.retryLater(convKey, ctx.waitMs);
         return;
       }
-      const base = { eventId: ctx.eventId, conversationId: ctx.conversation.id, wamid: ctx.event.wamid, type: ctx.event.type };
+      const base = { requestId: ctx.requestId, eventId: ctx.eventId, conversationId: ctx.conversation.id, wamid: ctx.event.wamid, event: ctx.event.type };
       if (ctx.attempt > maxAttempts) {
         // Attempts are counted by the context query itself, so a message that kills the process
         // every time it is handled still ends in the dead-letter state instead of looping forever.

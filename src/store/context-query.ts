@@ -47,6 +47,8 @@ export type ContextResult =
       status: 'event';
       eventId: string;
       event: InboundMessageEvent;
+      /** Id of the webhook request that delivered the event, for log correlation. */
+      requestId: string | null;
       /** Attempts including this one. */
       attempt: number;
       /** The wamid was already in `mensajes` before this statement (redelivery or a retried attempt). */
@@ -80,7 +82,7 @@ WITH lease AS (
   RETURNING conv_key
 ),
 head AS (
-  SELECT e.id, e.wamid, e.wa_ts, e.payload, e.intentos, e.disponible_at
+  SELECT e.id, e.wamid, e.wa_ts, e.payload, e.intentos, e.disponible_at, e.request_id
     FROM router_eventos e
    WHERE e.conv_key = $1 AND e.estado = 'pendiente' AND EXISTS (SELECT 1 FROM lease)
    ORDER BY e.wa_ts, e.id
@@ -91,7 +93,7 @@ ev AS (
   SELECT * FROM head WHERE head.disponible_at <= now()
 ),
 f AS (
-  SELECT ev.id, ev.wamid, ev.wa_ts AS ts, ev.payload AS p,
+  SELECT ev.id, ev.wamid, ev.wa_ts AS ts, ev.payload AS p, ev.request_id,
          CASE WHEN ev.payload->>'from' IS NOT NULL THEN '+' || (ev.payload->>'from') END AS telefono,
          ev.payload->>'userId' AS user_id,
          ev.payload->>'username' AS username,
@@ -187,7 +189,7 @@ recent AS (
 SELECT EXISTS (SELECT 1 FROM lease) AS leased,
        (SELECT greatest(0, extract(epoch FROM head.disponible_at - now()) * 1000)::int FROM head
          WHERE NOT EXISTS (SELECT 1 FROM ev)) AS wait_ms,
-       f.id::text AS event_id, f.p AS event, f.dup, f.intento,
+       f.id::text AS event_id, f.p AS event, f.dup, f.intento, f.request_id,
        (SELECT row_to_json(conv) FROM conv) AS conversation,
        coalesce((SELECT id FROM msg), (SELECT m.id FROM mensajes m WHERE m.whatsapp_message_id = f.wamid)) AS message_id,
        coalesce((SELECT json_agg(recent) FROM recent), '[]'::json) AS recent
@@ -198,6 +200,7 @@ interface ContextRow {
   wait_ms: number | null;
   event_id: string | null;
   event: InboundMessageEvent | null;
+  request_id: string | null;
   dup: boolean | null;
   intento: number | null;
   conversation: ConversationRow | null;
@@ -220,6 +223,7 @@ export async function loadConversationContext(db: Queryable, convKey: string, ow
     status: 'event',
     eventId: row.event_id,
     event: typeof row.event === 'string' ? (JSON.parse(row.event) as InboundMessageEvent) : row.event,
+    requestId: row.request_id,
     attempt: Number(row.intento ?? 1),
     duplicate: Boolean(row.dup),
     conversation: typeof row.conversation === 'string' ? JSON.parse(row.conversation) : row.conversation,

@@ -1,0 +1,45 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/store/db.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createPgDb } from '../../src/store/pg-db.js';
+import { resetDatabase, withClient } from '../helpers/reset-db.js';
+import { TEST_DATABASE_URL } from '../helpers/test-config.js';
+
+const log = pino({ level: 'silent' });
+const open = (): Db => createPgDb({ connectionString: TEST_DATABASE_URL, max: 2, statementTimeoutMs: 10_000, connectTimeoutMs: 2_000 }, log);
+
+describe('migrations', () => {
+  const dbs: Db[] = [];
+  beforeAll(async () => {
+    await resetDatabase();
+  });
+  afterAll(async () => {
+    await Promise.all(dbs.map((d) => d.close()));
+  });
+
+  it('when four processes start at once on an empty database, then each migration is applied exactly once and the menu seeded once', async () => {
+    for (let i = 0; i < 4; i++) dbs.push(open());
+    const ran = await Promise.all(dbs.map((db) => migrate(db, log, { seed: true })));
+    expect(ran.flat().sort()).toEqual(['0001-crm-tables.sql', '0002-router-journal.sql']);
+    await withClient(async (c) => {
+      expect((await c.query('SELECT count(*)::int AS n FROM router_migraciones')).rows[0].n).toBe(2);
+      expect((await c.query(`SELECT count(*)::int AS n FROM router_menu_opciones WHERE menu_config_id = 'principal'`)).rows[0].n).toBe(4);
+    });
+  });
+
+  it('when migrations run again, then nothing is applied and CRM edits to the menu survive', async () => {
+    await withClient((c) => c.query(`UPDATE router_menu_config SET body = 'Texto editado en el CRM' WHERE id = 'principal'`));
+    await withClient((c) => c.query(`DELETE FROM router_menu_opciones WHERE opcion_id = 'comunidad'`));
+    expect(await migrate(dbs[0]!, log, { seed: true })).toEqual([]);
+    await withClient(async (c) => {
+      expect((await c.query(`SELECT body FROM router_menu_config WHERE id = 'principal'`)).rows[0].body).toBe('Texto editado en el CRM');
+      expect((await c.query(`SELECT count(*)::int AS n FROM router_menu_opciones WHERE opcion_id = 'comunidad'`)).rows[0].n).toBe(0);
+    });
+  });
+
+  it('when the schema exists without the migrations table (CRM-created tables), then the IF NOT EXISTS migrations still apply', async () => {
+    await withClient((c) => c.query('DROP TABLE router_migraciones'));
+    expect((await migrate(dbs[0]!, log, { seed: true })).length).toBe(2);
+  });
+});
