@@ -67,6 +67,34 @@ const schema = z
     PROCESS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
     JOURNAL_RETENTION_DAYS: z.coerce.number().int().min(1).default(14),
 
+    MAIN_MENU_ID: z.string().min(1).default('principal'),
+    GLOBAL_COMMANDS: csv.pipe(z.array(z.string()).min(1, 'needs at least one command')).default(['MENU', 'MENÚ', '0', 'VOLVER', 'ATRAS', 'ATRÁS']),
+    REENTRY_HOURS: z.coerce.number().positive().default(24),
+    ANTI_LOOP_MINUTES: z.coerce.number().min(0).default(15),
+    INBOX_NOTE_COOLDOWN_HOURS: z.coerce.number().min(0).default(24),
+    TICKET_TIME_ZONE: z
+      .string()
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IANA time zone such as America/Argentina/Buenos_Aires')
+      .default('America/Argentina/Buenos_Aires'),
+    CATALOG_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+
+    GRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    GRAPH_RATE_PER_SECOND: z.coerce.number().positive().default(80),
+    GRAPH_CIRCUIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+    GRAPH_CIRCUIT_OPEN_MS: z.coerce.number().int().min(100).default(10_000),
+    OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
+    OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
+    OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500),
+    INBOX_WEBHOOK_SECRET: optionalString,
+    INBOX_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+
     ADMIN_TOKEN: optionalString,
   })
   .superRefine((c, ctx) => {

@@ -7,6 +7,7 @@ import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-
 import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
 import { loadConversationContext } from '../store/context-query.js';
 import { applyStatusEvent } from '../store/status-repository.js';
+import { reviveKnownOrphans } from '../store/outbox-repository.js';
 import { KeyedExecutor } from './keyed-executor.js';
 import type { MessageHandler } from './message-handler.js';
 
@@ -89,6 +90,10 @@ export class DirectProcessor {
         scheduled += 1;
       }
     }
+    for (const id of await reviveKnownOrphans(this.db)) {
+      this.executor.schedule(STATUS_PREFIX + id);
+      scheduled += 1;
+    }
     for (const id of await findStaleStatuses(this.db, STALE_STATUS_MS, 500)) {
       this.executor.schedule(STATUS_PREFIX + id);
       scheduled += 1;
@@ -170,6 +175,7 @@ export class DirectProcessor {
         this.log.warn({ ...base, outcome: 'lease_lost' }, 'lease lost before commit; another worker owns the conversation');
         return;
       }
+      plan.afterCommit?.();
       this.log.info({ ...base, attempt: ctx.attempt, outcome: plan.outcome, durationMs: ms(started) }, 'message processed');
       if (!done.more) return;
     }

@@ -10,6 +10,8 @@ export interface CommitPlan {
   outcome: string;
   extraCtes?: string;
   extraParams?: unknown[];
+  /** Runs after the statement committed (e.g. wake the outbox sender). */
+  afterCommit?: () => void;
 }
 
 /** The routing step: given the stored message and its conversation, decide what to write/send. */

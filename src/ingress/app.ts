@@ -12,6 +12,7 @@ export interface AppDeps {
   db: Db;
   sink: WebhookSink;
   log: Logger;
+  readinessChecks?: (() => Promise<string[]>)[];
 }
 
 /** The HTTP surface, built from its dependencies so tests drive the real thing. */
@@ -22,7 +23,7 @@ export function buildApp(deps: AppDeps): Express {
   app.set('trust proxy', 'loopback');
   app.use(requestId);
   app.use(webhookRoutes(deps));
-  app.use(healthRoutes(deps));
+  app.use(healthRoutes({ config: deps.config, db: deps.db, checks: deps.readinessChecks ?? [] }));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such route' } });
   });

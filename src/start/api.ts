@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   runtime.processor.start();
+  runtime.sender.start();
   log.info(
     {
       port,
@@ -33,6 +34,9 @@ async function main(): Promise<void> {
     },
     'psi-router listening',
   );
+  if (!config.WHATSAPP_ACCESS_TOKEN) {
+    log.warn('*** DRY RUN *** WHATSAPP_ACCESS_TOKEN is not set: replies are logged and stored, NOT sent to WhatsApp');
+  }
   if (config.WHATSAPP_APP_SECRET.length === 0) {
     log.warn('WHATSAPP_APP_SECRET is not set: webhook signatures are NOT verified (refused in production)');
   }

@@ -3,7 +3,13 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { DirectProcessor } from '../conversations/direct-processor.js';
-import { storeOnlyHandler, type MessageHandler } from '../conversations/message-handler.js';
+import type { MessageHandler } from '../conversations/message-handler.js';
+import { createRoutingHandler } from '../conversations/routing-handler.js';
+import { GraphClient } from '../outbound/graph-client.js';
+import { InboxClient } from '../outbound/inbox-client.js';
+import { OutboxSender } from '../outbound/outbox-sender.js';
+import { CatalogCache, settingsFromConfig } from '../routing/catalog-cache.js';
+import { loadCatalogRows } from '../store/catalog-repository.js';
 import { buildApp } from '../ingress/app.js';
 import type { Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
@@ -13,6 +19,8 @@ export interface Runtime {
   config: Config;
   db: Db;
   processor: DirectProcessor;
+  sender: OutboxSender;
+  catalog: CatalogCache;
   app: Express;
   log: Logger;
 }
@@ -24,9 +32,32 @@ export interface Runtime {
 export async function createRuntime(config: Config, log: Logger, options: { db?: Db; handler?: MessageHandler } = {}): Promise<Runtime> {
   const db = options.db ?? (await openDb(config, log));
   await migrate(db, log.child({ module: 'migrate' }), { seed: config.SEED_DEFAULT_MENU });
+  const catalog = new CatalogCache(() => loadCatalogRows(db), settingsFromConfig(config), config.CATALOG_TTL_MS, log);
+  const graph = config.WHATSAPP_ACCESS_TOKEN
+    ? new GraphClient({ baseUrl: config.WHATSAPP_API_URL, version: config.WHATSAPP_API_VERSION, accessToken: config.WHATSAPP_ACCESS_TOKEN, timeoutMs: config.GRAPH_TIMEOUT_MS })
+    : null;
+  const inbox = new InboxClient({ secret: config.INBOX_WEBHOOK_SECRET, timeoutMs: config.INBOX_TIMEOUT_MS });
+  // The processor and the sender refer to each other (revived statuses ↔ new outbound rows).
+  let processorRef: DirectProcessor | null = null;
+  const sender = new OutboxSender(
+    db,
+    graph,
+    inbox,
+    {
+      concurrency: config.OUTBOX_CONCURRENCY,
+      pollMs: config.OUTBOX_POLL_MS,
+      maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+      ratePerSecond: config.GRAPH_RATE_PER_SECOND,
+      circuitThreshold: config.GRAPH_CIRCUIT_THRESHOLD,
+      circuitOpenMs: config.GRAPH_CIRCUIT_OPEN_MS,
+    },
+    log,
+    { onStatusesRevived: (ids) => processorRef?.enqueue(ids.map((id) => ({ id, kind: 'status', convKey: null }))) },
+  );
+  const handler = options.handler ?? createRoutingHandler({ catalog, log, onOutbound: () => sender.wake() });
   const processor = new DirectProcessor(
     db,
-    options.handler ?? storeOnlyHandler,
+    handler,
     {
       maxConcurrency: config.MAX_CONCURRENCY,
       leaseMs: config.LEASE_MS,
@@ -35,8 +66,15 @@ export async function createRuntime(config: Config, log: Logger, options: { db?:
     },
     log,
   );
-  const app = buildApp({ config, db, sink: processor, log });
-  return { config, db, processor, app, log };
+  processorRef = processor;
+  const app = buildApp({
+    config,
+    db,
+    sink: processor,
+    log,
+    readinessChecks: [async () => (graph && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : [])],
+  });
+  return { config, db, processor, sender, catalog, app, log };
 }
 
 /** Listens and resolves once the port is bound (PORT=0 picks a free one). */

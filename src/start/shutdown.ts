@@ -27,6 +27,11 @@ export function createShutdown(runtime: Runtime, server: Server | null, log: Log
         log.error({ err: { message: (err as Error).message } }, 'processor stop failed');
       }
       try {
+        await runtime.sender.stop();
+      } catch (err) {
+        log.error({ err: { message: (err as Error).message } }, 'outbox sender stop failed');
+      }
+      try {
         await runtime.db.close();
       } catch (err) {
         log.error({ err: { message: (err as Error).message } }, 'closing the store failed');

@@ -58,6 +58,8 @@ export type ContextResult =
       messageId: string;
       /** Up to 10 messages before this one, newest first. */
       recent: RecentMessage[];
+      /** The contact has a conversation on another line too (a customer the business knows). */
+      knownElsewhere: boolean;
     };
 
 /**
@@ -192,7 +194,9 @@ SELECT EXISTS (SELECT 1 FROM lease) AS leased,
        f.id::text AS event_id, f.p AS event, f.dup, f.intento, f.request_id,
        (SELECT row_to_json(conv) FROM conv) AS conversation,
        coalesce((SELECT id FROM msg), (SELECT m.id FROM mensajes m WHERE m.whatsapp_message_id = f.wamid)) AS message_id,
-       coalesce((SELECT json_agg(recent) FROM recent), '[]'::json) AS recent
+       coalesce((SELECT json_agg(recent) FROM recent), '[]'::json) AS recent,
+       EXISTS (SELECT 1 FROM conversaciones o
+                WHERE o.contacto_id = (SELECT id FROM contact) AND o.linea_origen <> f.linea) AS other_lines
   FROM (SELECT 1) AS one LEFT JOIN f ON true`;
 
 interface ContextRow {
@@ -206,6 +210,7 @@ interface ContextRow {
   conversation: ConversationRow | null;
   message_id: string | null;
   recent: RecentMessage[];
+  other_lines: boolean | null;
 }
 
 export async function loadConversationContext(db: Queryable, convKey: string, owner: string, leaseMs: number): Promise<ContextResult> {
@@ -229,5 +234,6 @@ export async function loadConversationContext(db: Queryable, convKey: string, ow
     conversation: typeof row.conversation === 'string' ? JSON.parse(row.conversation) : row.conversation,
     messageId: row.message_id,
     recent: typeof row.recent === 'string' ? JSON.parse(row.recent) : row.recent,
+    knownElsewhere: Boolean(row.other_lines),
   };
 }

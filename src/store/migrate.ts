@@ -9,12 +9,14 @@ const MIGRATION_LOCK_KEY = 7_261_001;
 
 export const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 export const SEED_FILE = new URL('../../supabase/seed.sql', import.meta.url);
+export const SEED_TEXTS_FILE = new URL('../../supabase/seed-texts.sql', import.meta.url);
 
 /**
  * Applies `migrations/NNNN-*.sql` in order, each once, recorded in `router_migraciones`. Runs under
  * a PostgreSQL advisory lock so several PM2 processes starting together do not race; each file runs
  * in its own transaction so a failure leaves nothing half-applied. Then, when the menu tables are
- * empty, loads `supabase/seed.sql` (the default menu) — never over menus the CRM has edited.
+ * empty, loads `supabase/seed.sql` (the default menu) — never over menus the CRM has edited — and
+ * adds missing texts/areas from `supabase/seed-texts.sql`.
  */
 export async function migrate(db: Db, log: Logger, options: { seed: boolean }): Promise<string[]> {
   const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{4}-[a-z0-9-]+\.sql$/.test(f)).sort();
@@ -47,6 +49,8 @@ export async function migrate(db: Db, log: Logger, options: { seed: boolean }): 
         await conn.exec(`BEGIN;\n${await readFile(SEED_FILE, 'utf8')}\n;COMMIT;`);
         log.info('default menu seeded');
       }
+      // Texts and areas: only missing keys are added, so CRM edits survive every start.
+      await conn.exec(`BEGIN;\n${await readFile(SEED_TEXTS_FILE, 'utf8')}\n;COMMIT;`);
     }
     return ran;
   });

@@ -29,12 +29,13 @@ export interface PostOptions {
 /** Boots the real router (same wiring as `npm start`) on a free port. */
 export async function startRouter(
   config: Config,
-  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean } = {},
+  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean; sender?: boolean } = {},
 ): Promise<RunningRouter> {
   const log = pino({ level: config.LOG_LEVEL });
   const runtime = await createRuntime(config, log, options);
   const server: Server = await listen(runtime.app, 0, '127.0.0.1');
   if (options.sweeper !== false) runtime.processor.start();
+  if (options.sender !== false) runtime.sender.start();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;

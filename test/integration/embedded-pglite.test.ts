@@ -32,7 +32,7 @@ describe('embedded PGlite default', () => {
     for (const s of samples) expect((await router.postWebhook(inboundEnvelope(s.message))).status).toBe(200);
     await router.idle();
     const rows = await router.runtime.db.query<{ whatsapp_message_id: string; tipo: string; mensaje: string | null; media_id: string | null }>(
-      'SELECT whatsapp_message_id, tipo, mensaje, media_id FROM mensajes',
+      `SELECT whatsapp_message_id, tipo, mensaje, media_id FROM mensajes WHERE direccion = 'entrante'`,
     );
     expect(rows.rows).toHaveLength(samples.length);
     for (const s of samples) {

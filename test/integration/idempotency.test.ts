@@ -6,7 +6,8 @@ import { testConfig } from '../helpers/test-config.js';
 
 const snapshot = () =>
   withClient(async (c) => ({
-    mensajes: (await c.query('SELECT id, whatsapp_message_id, mensaje FROM mensajes ORDER BY id')).rows,
+    mensajes: (await c.query('SELECT id, whatsapp_message_id, mensaje, estado_envio FROM mensajes ORDER BY id')).rows,
+    outbox: (await c.query('SELECT id, estado FROM router_outbox ORDER BY id')).rows,
     conversaciones: (await c.query('SELECT id, sin_leer, ultimo_mensaje, ts_ultimo_mensaje, ventana_24h_fin, updated_at FROM conversaciones ORDER BY id')).rows,
     contactos: (await c.query('SELECT id, telefono, nombre, updated_at FROM contactos ORDER BY id')).rows,
   }));
@@ -16,7 +17,7 @@ describe('idempotency by wamid', () => {
 
   beforeAll(async () => {
     await resetDatabase();
-    router = await startRouter(testConfig({ DB_POOL_MAX: '20' }));
+    router = await startRouter(testConfig({ DB_POOL_MAX: '20' }), { sender: false });
   });
   afterAll(async () => {
     await router.stop();
@@ -31,7 +32,9 @@ describe('idempotency by wamid', () => {
     expect(stored).toBe(1);
     await router.idle();
     const snap = await snapshot();
-    expect(snap.mensajes).toHaveLength(1);
+    // One inbound row, and it was answered once (one menu in the outbox).
+    expect(snap.mensajes.filter((m: { estado_envio: string | null }) => m.estado_envio === null)).toHaveLength(1);
+    expect(snap.outbox).toHaveLength(1);
     expect(snap.conversaciones).toHaveLength(1);
     expect(snap.conversaciones[0].sin_leer).toBe(1);
   });
@@ -52,7 +55,7 @@ describe('idempotency by wamid', () => {
     const before = await snapshot();
 
     await router.stop();
-    router = await startRouter(testConfig());
+    router = await startRouter(testConfig(), { sender: false });
     const res = await router.postWebhook(body);
     expect(res.status).toBe(200);
     expect(await readJson(res)).toMatchObject({ stored: 0, duplicates: 1 });

@@ -67,7 +67,7 @@ describe('message storage', () => {
     }
     await router.idle();
     const stored = await rows<{ whatsapp_message_id: string; tipo: string; mensaje: string | null; media_id: string | null; direccion: string; remitente_tipo: string }>(
-      'SELECT whatsapp_message_id, tipo, mensaje, media_id, direccion, remitente_tipo FROM mensajes',
+      `SELECT whatsapp_message_id, tipo, mensaje, media_id, direccion, remitente_tipo FROM mensajes WHERE direccion = 'entrante'`,
     );
     expect(stored).toHaveLength(samples.length);
     for (const s of samples) {
@@ -96,7 +96,7 @@ describe('message storage', () => {
     expect((await router.postWebhook(inboundEnvelope(m))).status).toBe(200);
     await router.idle();
     const [msg] = await rows<{ whatsapp_context_id: string; media_type: string; metadata: { referral: { ctwaClid: string } } }>(
-      'SELECT whatsapp_context_id, media_type, metadata FROM mensajes',
+      `SELECT whatsapp_context_id, media_type, metadata FROM mensajes WHERE direccion = 'entrante'`,
     );
     expect(msg?.whatsapp_context_id).toBe('wamid.ORIGINAL');
     expect(msg?.media_type).toBe('image/jpeg');
@@ -145,7 +145,7 @@ describe('message storage', () => {
     const convs = await rows<{ telefono: string; sin_leer: number; ultimo_mensaje: string }>('SELECT telefono, sin_leer, ultimo_mensaje FROM conversaciones WHERE sin_leer > 0 ORDER BY telefono');
     expect(convs).toHaveLength(6);
     for (const c of convs) expect(c.sin_leer).toBe(5);
-    const statuses = await rows<{ estado_envio: string }>(`SELECT estado_envio FROM mensajes WHERE direccion = 'saliente'`);
+    const statuses = await rows<{ estado_envio: string }>(`SELECT estado_envio FROM mensajes WHERE whatsapp_message_id = ANY($1)`, [outbound]);
     expect(statuses.map((s) => s.estado_envio)).toEqual(['entregado', 'entregado', 'entregado']);
   });
 
@@ -162,7 +162,7 @@ describe('message storage', () => {
     );
     await router.idle();
     const got = await rows<{ whatsapp_message_id: string; estado_envio: string; error_codigo: number | null; error_texto: string | null }>(
-      `SELECT whatsapp_message_id, estado_envio, error_codigo, error_texto FROM mensajes ORDER BY whatsapp_message_id`,
+      `SELECT whatsapp_message_id, estado_envio, error_codigo, error_texto FROM mensajes WHERE whatsapp_message_id IN ('wamid.A', 'wamid.B') ORDER BY whatsapp_message_id`,
     );
     expect(got).toEqual([
       { whatsapp_message_id: 'wamid.A', estado_envio: 'leido', error_codigo: null, error_texto: null },
@@ -178,7 +178,7 @@ describe('message storage', () => {
     }
     expect((await Promise.all(posts)).map((r) => r.status)).toEqual(Array(10).fill(200));
     await router.idle();
-    expect(await rows(`SELECT estado_envio FROM mensajes`)).toEqual([{ estado_envio: 'leido' }]);
+    expect(await rows(`SELECT estado_envio FROM mensajes WHERE whatsapp_message_id = 'wamid.RACE'`)).toEqual([{ estado_envio: 'leido' }]);
   });
 
   it('when a status arrives for a message not stored yet, then it is parked as an orphan, not lost', async () => {
@@ -192,7 +192,7 @@ describe('message storage', () => {
     await router.postWebhook(inboundEnvelope(reactionMessage({ messageId: 'wamid.TARGET', emoji: null })));
     await router.idle();
     const got = await rows<{ tipo: string; mensaje: string | null; whatsapp_context_id: string }>(
-      `SELECT tipo, mensaje, whatsapp_context_id FROM mensajes ORDER BY created_at`,
+      `SELECT tipo, mensaje, whatsapp_context_id FROM mensajes WHERE direccion = 'entrante' ORDER BY created_at`,
     );
     expect(got).toEqual([
       { tipo: 'reaction', mensaje: '👍', whatsapp_context_id: 'wamid.TARGET' },

@@ -40,7 +40,7 @@ describe('database outage on the ack path', () => {
     const retry = await router.postWebhook(body);
     expect(retry.status).toBe(200);
     await router.idle();
-    const after = await withClient((c) => c.query<{ mensaje: string }>('SELECT mensaje FROM mensajes'));
+    const after = await withClient((c) => c.query<{ mensaje: string }>(`SELECT mensaje FROM mensajes WHERE direccion = 'entrante'`));
     expect(after.rows).toEqual([{ mensaje: 'durante el corte' }]);
   });
 

@@ -8,7 +8,7 @@ import { TEST_APP_SECRET, TEST_VERIFY_TOKEN, testConfig } from '../helpers/test-
 const counts = () =>
   withClient(async (c) => {
     const r = await c.query<{ eventos: number; mensajes: number }>(
-      'SELECT (SELECT count(*)::int FROM router_eventos) AS eventos, (SELECT count(*)::int FROM mensajes) AS mensajes',
+      `SELECT (SELECT count(*)::int FROM router_eventos) AS eventos, (SELECT count(*)::int FROM mensajes WHERE direccion = 'entrante') AS mensajes`,
     );
     return r.rows[0];
   });
@@ -95,7 +95,7 @@ describe('webhook ingress', () => {
       const res = await router.postWebhook(raw);
       expect(res.status).toBe(200);
       await router.idle();
-      const stored = await withClient((c) => c.query('SELECT mensaje FROM mensajes'));
+      const stored = await withClient((c) => c.query(`SELECT mensaje FROM mensajes WHERE direccion = 'entrante'`));
       expect(stored.rows).toEqual([{ mensaje: text }]);
     });
 

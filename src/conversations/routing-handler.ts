@@ -1,0 +1,120 @@
+import type { Logger } from 'pino';
+import { outboundType, graphMessageBody } from '../outbound/message-builders.js';
+import type { CatalogCache } from '../routing/catalog-cache.js';
+import { decide, type Decision } from '../routing/decide.js';
+import type { Line } from '../routing/types.js';
+import { ROUTING_WRITES_CTES, routingWritesParams, type RoutingWrites } from '../store/routing-writes.js';
+import type { InboundMessageEvent } from '../webhook/inbound-event.js';
+import type { CommitPlan, MessageHandler, ProcessingContext } from './message-handler.js';
+
+export interface RoutingHandlerDeps {
+  catalog: CatalogCache;
+  log: Logger;
+  /** Called after a commit that queued something to send. */
+  onOutbound: () => void;
+  now?: () => number;
+}
+
+/**
+ * The routing step in production: load the (cached) catalog, ask the pure state machine, and turn
+ * its decision into writes that commit with the event (store/routing-writes.ts).
+ */
+export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
+  const now = deps.now ?? Date.now;
+  const log = deps.log.child({ module: 'routing' });
+  return {
+    async handle(ctx: ProcessingContext): Promise<CommitPlan> {
+      // The wamid was stored before this journal row was ever attempted: a redelivery after the
+      // journal forgot it. It was routed back then; answering again would duplicate the reply.
+      if (ctx.duplicate && ctx.attempt === 1) return { outcome: 'duplicate' };
+      const catalog = await deps.catalog.get();
+      const line: Line = catalog.lines.get(ctx.event.line.phoneNumberId) ?? {
+        phoneNumberId: ctx.event.line.phoneNumberId,
+        name: ctx.event.line.displayPhoneNumber ?? ctx.event.line.phoneNumberId,
+        mode: 'menu',
+      };
+      const decision = decide({
+        line,
+        conversation: ctx.conversation,
+        message: ctx.event,
+        recent: ctx.recent,
+        knownElsewhere: ctx.knownElsewhere,
+        catalog,
+      });
+      if (decision.warnings.length > 0) log.warn({ conversationId: ctx.conversation.id, warnings: decision.warnings }, 'routing warnings');
+      if (!decision.state && decision.replies.length === 0 && !decision.notify && !decision.derivation) return { outcome: decision.outcome };
+      const writes = toWrites(ctx, decision, line, catalog.settings.ticketTimeZone, now());
+      return {
+        outcome: decision.outcome,
+        extraCtes: ROUTING_WRITES_CTES,
+        extraParams: routingWritesParams(writes),
+        afterCommit: writes.replies.length > 0 || writes.notify ? deps.onOutbound : undefined,
+      };
+    },
+  };
+}
+
+function toWrites(ctx: ProcessingContext, decision: Decision, line: Line, timeZone: string, nowMs: number): RoutingWrites {
+  const event = ctx.event;
+  const to = event.from ?? event.userId ?? '';
+  const windowEnd = Math.max(dateMs(ctx.conversation.ventana_24h_fin), dateMs(ctx.conversation.ventana_72h_fin));
+  const windowOpen = windowEnd > nowMs;
+  return {
+    conversationId: ctx.conversation.id,
+    contactId: ctx.conversation.contacto_id,
+    at: new Date(event.timestamp * 1000).toISOString(),
+    line: event.line.phoneNumberId,
+    to,
+    inReplyTo: event.wamid,
+    state: decision.state,
+    derivation: decision.derivation
+      ? { area: decision.derivation.area.id, fromArea: decision.derivation.fromArea, subLabel: decision.derivation.subLabel, reason: decision.derivation.reason, timeZone }
+      : null,
+    replies: decision.replies.map((r, ord) => ({
+      ord,
+      preview: r.preview,
+      tipo: outboundType(r.content),
+      body: graphMessageBody(to, r.content),
+      estado: windowOpen ? 'pendiente' : 'fallido',
+      error: windowOpen ? null : 'outside_24h_window: the customer wrote more than 24 h ago; free-form messages are not allowed',
+    })),
+    notify: decision.notify
+      ? {
+          url: decision.notify.area.inboxUrl,
+          orderKey: `inbox:${decision.notify.area.id}:${ctx.conversation.id}`,
+          payload: notificationPayload(ctx, decision, line, event),
+        }
+      : null,
+  };
+}
+
+/** What an area's inbox (n8n) receives: enough to show and answer the conversation. */
+function notificationPayload(ctx: ProcessingContext, decision: Decision, line: Line, event: InboundMessageEvent): Record<string, unknown> {
+  const area = decision.notify!.area;
+  return {
+    event: decision.notify!.event,
+    ticket: decision.derivation ? '{ticket}' : (ctx.conversation.ticket_id ?? null),
+    area: { id: area.id, name: area.name },
+    line: { phoneNumberId: line.phoneNumberId, name: line.name, displayPhoneNumber: event.line.displayPhoneNumber },
+    conversation: { id: ctx.conversation.id, estado: decision.state?.estado ?? ctx.conversation.estado },
+    contact: {
+      id: ctx.conversation.contacto_id,
+      phone: event.from ? `+${event.from}` : null,
+      userId: event.userId,
+      username: event.username,
+      name: event.profileName,
+    },
+    message: {
+      id: ctx.messageId,
+      wamid: event.wamid,
+      type: event.type,
+      text: event.text,
+      timestamp: new Date(event.timestamp * 1000).toISOString(),
+      media: event.media ? { id: event.media.id, mimeType: event.media.mimeType, filename: event.media.filename } : null,
+      contextWamid: event.context?.messageId ?? null,
+    },
+    derivation: decision.derivation ? { subLabel: decision.derivation.subLabel, reason: decision.derivation.reason, fromArea: decision.derivation.fromArea } : null,
+  };
+}
+
+const dateMs = (v: string | null): number => (v ? Date.parse(v) : 0);

@@ -1,0 +1,54 @@
+import { GraphApiError, classifyGraphFailure } from './graph-errors.js';
+
+export interface GraphClientOptions {
+  baseUrl: string;
+  version: string;
+  accessToken: string;
+  timeoutMs: number;
+}
+
+interface MetaErrorBody {
+  error?: { code?: number; message?: string; error_user_title?: string; error_data?: { details?: string } };
+}
+
+/**
+ * The Cloud API messages endpoint with an explicit timeout and a normalised error: every failure
+ * becomes a GraphApiError carrying HTTP status, Meta's code and how to react to it.
+ */
+export class GraphClient {
+  constructor(private readonly options: GraphClientOptions) {}
+
+  async sendMessage(phoneNumberId: string, body: Record<string, unknown>): Promise<{ wamid: string }> {
+    const url = `${this.options.baseUrl.replace(/\/$/, '')}/${this.options.version}/${encodeURIComponent(phoneNumberId)}/messages`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.options.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (err) {
+      const name = (err as Error)?.name;
+      throw new GraphApiError(null, null, name === 'TimeoutError' ? 'timeout' : `network: ${(err as Error)?.message ?? 'error'}`, 'transient');
+    }
+    const text = await res.text().catch(() => '');
+    if (res.ok) {
+      const wamid = safeJson<{ messages?: { id?: string }[] }>(text)?.messages?.[0]?.id;
+      if (typeof wamid === 'string' && wamid.length > 0) return { wamid };
+      throw new GraphApiError(res.status, null, 'success response without a message id', 'transient');
+    }
+    const error = safeJson<MetaErrorBody>(text)?.error;
+    const code = typeof error?.code === 'number' ? error.code : null;
+    const title = error?.error_user_title ?? error?.message ?? `HTTP ${res.status}`;
+    throw new GraphApiError(res.status, code, title, classifyGraphFailure(res.status, code));
+  }
+}
+
+function safeJson<T>(text: string): T | null {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Db } from '../store/db.js';
+import { claimOutbox, recordFailure, recordSent, type OutboxItem } from '../store/outbox-repository.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import type { GraphClient } from './graph-client.js';
+import { GraphApiError, backoffFor } from './graph-errors.js';
+import { InboxDeliveryError, type InboxClient } from './inbox-client.js';
+import { RateLimiter } from './rate-limiter.js';
+
+export interface OutboxSenderOptions {
+  concurrency: number;
+  pollMs: number;
+  /** Attempts for an inbox notification before it is given up (`fallido`). */
+  maxAttempts: number;
+  ratePerSecond: number;
+  circuitThreshold: number;
+  circuitOpenMs: number;
+  /** How long a claimed row stays ours before another sender may take it over. */
+  claimLeaseMs?: number;
+}
+
+export interface SendResult {
+  outcome: 'sent' | 'dry_run' | 'retry' | 'failed';
+  code: number | null;
+}
+
+/**
+ * Drains `router_outbox`: WhatsApp replies through the Graph client (rate-limited per sending
+ * number, guarded by a circuit breaker) and inbox notifications through the inbox client. Rows are
+ * claimed with a lease, so several processes can drain together and a crashed one's rows are taken
+ * over; a duplicate send can only happen if a process dies between Meta's answer and recordSent.
+ * Without a Graph client (no access token) it runs dry: logs what it would send and marks the row
+ * `omitido`, leaving the message `pendiente`.
+ */
+export class OutboxSender {
+  readonly owner = `${hostname()}:${process.pid}:out:${randomUUID().slice(0, 8)}`;
+  readonly circuit: CircuitBreaker;
+  private readonly limiter: RateLimiter;
+  private readonly log: Logger;
+  private running = false;
+  private stopping = false;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private loop: Promise<void> | null = null;
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly graph: GraphClient | null,
+    private readonly inbox: InboxClient,
+    private readonly options: OutboxSenderOptions,
+    log: Logger,
+    private readonly hooks: { onStatusesRevived?: (ids: string[]) => void; onResult?: (canal: string, result: SendResult) => void } = {},
+  ) {
+    this.log = log.child({ module: 'outbox' });
+    this.limiter = new RateLimiter(options.ratePerSecond);
+    this.circuit = new CircuitBreaker(options.circuitThreshold, options.circuitOpenMs, Date.now, (state) =>
+      this.log[state === 'open' ? 'error' : 'info']({ circuit: state }, `Graph API circuit ${state}`),
+    );
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** New rows were committed: look now instead of at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+  }
+
+  /** Resolves when a drain pass found nothing to send (tests and shutdown). */
+  whenDrained(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.wake();
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      this.woken = false;
+      let claimed = 0;
+      try {
+        claimed = await this.drainOnce();
+      } catch (err) {
+        this.log.warn({ err: { message: (err as Error).message } }, 'outbox pass failed; retrying');
+      }
+      if (claimed === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+        if (!this.woken && !this.stopping) await this.sleep(this.options.pollMs);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      t.unref();
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        done();
+      };
+    });
+  }
+
+  /** One claim-and-send pass; returns how many rows it handled. */
+  async drainOnce(): Promise<number> {
+    const channels = this.circuit.current() === 'open' ? ['inbox'] : ['whatsapp', 'inbox'];
+    const items = await claimOutbox(this.db, {
+      owner: this.owner,
+      limit: this.options.concurrency,
+      leaseMs: this.options.claimLeaseMs ?? 60_000,
+      channels,
+    });
+    await Promise.all(items.map((item) => this.handle(item)));
+    return items.length;
+  }
+
+  get activeSends(): number {
+    return this.inFlight;
+  }
+
+  private async handle(item: OutboxItem): Promise<void> {
+    this.inFlight += 1;
+    try {
+      const result = item.canal === 'whatsapp' ? await this.sendWhatsapp(item) : await this.sendInbox(item);
+      this.hooks.onResult?.(item.canal, result);
+    } catch (err) {
+      // Recording the result failed (database down): the claim expires and the row is retried.
+      this.log.warn({ outboxId: item.id, err: { message: (err as Error).message } }, 'could not record outbox result');
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async sendWhatsapp(item: OutboxItem): Promise<SendResult> {
+    const base = { outboxId: item.id, line: item.linea, attempt: item.intentos };
+    // Free-form messages only inside the customer-service window; checked again at send time
+    // because a message may have waited in the outbox (Graph down) past the window's end.
+    if (item.ventana_fin && Date.parse(item.ventana_fin) < Date.now()) {
+      await recordFailure(this.db, { id: item.id, owner: this.owner, retry: false, backoffMs: 0, code: null, error: 'outside_24h_window: customer-service window closed before sending' });
+      this.log.warn({ ...base, outcome: 'failed', reason: 'outside_24h_window' }, 'outbound not sent: window closed');
+      return { outcome: 'failed', code: null };
+    }
+    if (!this.graph) {
+      this.log.info({ ...base, type: item.payload['type'], outcome: 'dry_run' }, 'DRY RUN: would send WhatsApp message (no WHATSAPP_ACCESS_TOKEN)');
+      await recordSent(this.db, item.id, this.owner, null);
+      return { outcome: 'dry_run', code: null };
+    }
+    if (!this.circuit.allow()) {
+      await recordFailure(this.db, { id: item.id, owner: this.owner, retry: true, backoffMs: this.options.circuitOpenMs, code: null, error: 'circuit open' });
+      return { outcome: 'retry', code: null };
+    }
+    await this.limiter.take(item.linea ?? '');
+    try {
+      const { wamid } = await this.graph.sendMessage(item.linea ?? '', item.payload);
+      this.circuit.success();
+      const revived = await recordSent(this.db, item.id, this.owner, wamid);
+      if (revived.length > 0) this.hooks.onStatusesRevived?.(revived);
+      this.log.info({ ...base, wamid, outcome: 'sent' }, 'WhatsApp message sent');
+      return { outcome: 'sent', code: null };
+    } catch (err) {
+      const e = err instanceof GraphApiError ? err : new GraphApiError(null, null, String(err), 'transient');
+      if (e.kind === 'transient' || e.kind === 'auth') this.circuit.failure();
+      else this.circuit.neutral();
+      // Throttling, outages and token problems are retried for as long as the customer-service
+      // window is open (checked before every attempt), so an outage of any length loses nothing.
+      const retry = e.kind !== 'permanent';
+      const backoffMs = backoffFor(e.kind, e.metaCode, item.intentos);
+      await recordFailure(this.db, { id: item.id, owner: this.owner, retry, backoffMs, code: e.metaCode ?? e.httpStatus, error: e.message });
+      this.log[retry ? 'warn' : 'error'](
+        { ...base, httpStatus: e.httpStatus, code: e.metaCode, kind: e.kind, outcome: retry ? 'retry' : 'failed', backoffMs: retry ? backoffMs : undefined },
+        retry ? 'WhatsApp send failed; will retry' : 'WhatsApp send failed for good',
+      );
+      return { outcome: retry ? 'retry' : 'failed', code: e.metaCode ?? e.httpStatus };
+    }
+  }
+
+  private async sendInbox(item: OutboxItem): Promise<SendResult> {
+    const event = typeof item.payload['event'] === 'string' ? item.payload['event'] : 'message';
+    const base = { outboxId: item.id, attempt: item.intentos, event };
+    try {
+      await this.inbox.deliver(item.destinatario, item.payload, event, item.id);
+      await recordSent(this.db, item.id, this.owner, `inbox-${item.id}`);
+      this.log.info({ ...base, outcome: 'sent' }, 'inbox notified');
+      return { outcome: 'sent', code: null };
+    } catch (err) {
+      const e = err instanceof InboxDeliveryError ? err : new InboxDeliveryError(null, true, String(err));
+      const retry = e.retryable && item.intentos < this.options.maxAttempts;
+      const backoffMs = Math.min(60_000, 1_000 * 2 ** Math.min(item.intentos - 1, 6));
+      await recordFailure(this.db, { id: item.id, owner: this.owner, retry, backoffMs, code: e.httpStatus, error: e.message });
+      this.log[retry ? 'warn' : 'error']({ ...base, httpStatus: e.httpStatus, outcome: retry ? 'retry' : 'failed' }, retry ? 'inbox notification failed; will retry' : 'inbox notification failed for good');
+      return { outcome: retry ? 'retry' : 'failed', code: e.httpStatus };
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { CatalogRows } from '../store/catalog-repository.js';
+import type { Catalog, RoutingSettings, RoutingTexts } from './types.js';
+import { normaliseCommand } from './normalise-command.js';
+
+/** `router_textos.clave` for each text the engine sends. */
+const TEXT_KEYS: Record<keyof RoutingTexts, string> = {
+  derivationConfirmation: 'derivacion_confirmacion',
+  alreadyDerived: 'ya_derivado',
+  inboxLineNote: 'nota_linea_inbox',
+  coursesHeader: 'cursos_header',
+  coursesBody: 'cursos_body',
+  coursesButton: 'cursos_boton',
+  coursesNext: 'cursos_siguiente',
+  coursesPrevious: 'cursos_anterior',
+  back: 'volver',
+  noCourses: 'sin_cursos',
+};
+
+export function settingsFromConfig(config: Config): RoutingSettings {
+  return {
+    mainMenuId: config.MAIN_MENU_ID,
+    globalCommands: config.GLOBAL_COMMANDS.map(normaliseCommand),
+    reentryMs: config.REENTRY_HOURS * 3_600_000,
+    antiLoopMs: config.ANTI_LOOP_MINUTES * 60_000,
+    inboxNoteCooldownMs: config.INBOX_NOTE_COOLDOWN_HOURS * 3_600_000,
+    ticketTimeZone: config.TICKET_TIME_ZONE,
+  };
+}
+
+/** Builds the engine's catalog from the rows; a text missing in the database is reported, not invented. */
+export function buildCatalog(rows: CatalogRows, settings: RoutingSettings, log: Logger): Catalog {
+  const texts = {} as RoutingTexts;
+  for (const [field, key] of Object.entries(TEXT_KEYS) as [keyof RoutingTexts, string][]) {
+    const value = rows.texts[key];
+    if (value === undefined) log.warn({ key }, 'router_textos is missing a text; using its key until it is added');
+    texts[field] = value ?? key;
+  }
+  return {
+    menus: new Map(rows.menus.map((m) => [m.id, m])),
+    courses: rows.courses,
+    areas: new Map(rows.areas.map((a) => [a.id, a])),
+    lines: new Map(rows.lines.map((l) => [l.phoneNumberId, l])),
+    texts,
+    settings,
+  };
+}
+
+/**
+ * Menus, areas, lines and texts change rarely and are read on every message: keep them in memory
+ * for `ttlMs`, reload in the background of the next read after expiry. A failed reload keeps serving
+ * the last good catalog (the database hiccup is already reported elsewhere).
+ */
+export class CatalogCache {
+  private current: { catalog: Catalog; at: number } | null = null;
+  private loading: Promise<Catalog> | null = null;
+
+  constructor(
+    private readonly load: () => Promise<CatalogRows>,
+    private readonly settings: RoutingSettings,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  async get(): Promise<Catalog> {
+    const fresh = this.current && Date.now() - this.current.at < this.ttlMs;
+    if (this.current && fresh) return this.current.catalog;
+    if (!this.loading) {
+      this.loading = this.load()
+        .then((rows) => {
+          const catalog = buildCatalog(rows, this.settings, this.log);
+          this.current = { catalog, at: Date.now() };
+          return catalog;
+        })
+        .finally(() => {
+          this.loading = null;
+        });
+    }
+    if (this.current) {
+      this.loading.catch((err: unknown) => this.log.warn({ err: { message: (err as Error).message } }, 'catalog reload failed; serving the previous one'));
+      return this.current.catalog;
+    }
+    return this.loading;
+  }
+
+  /** Forces the next read to reload (admin edits, tests). */
+  invalidate(): void {
+    this.current = null;
+  }
+}

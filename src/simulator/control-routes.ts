@@ -1,0 +1,102 @@
+/**
+ * /__sim/* — the same controls as the in-process API, over HTTP, for use by hand (curl) and by the
+ * benchmark driving a simulator in another process. No auth: the simulator binds to loopback.
+ */
+import { z } from 'zod';
+import { parseJson, readBody, sendJson } from './http-io.js';
+import { metaFailure } from './meta-error-bodies.js';
+import type { RouteContext, RouteTable } from './route-table.js';
+import type { GraphSimulator, ScriptedFailure } from './types.js';
+
+const failureSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('meta_error'),
+    code: z.number().int(),
+    // Optional over HTTP: Meta's status for the code (e.g. 429 for 130429) is filled in.
+    httpStatus: z.number().int().min(400).max(599).optional(),
+    title: z.string().optional(),
+    message: z.string().optional(),
+    subcode: z.number().int().optional(),
+  }),
+  z.object({ kind: z.literal('http'), status: z.union([z.literal(500), z.literal(502), z.literal(503)]), body: z.string().optional() }),
+  z.object({ kind: z.literal('timeout') }),
+  z.object({ kind: z.literal('reset') }),
+]);
+const scriptSchema = z.union([z.array(failureSchema), failureSchema.transform((f) => [f])]);
+const downSchema = z.object({ down: z.boolean(), how: z.enum(['503', 'reset']).optional() });
+const statusSchema = z.object({
+  wamid: z.string().min(1),
+  status: z.enum(['sent', 'delivered', 'read', 'failed', 'played']),
+  to: z.string().optional(),
+  phoneNumberId: z.string().optional(),
+  errors: z
+    .array(z.object({ code: z.number().int(), title: z.string().optional(), message: z.string().optional(), details: z.string().optional() }))
+    .optional(),
+});
+
+export function registerControlRoutes(routes: RouteTable, sim: () => GraphSimulator): void {
+  routes
+    .add({ method: 'GET', path: '/__sim/sent', handler: ({ res }) => sendJson(res, 200, sim().sent) })
+    .add({ method: 'GET', path: '/__sim/rejected', handler: ({ res }) => sendJson(res, 200, sim().rejected) })
+    .add({ method: 'GET', path: '/__sim/stats', handler: ({ res }) => sendJson(res, 200, sim().stats()) })
+    .add({
+      method: 'POST',
+      path: '/__sim/reset',
+      handler: ({ res }) => {
+        sim().reset();
+        sendJson(res, 200, { ok: true });
+      },
+    })
+    .add({
+      method: 'POST',
+      path: '/__sim/script',
+      handler: withBody(scriptSchema, (failures, { res }) => {
+        sim().script(...failures.map(toScriptedFailure));
+        sendJson(res, 200, { ok: true, pending: sim().stats().scriptPending });
+      }),
+    })
+    .add({
+      method: 'POST',
+      path: '/__sim/down',
+      handler: withBody(downSchema, (body, { res }) => {
+        sim().setDown(body.down, body.how);
+        sendJson(res, 200, { ok: true, down: sim().stats().down });
+      }),
+    })
+    .add({
+      method: 'POST',
+      path: '/__sim/status',
+      handler: withBody(statusSchema, async (body, { res }) => {
+        const { wamid, status, ...opts } = body;
+        try {
+          sendJson(res, 200, await sim().postStatus(wamid, status, opts));
+        } catch (err) {
+          sendJson(res, 409, { error: (err as Error).message });
+        }
+      }),
+    });
+}
+
+function toScriptedFailure(f: z.output<typeof failureSchema>): ScriptedFailure {
+  if (f.kind !== 'meta_error') return f;
+  return metaFailure(f.code, {
+    ...(f.httpStatus !== undefined ? { httpStatus: f.httpStatus } : {}),
+    ...(f.title !== undefined ? { title: f.title } : {}),
+    ...(f.message !== undefined ? { message: f.message } : {}),
+    ...(f.subcode !== undefined ? { subcode: f.subcode } : {}),
+  });
+}
+
+function withBody<S extends z.ZodType>(
+  schema: S,
+  handle: (body: z.output<S>, ctx: RouteContext) => void | Promise<void>,
+): (ctx: RouteContext) => Promise<void> {
+  return async (ctx) => {
+    const parsed = schema.safeParse(parseJson(await readBody(ctx.req)));
+    if (!parsed.success) {
+      sendJson(ctx.res, 400, { error: 'invalid control request', issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) });
+      return;
+    }
+    await handle(parsed.data, ctx);
+  };
+}

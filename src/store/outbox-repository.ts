@@ -1,0 +1,127 @@
+import type { Queryable } from './db.js';
+
+export interface OutboxItem {
+  id: string;
+  canal: 'whatsapp' | 'inbox';
+  mensaje_id: string | null;
+  linea: string | null;
+  destinatario: string;
+  payload: Record<string, unknown>;
+  intentos: number;
+  /** End of the conversation's customer-service window (24 h, or 72 h after an ad), ISO. */
+  ventana_fin: string | null;
+}
+
+/**
+ * Claims up to `limit` sendable rows for this owner. Only the head (oldest unfinished row) of each
+ * `orden_key` is eligible, so one recipient never has two messages in flight and order holds even
+ * across processes; a claim is a lease (`hasta`) that another sender may take over once expired.
+ * The UPDATE re-checks the row after any concurrent claim, so two senders never get the same row.
+ */
+export async function claimOutbox(db: Queryable, args: { owner: string; limit: number; leaseMs: number; channels: string[] }): Promise<OutboxItem[]> {
+  const res = await db.query<OutboxItem>(
+    `WITH heads AS (
+       SELECT DISTINCT ON (orden_key) id, estado, disponible_at, hasta, canal
+         FROM router_outbox
+        WHERE estado IN ('pendiente', 'enviando')
+        ORDER BY orden_key, id
+     ),
+     pick AS (
+       SELECT id FROM heads
+        WHERE canal = ANY($4::text[])
+          AND ((estado = 'pendiente' AND disponible_at <= now()) OR (estado = 'enviando' AND hasta < now()))
+        ORDER BY id
+        LIMIT $2
+     ),
+     claimed AS (
+       UPDATE router_outbox o
+          SET estado = 'enviando', owner = $1, hasta = now() + $3 * interval '1 millisecond', intentos = o.intentos + 1
+         FROM pick
+        WHERE o.id = pick.id AND (o.estado = 'pendiente' OR (o.estado = 'enviando' AND o.hasta < now()))
+        RETURNING o.id, o.canal, o.mensaje_id, o.linea, o.destinatario, o.payload, o.intentos, o.conversacion_id
+     )
+     SELECT c.id::text AS id, c.canal, c.mensaje_id, c.linea, c.destinatario, c.payload, c.intentos,
+            greatest(cv.ventana_24h_fin, cv.ventana_72h_fin) AS ventana_fin
+       FROM claimed c LEFT JOIN conversaciones cv ON cv.id = c.conversacion_id
+      ORDER BY c.id`,
+    [args.owner, args.limit, args.leaseMs, args.channels],
+  );
+  return res.rows.map((r) => ({ ...r, payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload }));
+}
+
+/**
+ * Meta accepted the message: record its wamid on the outbox row and the `saliente` message, then
+ * revive statuses that arrived before we knew the wamid (parked as `huerfano`); their ids are
+ * returned so the caller can apply them.
+ */
+export async function recordSent(db: Queryable, id: string, owner: string, wamid: string | null): Promise<string[]> {
+  const res = await db.query<{ id: string }>(
+    `WITH ob AS (
+       UPDATE router_outbox SET estado = CASE WHEN $3::text IS NULL THEN 'omitido' ELSE 'enviado' END,
+              wamid = $3, enviado_at = now(), hasta = NULL, error = NULL, error_codigo = NULL
+        WHERE id = $1::bigint AND owner = $2 AND estado = 'enviando'
+        RETURNING mensaje_id
+     ),
+     msg AS (
+       UPDATE mensajes m
+          SET whatsapp_message_id = $3,
+              estado_envio = CASE WHEN router_rango_estado(m.estado_envio) < router_rango_estado('enviado') THEN 'enviado' ELSE m.estado_envio END
+        WHERE $3::text IS NOT NULL AND m.id = (SELECT mensaje_id FROM ob)
+        RETURNING m.id
+     ),
+     revived AS (
+       UPDATE router_eventos SET estado = 'pendiente', disponible_at = now()
+        WHERE $3::text IS NOT NULL AND estado = 'huerfano' AND wamid = $3 AND EXISTS (SELECT 1 FROM ob)
+        RETURNING id
+     )
+     SELECT id::text AS id FROM revived`,
+    [id, owner, wamid],
+  );
+  return res.rows.map((r) => r.id);
+}
+
+/** A failed attempt: back to `pendiente` after `backoffMs`, or `fallido` for good (also on the message). */
+export async function recordFailure(
+  db: Queryable,
+  args: { id: string; owner: string; retry: boolean; backoffMs: number; code: number | null; error: string },
+): Promise<void> {
+  await db.query(
+    `WITH ob AS (
+       UPDATE router_outbox
+          SET estado = CASE WHEN $3 THEN 'pendiente' ELSE 'fallido' END,
+              disponible_at = now() + $4 * interval '1 millisecond', hasta = NULL,
+              error_codigo = $5, error = left($6, 1000)
+        WHERE id = $1::bigint AND owner = $2 AND estado = 'enviando'
+        RETURNING mensaje_id
+     )
+     UPDATE mensajes SET estado_envio = 'fallido', error_codigo = $5, error_texto = left($6, 1000)
+      WHERE NOT $3 AND id = (SELECT mensaje_id FROM ob)`,
+    [args.id, args.owner, args.retry, args.backoffMs, args.code, args.error],
+  );
+}
+
+/** Rows waiting to go out, by channel (for /ready, metrics and the admin API). */
+export async function outboxBacklog(db: Queryable): Promise<{ whatsapp: number; inbox: number; oldestSeconds: number }> {
+  const res = await db.query<{ whatsapp: number; inbox: number; oldest: number | null }>(
+    `SELECT count(*) FILTER (WHERE canal = 'whatsapp')::int AS whatsapp,
+            count(*) FILTER (WHERE canal = 'inbox')::int AS inbox,
+            extract(epoch FROM now() - min(created_at))::int AS oldest
+       FROM router_outbox WHERE estado IN ('pendiente', 'enviando')`,
+  );
+  const r = res.rows[0];
+  return { whatsapp: r?.whatsapp ?? 0, inbox: r?.inbox ?? 0, oldestSeconds: r?.oldest ?? 0 };
+}
+
+/**
+ * Statuses parked as orphans whose message is now known (the wamid was recorded by a statement
+ * that could not yet see them): put back to pending for the status path. Run by the sweeper.
+ */
+export async function reviveKnownOrphans(db: Queryable): Promise<string[]> {
+  const res = await db.query<{ id: string }>(
+    `UPDATE router_eventos e SET estado = 'pendiente', disponible_at = now()
+      WHERE e.estado = 'huerfano' AND e.recibido_at > now() - interval '7 days'
+        AND EXISTS (SELECT 1 FROM mensajes m WHERE m.whatsapp_message_id = e.wamid)
+      RETURNING e.id::text AS id`,
+  );
+  return res.rows.map((r) => r.id);
+}
