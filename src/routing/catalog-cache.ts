@@ -49,8 +49,8 @@ export function buildCatalog(rows: CatalogRows, settings: RoutingSettings, log: 
 
 /**
  * Menus, areas, lines and texts change rarely and are read on every message: keep them in memory
- * for `ttlMs`, reload in the background of the next read after expiry. A failed reload keeps serving
- * the last good catalog (the database hiccup is already reported elsewhere).
+ * for `ttlMs`; the first read after expiry reloads (one query, shared by concurrent readers). A
+ * failed reload keeps serving the last good catalog (the database hiccup is reported elsewhere).
  */
 export class CatalogCache {
   private current: { catalog: Catalog; at: number } | null = null;
@@ -64,8 +64,7 @@ export class CatalogCache {
   ) {}
 
   async get(): Promise<Catalog> {
-    const fresh = this.current && Date.now() - this.current.at < this.ttlMs;
-    if (this.current && fresh) return this.current.catalog;
+    if (this.current && Date.now() - this.current.at < this.ttlMs) return this.current.catalog;
     if (!this.loading) {
       this.loading = this.load()
         .then((rows) => {
@@ -77,11 +76,13 @@ export class CatalogCache {
           this.loading = null;
         });
     }
-    if (this.current) {
-      this.loading.catch((err: unknown) => this.log.warn({ err: { message: (err as Error).message } }, 'catalog reload failed; serving the previous one'));
+    try {
+      return await this.loading;
+    } catch (err) {
+      if (!this.current) throw err;
+      this.log.warn({ err: { message: (err as Error).message } }, 'catalog reload failed; serving the previous one');
       return this.current.catalog;
     }
-    return this.loading;
   }
 
   /** Forces the next read to reload (admin edits, tests). */

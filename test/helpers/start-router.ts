@@ -29,11 +29,11 @@ export interface PostOptions {
 /** Boots the real router (same wiring as `npm start`) on a free port. */
 export async function startRouter(
   config: Config,
-  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean; sender?: boolean } = {},
+  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean; sender?: boolean; port?: number } = {},
 ): Promise<RunningRouter> {
   const log = pino({ level: config.LOG_LEVEL });
   const runtime = await createRuntime(config, log, options);
-  const server: Server = await listen(runtime.app, 0, '127.0.0.1');
+  const server: Server = await listen(runtime.app, options.port ?? 0, '127.0.0.1');
   if (options.sweeper !== false) runtime.processor.start();
   if (options.sender !== false) runtime.sender.start();
   const address = server.address();
@@ -70,4 +70,17 @@ export interface ApiBody {
 
 export async function readJson(res: Response): Promise<ApiBody> {
   return (await res.json()) as ApiBody;
+}
+
+/** A port that was free a moment ago (for wiring two servers that must know each other's URL). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }
