@@ -109,6 +109,9 @@ const schema = z
 
 export type Config = Readonly<z.output<typeof schema>>;
 
+/** Every environment key the router reads (documented one by one in .env.example). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
   constructor(readonly problems: string[]) {

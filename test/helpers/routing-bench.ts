@@ -1,6 +1,6 @@
 import { startGraphSimulator, type GraphSimulator } from '../../src/simulator/graph-simulator.js';
 import { startFakeInbox, type FakeInbox } from './fake-inbox.js';
-import { withClient } from './reset-db.js';
+import { truncateData, withClient } from './reset-db.js';
 import { freePort, startRouter, type RunningRouter } from './start-router.js';
 import { TEST_APP_SECRET, testConfig } from './test-config.js';
 
@@ -13,6 +13,8 @@ export interface RoutingRig {
   inbox: FakeInbox;
   /** Waits until processing is idle and the outbox has nothing left it can send now. */
   settle(): Promise<void>;
+  /** Empties conversation data and the outbox, and forgets what the fakes recorded. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,12 @@ export async function startRoutingRig(env: Record<string, string> = {}, options:
       await router.idle();
       await router.runtime.sender.whenDrained();
       await router.idle();
+    },
+    async reset() {
+      await truncateData();
+      await withClient((c) => c.query('TRUNCATE router_outbox'));
+      sim.reset();
+      inbox.deliveries.length = 0;
     },
     async close() {
       const t0 = Date.now();

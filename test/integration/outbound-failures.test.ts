@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { metaFailures } from '../../src/simulator/graph-simulator.js';
 import { inboundEnvelope, textMessage } from '../fixtures/whatsapp/builders.js';
-import { resetDatabase, truncateData, withClient } from '../helpers/reset-db.js';
+import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { startRoutingRig, type RoutingRig } from '../helpers/routing-bench.js';
 import { readJson } from '../helpers/start-router.js';
 
@@ -22,11 +22,7 @@ describe('outbound: Meta errors, outages and the circuit breaker', () => {
   afterAll(async () => {
     await rig.close();
   });
-  beforeEach(async () => {
-    await truncateData();
-    await withClient((c) => c.query('TRUNCATE router_outbox'));
-    rig.sim.reset();
-  });
+  beforeEach(() => rig.reset());
 
   it('when Meta answers 130429 (throughput) twice, then the reply is retried with backoff and sent exactly once', async () => {
     rig.sim.script(metaFailures.rateLimitHit(), metaFailures.rateLimitHit());

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { contact, envelope, inboundEnvelope, listReplyMessage, messagesChange, reactionMessage, textMessage } from '../fixtures/whatsapp/builders.js';
-import { resetDatabase, truncateData, withClient } from '../helpers/reset-db.js';
+import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { startRoutingRig, type RoutingRig } from '../helpers/routing-bench.js';
 
 const PHONE = '5491166660001';
@@ -34,12 +34,7 @@ describe('routing: scripted conversations against the router, the Graph simulato
   afterAll(async () => {
     await rig.close();
   });
-  beforeEach(async () => {
-    await truncateData();
-    await withClient((c) => c.query('TRUNCATE router_outbox'));
-    rig.sim.reset();
-    rig.inbox.deliveries.length = 0;
-  });
+  beforeEach(() => rig.reset());
 
   it('when a customer goes menu → submenu → derivation → chat → MENU → stale tap → closed → reopened, then every step does what the business expects', async () => {
     await say('hola');

@@ -51,3 +51,16 @@ describe('config', () => {
     expect(parseConfig({ WEBHOOK_BODY_LIMIT: '512kb' }).WEBHOOK_BODY_LIMIT).toBe(512 * 1024);
   });
 });
+
+describe('.env.example', () => {
+  it('when the config schema has a key, then .env.example documents it with a comment above', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { CONFIG_KEYS } = await import('../../src/config.js');
+    const lines = (await readFile(new URL('../../.env.example', import.meta.url), 'utf8')).split('\n');
+    const missing = CONFIG_KEYS.filter((key) => {
+      const i = lines.findIndex((l) => l.startsWith(`${key}=`));
+      return i < 1 || !lines[i - 1]!.startsWith('#');
+    });
+    expect(missing).toEqual([]);
+  });
+});
