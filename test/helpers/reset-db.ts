@@ -15,14 +15,24 @@ export async function resetDatabase(url = TEST_DATABASE_URL): Promise<void> {
   }
 }
 
-export const DATA_TABLES = ['mensajes', 'derivaciones', 'tickets', 'conversaciones', 'contactos', 'router_eventos', 'router_locks'];
+export const DATA_TABLES = ['router_outbox', 'mensajes', 'derivaciones', 'tickets', 'conversaciones', 'contactos', 'router_eventos', 'router_locks'];
 
-/** Removes conversation data but keeps schema and menus. */
+/**
+ * Removes conversation data but keeps schema and menus. A running router's sweeper and sender touch
+ * these tables concurrently, so TRUNCATE can lose a deadlock (40P01): then it simply runs again.
+ */
 export async function truncateData(url = TEST_DATABASE_URL): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`TRUNCATE ${DATA_TABLES.join(', ')} RESTART IDENTITY CASCADE`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.query(`TRUNCATE ${DATA_TABLES.join(', ')} RESTART IDENTITY CASCADE`);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
+      }
+    }
   } finally {
     await client.end();
   }

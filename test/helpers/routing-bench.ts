@@ -56,7 +56,6 @@ export async function startRoutingRig(env: Record<string, string> = {}, options:
     },
     async reset() {
       await truncateData();
-      await withClient((c) => c.query('TRUNCATE router_outbox'));
       sim.reset();
       inbox.deliveries.length = 0;
     },
