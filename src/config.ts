@@ -60,7 +60,8 @@ const schema = z
     WEBHOOK_BODY_LIMIT: byteSize.default(5 * 1024 * 1024),
 
     QUEUE_MODE: z.enum(['off', 'bullmq']).default('off'),
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+    REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
     MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
     LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
     SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
@@ -98,6 +99,12 @@ const schema = z
     ADMIN_TOKEN: optionalString,
   })
   .superRefine((c, ctx) => {
+    if (c.QUEUE_MODE === 'bullmq' && !c.REDIS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when QUEUE_MODE=bullmq' });
+    }
+    if (c.QUEUE_MODE === 'bullmq' && !c.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when QUEUE_MODE=bullmq (workers in other processes share it; the embedded PGlite is single-process)' });
+    }
     if (c.NODE_ENV !== 'production') return;
     if (c.WHATSAPP_APP_SECRET.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['WHATSAPP_APP_SECRET'], message: 'is required when NODE_ENV=production' });

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'VERIFY_TOKEN_MISMATCH'
   | 'STORE_UNAVAILABLE'
+  | 'QUEUE_UNAVAILABLE'
   | 'DB_TIMEOUT'
   | 'DB_DUPLICATE'
   | 'DB_ERROR'
@@ -31,6 +32,7 @@ const STATUS: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   VERIFY_TOKEN_MISMATCH: 403,
   STORE_UNAVAILABLE: 503,
+  QUEUE_UNAVAILABLE: 503,
   DB_TIMEOUT: 503,
   DB_DUPLICATE: 409,
   DB_ERROR: 500,
@@ -40,7 +42,7 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-const RETRYABLE = new Set<ErrorCode>(['STORE_UNAVAILABLE', 'DB_TIMEOUT', 'LEASE_LOST']);
+const RETRYABLE = new Set<ErrorCode>(['STORE_UNAVAILABLE', 'QUEUE_UNAVAILABLE', 'DB_TIMEOUT', 'LEASE_LOST']);
 
 export class AppError extends Error {
   readonly code: ErrorCode;

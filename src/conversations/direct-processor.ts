@@ -10,6 +10,7 @@ import { applyStatusEvent } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
 import { KeyedExecutor } from './keyed-executor.js';
 import type { MessageHandler } from './message-handler.js';
+import type { ThresholdMonitor } from './threshold-monitor.js';
 
 export interface ProcessorOptions {
   maxConcurrency: number;
@@ -19,6 +20,8 @@ export interface ProcessorOptions {
 }
 
 const STATUS_PREFIX = 'status#';
+/** Delays of the re-checks after finding a conversation leased by another worker. */
+const NOT_LEASED_RETRIES_MS = [25, 100, 400];
 /** A status not applied by its ingesting process within this time is picked up by the sweeper. */
 const STALE_STATUS_MS = 5_000;
 
@@ -38,6 +41,7 @@ export class DirectProcessor {
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private stopping = false;
+  private readonly notLeased = new Map<string, number>();
   private readonly log: Logger;
 
   constructor(
@@ -45,6 +49,7 @@ export class DirectProcessor {
     private readonly handler: MessageHandler,
     private readonly options: ProcessorOptions,
     log: Logger,
+    private readonly monitor: ThresholdMonitor | null = null,
   ) {
     this.log = log.child({ module: 'processor' });
     this.executor = new KeyedExecutor(
@@ -138,7 +143,21 @@ export class DirectProcessor {
     while (!this.stopping) {
       const started = performance.now();
       const ctx = await this.withStoreRetry(convKey, () => loadConversationContext(this.db, convKey, this.owner, leaseMs));
-      if (ctx === null || ctx.status === 'not_leased') return;
+      if (ctx === null) return;
+      if (ctx.status === 'not_leased') {
+        // Another worker holds the conversation. It takes our event too unless it is just letting go;
+        // look again shortly (a few times), then leave it to the sweeper.
+        this.monitor?.recordLeaseConflict();
+        const tries = (this.notLeased.get(convKey) ?? 0) + 1;
+        if (tries <= NOT_LEASED_RETRIES_MS.length) {
+          this.notLeased.set(convKey, tries);
+          this.retryLater(convKey, NOT_LEASED_RETRIES_MS[tries - 1]!);
+        } else {
+          this.notLeased.delete(convKey);
+        }
+        return;
+      }
+      this.notLeased.delete(convKey);
       if (ctx.status === 'empty') {
         await releaseLease(this.db, convKey, this.owner);
         return;
@@ -176,7 +195,9 @@ export class DirectProcessor {
         return;
       }
       plan.afterCommit?.();
-      this.log.info({ ...base, attempt: ctx.attempt, outcome: plan.outcome, durationMs: ms(started) }, 'message processed');
+      const durationMs = ms(started);
+      this.monitor?.recordProcessed(durationMs, ctx.pickupMs);
+      this.log.info({ ...base, attempt: ctx.attempt, outcome: plan.outcome, durationMs, pickupMs: Math.round(ctx.pickupMs) }, 'message processed');
       if (!done.more) return;
     }
   }
@@ -193,6 +214,7 @@ export class DirectProcessor {
       return await fn();
     } catch (err) {
       if (isAppError(err) && err.retryable) {
+        if (err.code === 'DB_TIMEOUT') this.monitor?.recordTimeout();
         this.log.warn({ key, err: errInfo(err) }, 'store unavailable; will retry');
         this.retryLater(key, 1_000);
         return null;

@@ -5,14 +5,17 @@ import type { Db } from '../store/db.js';
 import { errorHandler } from './error-handler.js';
 import { healthRoutes } from './health-routes.js';
 import { requestId } from './request-id.js';
-import { webhookRoutes, type WebhookSink } from './webhook-routes.js';
+import type { WebhookIngest } from '../conversations/ingest.js';
+import type { InboundEvent } from '../webhook/inbound-event.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 export interface AppDeps {
   config: Config;
   db: Db;
-  sink: WebhookSink;
+  ingest: WebhookIngest;
   log: Logger;
   readinessChecks?: (() => Promise<string[]>)[];
+  onAccepted?: (events: readonly InboundEvent[], ackMs: number, duplicates: number) => void;
 }
 
 /** The HTTP surface, built from its dependencies so tests drive the real thing. */

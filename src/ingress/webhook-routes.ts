@@ -2,35 +2,29 @@ import express, { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import type { Db } from '../store/db.js';
-import { appendToJournal } from '../store/journal-repository.js';
+import type { WebhookIngest } from '../conversations/ingest.js';
 import { safeEqual, verifySignature } from '../webhook/verify-signature.js';
 import { parseWebhookBody } from '../webhook/parse-events.js';
 import type { InboundEvent } from '../webhook/inbound-event.js';
 
-export interface WebhookSink {
-  /** Hands freshly journalled events to processing (direct mode); must not throw. */
-  enqueue(inserted: readonly { id: string; kind: string; convKey: string | null }[]): void;
-}
-
 export interface WebhookDeps {
   config: Config;
-  db: Db;
-  sink: WebhookSink;
+  ingest: WebhookIngest;
   log: Logger;
-  onEvents?: (events: readonly InboundEvent[], outcome: string) => void;
+  /** Observer for metrics: the batch's events once acknowledged. */
+  onAccepted?: (events: readonly InboundEvent[], ackMs: number, duplicates: number) => void;
 }
 
 /** Meta points its app at /webhook/whatsapp; new setups use /webhook. Both verbs answer on both. */
 export const WEBHOOK_PATHS = ['/webhook', '/webhook/whatsapp'];
 
 /**
- * GET: Meta's subscription handshake. POST: raw bytes → signature → parse → journal (durable) → 200.
- * Only after the journal insert returns does Meta get its 200; if the store is down it gets 503 and
- * retries, which is the safety net we rely on.
+ * GET: Meta's subscription handshake. POST: raw bytes → signature → parse → durable (journal in
+ * direct mode, Redis in queue mode) → 200. Only once the batch is durable does Meta get its 200; if
+ * the store or queue is down it gets 503 and retries, which is the safety net we rely on.
  */
 export function webhookRoutes(deps: WebhookDeps): Router {
-  const { config, db, sink } = deps;
+  const { config, ingest } = deps;
   const log = deps.log.child({ module: 'webhook' });
   const router = Router();
   // Raw bytes for every content type: the signature covers the exact body, and Meta's
@@ -58,17 +52,16 @@ export function webhookRoutes(deps: WebhookDeps): Router {
       verifySignature(body, req.header('x-hub-signature-256'), config.WHATSAPP_APP_SECRET);
     }
     const events = parseWebhookBody(body);
-    const result = await appendToJournal(db, events, requestId);
-    res.status(200).json({ received: events.length, stored: result.inserted.length, duplicates: result.duplicates });
-    log.info(
-      { requestId, events: events.length, stored: result.inserted.length, duplicates: result.duplicates, ackMs: Math.round((performance.now() - started) * 10) / 10 },
-      'webhook batch acknowledged',
-    );
+    const result = await ingest.ingest(events, requestId);
+    res.status(200).json({ received: events.length, stored: result.accepted, duplicates: result.duplicates });
+    const ackMs = Math.round((performance.now() - started) * 10) / 10;
+    log.info({ requestId, events: events.length, stored: result.accepted, duplicates: result.duplicates, transport: ingest.transport, ackMs }, 'webhook batch acknowledged');
+    deps.onAccepted?.(events, ackMs, result.duplicates);
     for (const event of events) {
       if (event.kind === 'error') log.warn({ requestId, field: event.field, errors: event.errors }, 'Meta reported webhook errors');
       if (event.kind === 'other') log.info({ requestId, field: event.field, reason: event.reason }, 'event kept without processing');
     }
-    sink.enqueue(result.inserted);
+    result.afterAck?.();
   });
 
   return router;

@@ -21,12 +21,12 @@ async function main(): Promise<void> {
   const server = await listen(runtime.app, config.PORT, config.HOST);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  runtime.processor.start();
-  runtime.sender.start();
+  runtime.startBackground();
   log.info(
     {
       port,
       mode: config.QUEUE_MODE === 'off' ? 'direct' : 'queue',
+      queue: config.QUEUE_MODE === 'bullmq' ? 'BullMQ on REDIS_URL (workers process)' : config.REDIS_URL ? 'draining leftovers from REDIS_URL' : 'none',
       store: describeStore(config),
       sender: config.WHATSAPP_ACCESS_TOKEN ? config.WHATSAPP_API_URL : 'dry-run (no WHATSAPP_ACCESS_TOKEN)',
       signature: config.WHATSAPP_APP_SECRET.length > 0 ? `${config.WHATSAPP_APP_SECRET.length} app secret(s)` : 'NOT VERIFIED',

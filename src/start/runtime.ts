@@ -1,38 +1,64 @@
 import type { Server } from 'node:http';
+import type { Worker } from 'bullmq';
 import type { Express } from 'express';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { DirectProcessor } from '../conversations/direct-processor.js';
+import { startInboundWorker } from '../conversations/inbound-worker.js';
+import { journalIngest, type WebhookIngest } from '../conversations/ingest.js';
 import type { MessageHandler } from '../conversations/message-handler.js';
+import { queueIngest } from '../conversations/queue-ingest.js';
+import { producerConnection, workerConnection } from '../conversations/queues.js';
 import { createRoutingHandler } from '../conversations/routing-handler.js';
+import { ThresholdMonitor } from '../conversations/threshold-monitor.js';
+import { buildApp } from '../ingress/app.js';
 import { GraphClient } from '../outbound/graph-client.js';
 import { InboxClient } from '../outbound/inbox-client.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
 import { CatalogCache, settingsFromConfig } from '../routing/catalog-cache.js';
 import { loadCatalogRows } from '../store/catalog-repository.js';
-import { buildApp } from '../ingress/app.js';
 import type { Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { openDb } from '../store/open-db.js';
 
+/**
+ * api    — HTTP. Direct mode: ingest into the journal and process here. Queue mode: enqueue only.
+ * worker — queue mode's consumer: journal the jobs and process them (no HTTP).
+ */
+export type Role = 'api' | 'worker';
+
 export interface Runtime {
   config: Config;
+  role: Role;
   db: Db;
   processor: DirectProcessor;
   sender: OutboxSender;
   catalog: CatalogCache;
+  monitor: ThresholdMonitor;
+  ingest: WebhookIngest;
   app: Express;
   log: Logger;
+  /** Starts background work this role does (processing, sending, consuming the queue). */
+  startBackground(): void;
+  /** Closes what startBackground and the constructors opened (queue, workers, Redis), not the db. */
+  closeBackground(): Promise<void>;
 }
 
 /**
- * Wires the router from a parsed config: store (migrated), processor, HTTP app. Entry points and
- * integration tests both start here, so tests exercise exactly what production runs.
+ * Wires the router from a parsed config: store (migrated), processor, sender, ingest transport, HTTP
+ * app. Entry points and integration tests both start here, so tests exercise what production runs.
  */
-export async function createRuntime(config: Config, log: Logger, options: { db?: Db; handler?: MessageHandler } = {}): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  log: Logger,
+  options: { db?: Db; handler?: MessageHandler; role?: Role } = {},
+): Promise<Runtime> {
+  const role = options.role ?? 'api';
   const db = options.db ?? (await openDb(config, log));
   await migrate(db, log.child({ module: 'migrate' }), { seed: config.SEED_DEFAULT_MENU });
   const catalog = new CatalogCache(() => loadCatalogRows(db), settingsFromConfig(config), config.CATALOG_TTL_MS, log);
+  const monitor = new ThresholdMonitor(log);
   const graph = config.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({ baseUrl: config.WHATSAPP_API_URL, version: config.WHATSAPP_API_VERSION, accessToken: config.WHATSAPP_ACCESS_TOKEN, timeoutMs: config.GRAPH_TIMEOUT_MS })
     : null;
@@ -65,16 +91,65 @@ export async function createRuntime(config: Config, log: Logger, options: { db?:
       maxAttempts: config.PROCESS_MAX_ATTEMPTS,
     },
     log,
+    monitor,
   );
   processorRef = processor;
+
+  const queueMode = config.QUEUE_MODE === 'bullmq';
+  const redisUrl = config.REDIS_URL;
+  const producer: Redis | null = role === 'api' && queueMode && redisUrl ? producerConnection(redisUrl) : null;
+  producer?.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis producer connection error'));
+  const queue = producer ? queueIngest(producer) : null;
+  const ingest: WebhookIngest = queue ?? journalIngest(db, processor);
+
+  // Who processes: the api in direct mode, workers in queue mode. A direct-mode api with REDIS_URL
+  // also consumes the queue, so that rolling back to QUEUE_MODE=off drains what was left in Redis.
+  const processes = role === 'worker' || !queueMode;
+  const consumesQueue = Boolean(redisUrl) && (role === 'worker' || !queueMode);
+  let consumerConnection: Redis | null = null;
+  let inboundWorker: Worker | null = null;
+
   const app = buildApp({
     config,
     db,
-    sink: processor,
+    ingest,
     log,
-    readinessChecks: [async () => (graph && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : [])],
+    onAccepted: (events, ackMs) => monitor.recordAck(events.length, ackMs),
+    readinessChecks: [
+      async () => (graph && processes && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : []),
+      async () => (producer && producer.status !== 'ready' ? ['redis_unreachable'] : []),
+    ],
   });
-  return { config, db, processor, sender, catalog, app, log };
+
+  return {
+    config,
+    role,
+    db,
+    processor,
+    sender,
+    catalog,
+    monitor,
+    ingest,
+    app,
+    log,
+    startBackground() {
+      if (processes) {
+        processor.start();
+        sender.start();
+      }
+      if (consumesQueue && redisUrl && !inboundWorker) {
+        consumerConnection = workerConnection(redisUrl);
+        consumerConnection.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis consumer connection error'));
+        inboundWorker = startInboundWorker({ connection: consumerConnection, db, processor, concurrency: config.WORKER_CONCURRENCY, log });
+      }
+    },
+    async closeBackground() {
+      await inboundWorker?.close().catch(() => undefined);
+      await queue?.close().catch(() => undefined);
+      consumerConnection?.disconnect();
+      producer?.disconnect();
+    },
+  };
 }
 
 /** Listens and resolves once the port is bound (PORT=0 picks a free one). */

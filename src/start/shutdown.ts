@@ -21,6 +21,12 @@ export function createShutdown(runtime: Runtime, server: Server | null, log: Log
         server.closeIdleConnections?.();
       }
       try {
+        // Stop consuming the queue first: unacknowledged jobs go back to Redis for other workers.
+        await runtime.closeBackground();
+      } catch (err) {
+        log.error({ err: { message: (err as Error).message } }, 'closing the queue failed');
+      }
+      try {
         const { drained } = await runtime.processor.stop(DRAIN_TIMEOUT_MS);
         log.info({ drained }, drained ? 'in-flight work finished' : 'drain timed out; the journal keeps the rest');
       } catch (err) {

@@ -49,6 +49,8 @@ export type ContextResult =
       event: InboundMessageEvent;
       /** Id of the webhook request that delivered the event, for log correlation. */
       requestId: string | null;
+      /** Time from the webhook's 200 (journal insert) to the start of this processing, ms. */
+      pickupMs: number;
       /** Attempts including this one. */
       attempt: number;
       /** The wamid was already in `mensajes` before this statement (redelivery or a retried attempt). */
@@ -113,7 +115,9 @@ f AS (
     FROM ev
 ),
 bump AS (
-  UPDATE router_eventos SET intentos = intentos + 1 WHERE id = (SELECT id FROM f) RETURNING id
+  UPDATE router_eventos SET intentos = intentos + 1, iniciado_at = clock_timestamp(), procesado_por = $2
+   WHERE id = (SELECT id FROM f)
+  RETURNING id, extract(epoch FROM clock_timestamp() - recibido_at) * 1000 AS wait_ms
 ),
 c_phone AS (
   INSERT INTO contactos AS c (telefono, wa_user_id, username, nombre, origen)
@@ -192,6 +196,7 @@ SELECT EXISTS (SELECT 1 FROM lease) AS leased,
        (SELECT greatest(0, extract(epoch FROM head.disponible_at - now()) * 1000)::int FROM head
          WHERE NOT EXISTS (SELECT 1 FROM ev)) AS wait_ms,
        f.id::text AS event_id, f.p AS event, f.dup, f.intento, f.request_id,
+       (SELECT wait_ms FROM bump)::float8 AS pickup_ms,
        (SELECT row_to_json(conv) FROM conv) AS conversation,
        coalesce((SELECT id FROM msg), (SELECT m.id FROM mensajes m WHERE m.whatsapp_message_id = f.wamid)) AS message_id,
        coalesce((SELECT json_agg(recent) FROM recent), '[]'::json) AS recent,
@@ -205,6 +210,7 @@ interface ContextRow {
   event_id: string | null;
   event: InboundMessageEvent | null;
   request_id: string | null;
+  pickup_ms: number | null;
   dup: boolean | null;
   intento: number | null;
   conversation: ConversationRow | null;
@@ -229,6 +235,7 @@ export async function loadConversationContext(db: Queryable, convKey: string, ow
     eventId: row.event_id,
     event: typeof row.event === 'string' ? (JSON.parse(row.event) as InboundMessageEvent) : row.event,
     requestId: row.request_id,
+    pickupMs: Number(row.pickup_ms ?? 0),
     attempt: Number(row.intento ?? 1),
     duplicate: Boolean(row.dup),
     conversation: typeof row.conversation === 'string' ? JSON.parse(row.conversation) : row.conversation,

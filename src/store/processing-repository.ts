@@ -20,7 +20,7 @@ export async function completeEvent(
   const extra = args.extraCtes ? `,\n${args.extraCtes}` : '';
   const res = await db.query<{ committed: boolean; more: boolean }>(
     `WITH done AS (
-       UPDATE router_eventos SET estado = 'hecho', procesado_at = now(), error = NULL
+       UPDATE router_eventos SET estado = 'hecho', procesado_at = clock_timestamp(), error = NULL
         WHERE id = $1::bigint AND estado = 'pendiente'
           AND EXISTS (SELECT 1 FROM router_locks WHERE conv_key = $2 AND owner = $3)
         RETURNING id

@@ -34,8 +34,12 @@ export async function startRouter(
   const log = pino({ level: config.LOG_LEVEL });
   const runtime = await createRuntime(config, log, options);
   const server: Server = await listen(runtime.app, options.port ?? 0, '127.0.0.1');
-  if (options.sweeper !== false) runtime.processor.start();
-  if (options.sender !== false) runtime.sender.start();
+  if (runtime.config.QUEUE_MODE === 'off') {
+    if (options.sweeper !== false) runtime.processor.start();
+    if (options.sender !== false) runtime.sender.start();
+  } else {
+    runtime.startBackground();
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,63 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Db } from '../store/db.js';
+import { listDeadEvents, replayDeadEvents, type DeadEvent } from '../store/dead-letter-repository.js';
+import { INBOUND_QUEUE } from './queues.js';
+
+export interface DeadLetters {
+  /** Events whose processing failed PROCESS_MAX_ATTEMPTS times (journal `muerto`). */
+  events: DeadEvent[];
+  /** Queue-mode jobs that could not even reach the journal (BullMQ failed set). */
+  jobs: { id: string; attemptsMade: number; failedReason: string; timestamp: number }[];
+}
+
+/**
+ * The two dead-letter places behind one API (admin endpoint and CLI): poison events in the journal
+ * and, in queue mode, jobs BullMQ gave up on. Replaying puts them back where they came from.
+ */
+export class DeadLetterService {
+  private readonly queue: Queue | null;
+
+  constructor(
+    private readonly db: Db,
+    connection: Redis | null,
+    private readonly schedule: (rows: { id: string; kind: string; convKey: string | null }[]) => void,
+  ) {
+    this.queue = connection ? new Queue(INBOUND_QUEUE, { connection }) : null;
+    this.queue?.on('error', () => undefined);
+  }
+
+  async list(limit = 100): Promise<DeadLetters> {
+    const events = await listDeadEvents(this.db, limit);
+    const failed = this.queue ? await this.queue.getFailed(0, limit - 1) : [];
+    return {
+      events,
+      jobs: failed.map((j) => ({ id: String(j.id), attemptsMade: j.attemptsMade, failedReason: j.failedReason, timestamp: j.timestamp })),
+    };
+  }
+
+  /** `eventIds`/`jobIds` null = all of that kind. */
+  async replay(args: { eventIds?: string[] | null; jobIds?: string[] | null }): Promise<{ events: number; jobs: number }> {
+    let events = 0;
+    if (args.eventIds !== undefined) {
+      const rows = await replayDeadEvents(this.db, args.eventIds);
+      this.schedule(rows);
+      events = rows.length;
+    }
+    let jobs = 0;
+    if (this.queue && args.jobIds !== undefined) {
+      const failed = await this.queue.getFailed(0, -1);
+      for (const job of failed) {
+        if (args.jobIds === null || args.jobIds.includes(String(job.id))) {
+          await job.retry('failed');
+          jobs += 1;
+        }
+      }
+    }
+    return { events, jobs };
+  }
+
+  async close(): Promise<void> {
+    await this.queue?.close();
+  }
+}

@@ -1,0 +1,42 @@
+import type { JobsOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { InboundEvent } from '../webhook/inbound-event.js';
+
+/** The one queue of queue mode: webhook events on their way to the journal. */
+export const INBOUND_QUEUE = 'psi-inbound';
+
+export interface InboundJobData {
+  event: InboundEvent;
+  requestId: string;
+  /** Epoch ms when the webhook accepted it (for pickup latency). */
+  acceptedAt: number;
+}
+
+/**
+ * Retries with exponential backoff (1 s, 2 s, 4 s … ~2 min in all) cover a database restart; after
+ * the last attempt the job stays in BullMQ's failed set — the dead-letter place — with its error,
+ * until replayed (`npm run queue -- replay`, POST /admin/dead-letters/replay). Completed jobs are
+ * kept an hour so Meta's quick redeliveries collapse on the job id (the journal dedupes the rest).
+ */
+export const INBOUND_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 100_000 },
+  removeOnFail: false,
+};
+
+/** Job id from the event's idempotency key; BullMQ reserves ':' in ids. */
+export const inboundJobId = (eventKey: string): string => `in-${eventKey.replaceAll(':', '_')}`;
+
+/**
+ * Producer connection (webhook ack path): no offline queue and one try per command, so a Redis outage
+ * surfaces at once as a 503 to Meta instead of a request hanging on a reconnect.
+ */
+export function producerConnection(url: string): Redis {
+  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false } satisfies RedisOptions);
+}
+
+/** Worker connection: blocking commands must wait through reconnects (BullMQ requires null here). */
+export function workerConnection(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, connectTimeout: 5_000 });
+}

@@ -1,0 +1,41 @@
+import { ConfigError, loadConfig } from '../config.js';
+import { configureLogger, logger } from '../logger.js';
+import { describeStore } from '../store/open-db.js';
+import { createRuntime } from './runtime.js';
+import { bindSignals, createShutdown } from './shutdown.js';
+
+/**
+ * `npm run worker` / PM2 `psi-router-worker`: queue mode's consumer. Takes jobs from Redis into the
+ * journal and processes conversations (same processor as direct mode), sends the outbox. Run as many
+ * as the volume needs; the Postgres lease keeps each conversation on one worker at a time.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      logger.fatal({ code: err.code, problems: err.problems }, 'invalid configuration; refusing to start');
+      process.exit(78);
+    }
+    throw err;
+  }
+  const log = configureLogger(config.LOG_LEVEL).child({ role: 'worker' });
+  if (!config.REDIS_URL) {
+    log.fatal({ code: 'CONFIG_INVALID', problems: ['REDIS_URL: is required for a worker'] }, 'invalid configuration; refusing to start');
+    process.exit(78);
+  }
+  const runtime = await createRuntime(config, log, { role: 'worker' });
+  runtime.startBackground();
+  log.info(
+    { store: describeStore(config), queue: 'psi-inbound', concurrency: config.WORKER_CONCURRENCY, maxConcurrency: config.MAX_CONCURRENCY, owner: runtime.processor.owner },
+    'psi-router worker consuming',
+  );
+  bindSignals(createShutdown(runtime, null, log), log);
+  process.send?.('ready');
+}
+
+main().catch((err: unknown) => {
+  logger.fatal({ err: { message: (err as Error)?.message, code: (err as { code?: string })?.code } }, 'worker startup failed');
+  process.exit(1);
+});
