@@ -62,6 +62,8 @@ const schema = z
     QUEUE_MODE: z.enum(['off', 'bullmq']).default('off'),
     REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+    QUEUE_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+    QUEUE_JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(1_000),
     MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
     LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
     SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),

@@ -16,15 +16,22 @@ export interface DeadLetters {
  * and, in queue mode, jobs BullMQ gave up on. Replaying puts them back where they came from.
  */
 export class DeadLetterService {
-  private readonly queue: Queue | null;
+  private opened: Queue | null = null;
 
   constructor(
     private readonly db: Db,
-    connection: Redis | null,
+    private readonly connection: Redis | null,
     private readonly schedule: (rows: { id: string; kind: string; convKey: string | null }[]) => void,
-  ) {
-    this.queue = connection ? new Queue(INBOUND_QUEUE, { connection }) : null;
-    this.queue?.on('error', () => undefined);
+  ) {}
+
+  /** Opened on first use: most processes never look at dead letters. */
+  private get queue(): Queue | null {
+    if (!this.connection) return null;
+    if (!this.opened) {
+      this.opened = new Queue(INBOUND_QUEUE, { connection: this.connection });
+      this.opened.on('error', () => undefined);
+    }
+    return this.opened;
   }
 
   async list(limit = 100): Promise<DeadLetters> {
@@ -58,6 +65,6 @@ export class DeadLetterService {
   }
 
   async close(): Promise<void> {
-    await this.queue?.close();
+    await this.opened?.close();
   }
 }

@@ -3,15 +3,18 @@ import type { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
 import { eventKey } from '../webhook/event-keys.js';
 import type { WebhookIngest } from './ingest.js';
-import { INBOUND_JOB_OPTIONS, INBOUND_QUEUE, inboundJobId, type InboundJobData } from './queues.js';
+import { INBOUND_QUEUE, inboundJobId, inboundJobOptions, type InboundJobData } from './queues.js';
 
 /**
  * Queue mode ack path: the batch becomes BullMQ jobs in one pipelined round trip to Redis; no
  * database work before the 200. The job id comes from the event key, so Meta's redeliveries and
  * in-batch duplicates collapse while the job exists (and in the journal afterwards).
  */
-export function queueIngest(connection: Redis): WebhookIngest & { queue: Queue; close(): Promise<void> } {
-  const queue = new Queue<InboundJobData>(INBOUND_QUEUE, { connection, defaultJobOptions: INBOUND_JOB_OPTIONS });
+export function queueIngest(
+  connection: Redis,
+  retry: { attempts: number; backoffMs: number },
+): WebhookIngest & { queue: Queue; close(): Promise<void> } {
+  const queue = new Queue<InboundJobData>(INBOUND_QUEUE, { connection, defaultJobOptions: inboundJobOptions(retry.attempts, retry.backoffMs) });
   // Errors surface through add() rejections; the listener keeps an idle disconnect from crashing us.
   queue.on('error', () => undefined);
   return {

@@ -13,17 +13,19 @@ export interface InboundJobData {
 }
 
 /**
- * Retries with exponential backoff (1 s, 2 s, 4 s … ~2 min in all) cover a database restart; after
+ * Retries with exponential backoff (default 8 attempts from 1 s: ~2 min in all) cover a database restart; after
  * the last attempt the job stays in BullMQ's failed set — the dead-letter place — with its error,
  * until replayed (`npm run queue -- replay`, POST /admin/dead-letters/replay). Completed jobs are
  * kept an hour so Meta's quick redeliveries collapse on the job id (the journal dedupes the rest).
  */
-export const INBOUND_JOB_OPTIONS: JobsOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 1_000 },
-  removeOnComplete: { age: 3_600, count: 100_000 },
-  removeOnFail: false,
-};
+export function inboundJobOptions(attempts: number, backoffMs: number): JobsOptions {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: backoffMs },
+    removeOnComplete: { age: 3_600, count: 100_000 },
+    removeOnFail: false,
+  };
+}
 
 /** Job id from the event's idempotency key; BullMQ reserves ':' in ids. */
 export const inboundJobId = (eventKey: string): string => `in-${eventKey.replaceAll(':', '_')}`;

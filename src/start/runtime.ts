@@ -1,11 +1,12 @@
 import type { Server } from 'node:http';
 import type { Worker } from 'bullmq';
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
+import { Redis as RedisClient, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { DirectProcessor } from '../conversations/direct-processor.js';
 import { startInboundWorker } from '../conversations/inbound-worker.js';
+import { DeadLetterService } from '../conversations/dead-letters.js';
 import { journalIngest, type WebhookIngest } from '../conversations/ingest.js';
 import type { MessageHandler } from '../conversations/message-handler.js';
 import { queueIngest } from '../conversations/queue-ingest.js';
@@ -37,6 +38,7 @@ export interface Runtime {
   catalog: CatalogCache;
   monitor: ThresholdMonitor;
   ingest: WebhookIngest;
+  deadLetters: DeadLetterService;
   app: Express;
   log: Logger;
   /** Starts background work this role does (processing, sending, consuming the queue). */
@@ -99,7 +101,8 @@ export async function createRuntime(
   const redisUrl = config.REDIS_URL;
   const producer: Redis | null = role === 'api' && queueMode && redisUrl ? producerConnection(redisUrl) : null;
   producer?.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis producer connection error'));
-  const queue = producer ? queueIngest(producer) : null;
+  if (producer) await waitForRedis(producer, 3_000, log);
+  const queue = producer ? queueIngest(producer, { attempts: config.QUEUE_JOB_ATTEMPTS, backoffMs: config.QUEUE_JOB_BACKOFF_MS }) : null;
   const ingest: WebhookIngest = queue ?? journalIngest(db, processor);
 
   // Who processes: the api in direct mode, workers in queue mode. A direct-mode api with REDIS_URL
@@ -108,6 +111,10 @@ export async function createRuntime(
   const consumesQueue = Boolean(redisUrl) && (role === 'worker' || !queueMode);
   let consumerConnection: Redis | null = null;
   let inboundWorker: Worker | null = null;
+  // Dead letters need Redis only to see failed jobs; a lazy connection costs nothing until asked.
+  const adminRedis: Redis | null = redisUrl ? new RedisClient(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : null;
+  adminRedis?.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis admin connection error'));
+  const deadLetters = new DeadLetterService(db, adminRedis, (rows) => processor.enqueue(rows));
 
   const app = buildApp({
     config,
@@ -130,6 +137,7 @@ export async function createRuntime(
     catalog,
     monitor,
     ingest,
+    deadLetters,
     app,
     log,
     startBackground() {
@@ -146,6 +154,8 @@ export async function createRuntime(
     async closeBackground() {
       await inboundWorker?.close().catch(() => undefined);
       await queue?.close().catch(() => undefined);
+      await deadLetters.close().catch(() => undefined);
+      adminRedis?.disconnect();
       consumerConnection?.disconnect();
       producer?.disconnect();
     },
@@ -160,4 +170,17 @@ export function listen(app: Express, port: number, host: string): Promise<Server
     // Meta's webhook calls are short; keep idle sockets from Nginx a bit longer than its keepalive.
     server.keepAliveTimeout = 65_000;
   });
+}
+
+/** Gives Redis a moment to connect before the api takes traffic; if it does not, /ready says so. */
+async function waitForRedis(connection: Redis, timeoutMs: number, log: Logger): Promise<void> {
+  if (connection.status === 'ready') return;
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    connection.once('ready', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  if (!ready) log.error('Redis is not reachable at REDIS_URL: webhooks get 503 until it is (Meta retries)');
 }

@@ -14,11 +14,16 @@ import { normaliseStatus } from './normalise-status.js';
 import { parseEnvelope } from './payload-schema.js';
 import type { Envelope, EnvelopeChange } from './payload-schema.js';
 
+const dropNul = (_key: string, value: unknown): unknown => (typeof value === 'string' ? value.replaceAll('\u0000', '') : value);
+
 /** Parses and normalises a raw webhook body (the exact bytes whose signature was checked). */
 export function parseWebhookBody(raw: Buffer): InboundEvent[] {
   let json: unknown;
   try {
-    json = JSON.parse(raw.toString('utf8')) as unknown;
+    const text = raw.toString('utf8');
+    // PostgreSQL text and jsonb cannot hold U+0000: one such character would make the whole batch
+    // unstorable (and Meta would redeliver it forever). It carries no meaning in a message: drop it.
+    json = (text.includes('\\u0000') ? JSON.parse(text, dropNul) : JSON.parse(text)) as unknown;
   } catch (cause) {
     throw badPayload('PAYLOAD_NOT_JSON', 'body is not valid JSON', {
       bytes: raw.length,

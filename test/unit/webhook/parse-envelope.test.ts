@@ -68,3 +68,14 @@ describe('parseWebhookBody: rejecting what is not a webhook', () => {
     expect(events.map((e) => e.kind)).toEqual(['message']);
   });
 });
+
+describe('NUL characters', () => {
+  it('when a message text carries \\u0000 (which PostgreSQL cannot store), then it is dropped and the rest kept', async () => {
+    const { parseWebhookBody } = await import('../../../src/webhook/parse-events.js');
+    const { bodyOf, inboundEnvelope, textMessage } = await import('../../fixtures/whatsapp/builders.js');
+    const raw = bodyOf(inboundEnvelope(textMessage({ body: 'ho\u0000la' })));
+    expect(raw.toString('utf8')).toContain('\\u0000');
+    const [event] = parseWebhookBody(raw);
+    expect(event?.kind === 'message' ? event.text : null).toBe('hola');
+  });
+});
