@@ -64,6 +64,8 @@ const schema = z
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
     QUEUE_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
     QUEUE_JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(1_000),
+    QUEUE_ORDER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
+    QUEUE_LOCK_MS: z.coerce.number().int().min(500).default(10_000),
     MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
     LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
     SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
@@ -95,6 +97,7 @@ const schema = z
     OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
     OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
     OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500),
+    OUTBOX_CLAIM_MS: z.coerce.number().int().min(500).default(30_000),
     INBOX_WEBHOOK_SECRET: optionalString,
     INBOX_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 

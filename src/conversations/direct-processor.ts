@@ -17,6 +17,8 @@ export interface ProcessorOptions {
   leaseMs: number;
   sweepIntervalMs: number;
   maxAttempts: number;
+  /** Queue mode: how long to wait for an earlier acknowledged message to reach the journal. */
+  orderWaitMs?: number;
 }
 
 const STATUS_PREFIX = 'status#';
@@ -142,7 +144,7 @@ export class DirectProcessor {
     const { leaseMs, maxAttempts } = this.options;
     while (!this.stopping) {
       const started = performance.now();
-      const ctx = await this.withStoreRetry(convKey, () => loadConversationContext(this.db, convKey, this.owner, leaseMs));
+      const ctx = await this.withStoreRetry(convKey, () => loadConversationContext(this.db, convKey, this.owner, leaseMs, this.options.orderWaitMs));
       if (ctx === null) return;
       if (ctx.status === 'not_leased') {
         // Another worker holds the conversation. It takes our event too unless it is just letting go;
@@ -158,6 +160,13 @@ export class DirectProcessor {
         return;
       }
       this.notLeased.delete(convKey);
+      if (ctx.status === 'gap') {
+        // The missing message's worker schedules this conversation once it journals it; the sweeper
+        // is the fallback (and ends the wait after orderWaitMs).
+        await releaseLease(this.db, convKey, this.owner);
+        this.retryLater(convKey, 50);
+        return;
+      }
       if (ctx.status === 'empty') {
         await releaseLease(this.db, convKey, this.owner);
         return;

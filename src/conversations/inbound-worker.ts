@@ -12,16 +12,24 @@ import { INBOUND_QUEUE, type InboundJobData } from './queues.js';
  * only moves the durability point off the ack path — one processor, two transports. A job that
  * cannot reach the database is retried by BullMQ and, after its last attempt, waits in the failed set.
  */
-export function startInboundWorker(args: { connection: Redis; db: Db; processor: DirectProcessor; concurrency: number; log: Logger }): Worker<InboundJobData> {
+export function startInboundWorker(args: {
+  connection: Redis;
+  db: Db;
+  processor: DirectProcessor;
+  concurrency: number;
+  /** A killed worker's jobs go back to the queue after this long (BullMQ lock + stalled check). */
+  lockMs: number;
+  log: Logger;
+}): Worker<InboundJobData> {
   const log = args.log.child({ module: 'inbound-worker' });
   const worker = new Worker<InboundJobData>(
     INBOUND_QUEUE,
     async (job: Job<InboundJobData>) => {
-      const { inserted } = await appendToJournal(args.db, [job.data.event], job.data.requestId);
+      const { inserted } = await appendToJournal(args.db, [job.data.event], job.data.requestId, [job.data.seq ?? null]);
       args.processor.enqueue(inserted);
       return { journalled: inserted.length };
     },
-    { connection: args.connection, concurrency: args.concurrency, autorun: true },
+    { connection: args.connection, concurrency: args.concurrency, autorun: true, lockDuration: args.lockMs, stalledInterval: args.lockMs },
   );
   worker.on('failed', (job, err) => {
     const last = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);

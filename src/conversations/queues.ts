@@ -8,6 +8,8 @@ export const INBOUND_QUEUE = 'psi-inbound';
 export interface InboundJobData {
   event: InboundEvent;
   requestId: string;
+  /** Per-conversation sequence number from the ack path (messages only). */
+  seq: number | null;
   /** Epoch ms when the webhook accepted it (for pickup latency). */
   acceptedAt: number;
 }

@@ -78,6 +78,7 @@ export async function createRuntime(
       ratePerSecond: config.GRAPH_RATE_PER_SECOND,
       circuitThreshold: config.GRAPH_CIRCUIT_THRESHOLD,
       circuitOpenMs: config.GRAPH_CIRCUIT_OPEN_MS,
+      claimLeaseMs: config.OUTBOX_CLAIM_MS,
     },
     log,
     { onStatusesRevived: (ids) => processorRef?.enqueue(ids.map((id) => ({ id, kind: 'status', convKey: null }))) },
@@ -91,6 +92,7 @@ export async function createRuntime(
       leaseMs: config.LEASE_MS,
       sweepIntervalMs: config.SWEEP_INTERVAL_MS,
       maxAttempts: config.PROCESS_MAX_ATTEMPTS,
+      orderWaitMs: config.QUEUE_ORDER_WAIT_MS,
     },
     log,
     monitor,
@@ -148,7 +150,7 @@ export async function createRuntime(
       if (consumesQueue && redisUrl && !inboundWorker) {
         consumerConnection = workerConnection(redisUrl);
         consumerConnection.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis consumer connection error'));
-        inboundWorker = startInboundWorker({ connection: consumerConnection, db, processor, concurrency: config.WORKER_CONCURRENCY, log });
+        inboundWorker = startInboundWorker({ connection: consumerConnection, db, processor, concurrency: config.WORKER_CONCURRENCY, lockMs: config.QUEUE_LOCK_MS, log });
       }
     },
     async closeBackground() {

@@ -41,6 +41,8 @@ export interface RecentMessage {
 export type ContextResult =
   | { status: 'not_leased' }
   | { status: 'empty' }
+  /** Queue mode: an earlier acknowledged message of this conversation is not in the journal yet. */
+  | { status: 'gap' }
   /** The oldest pending event is waiting out a retry backoff. */
   | { status: 'backoff'; waitMs: number }
   | {
@@ -85,10 +87,23 @@ WITH lease AS (
   WHERE l.owner = excluded.owner OR l.hasta < now()
   RETURNING conv_key
 ),
+-- Queue mode: a message numbered below the pending ones has been acknowledged but not journalled
+-- yet (another worker is inserting it). Wait for it, up to $4 ms, so order follows acknowledgement.
+gap AS (
+  SELECT 1 FROM (
+    SELECT min(e.seq) AS min_seq, min(e.recibido_at) AS oldest
+      FROM router_eventos e
+     WHERE e.conv_key = $1 AND e.estado = 'pendiente' AND e.seq IS NOT NULL
+  ) g
+  LEFT JOIN router_conv_seq s ON s.conv_key = $1
+  WHERE g.min_seq > coalesce(s.ultimo_seq, 0) + 1
+    AND g.oldest > clock_timestamp() - $4 * interval '1 millisecond'
+),
 head AS (
   SELECT e.id, e.wamid, e.wa_ts, e.payload, e.intentos, e.disponible_at, e.request_id
     FROM router_eventos e
    WHERE e.conv_key = $1 AND e.estado = 'pendiente' AND EXISTS (SELECT 1 FROM lease)
+     AND NOT EXISTS (SELECT 1 FROM gap)
    ORDER BY e.wa_ts, e.id
    LIMIT 1
 ),
@@ -193,6 +208,7 @@ recent AS (
    LIMIT 10
 )
 SELECT EXISTS (SELECT 1 FROM lease) AS leased,
+       EXISTS (SELECT 1 FROM gap) AS gap,
        (SELECT greatest(0, extract(epoch FROM head.disponible_at - now()) * 1000)::int FROM head
          WHERE NOT EXISTS (SELECT 1 FROM ev)) AS wait_ms,
        f.id::text AS event_id, f.p AS event, f.dup, f.intento, f.request_id,
@@ -206,6 +222,7 @@ SELECT EXISTS (SELECT 1 FROM lease) AS leased,
 
 interface ContextRow {
   leased: boolean;
+  gap: boolean;
   wait_ms: number | null;
   event_id: string | null;
   event: InboundMessageEvent | null;
@@ -219,10 +236,17 @@ interface ContextRow {
   other_lines: boolean | null;
 }
 
-export async function loadConversationContext(db: Queryable, convKey: string, owner: string, leaseMs: number): Promise<ContextResult> {
-  const res = await db.query<ContextRow>(CONTEXT_SQL, [convKey, owner, leaseMs]);
+export async function loadConversationContext(
+  db: Queryable,
+  convKey: string,
+  owner: string,
+  leaseMs: number,
+  orderWaitMs = 10_000,
+): Promise<ContextResult> {
+  const res = await db.query<ContextRow>(CONTEXT_SQL, [convKey, owner, leaseMs, orderWaitMs]);
   const row = res.rows[0];
   if (!row || !row.leased) return { status: 'not_leased' };
+  if (row.gap) return { status: 'gap' };
   if (row.wait_ms !== null && row.wait_ms !== undefined) return { status: 'backoff', waitMs: Number(row.wait_ms) };
   if (row.event_id === null || row.event === null) return { status: 'empty' };
   if (row.conversation === null || row.message_id === null) {

@@ -16,10 +16,16 @@ const FINAL_AT_INGEST = new Set<InboundEvent['kind']>(['error', 'other']);
  * of the batch is in the journal or none is, and Meta gets its 200 only after this returns.
  * Idempotent on the event key, so Meta's redeliveries and in-batch duplicates change nothing.
  */
-export async function appendToJournal(db: Queryable, events: readonly InboundEvent[], requestId: string): Promise<JournalAppendResult> {
+export async function appendToJournal(
+  db: Queryable,
+  events: readonly InboundEvent[],
+  requestId: string,
+  /** Queue-mode sequence numbers, parallel to `events`. */
+  seqs: readonly (number | null)[] = [],
+): Promise<JournalAppendResult> {
   const seen = new Set<string>();
   const rows: Record<string, unknown>[] = [];
-  for (const event of events) {
+  for (const [index, event] of events.entries()) {
     const clave = eventKey(event);
     if (seen.has(clave)) continue;
     seen.add(clave);
@@ -33,15 +39,16 @@ export async function appendToJournal(db: Queryable, events: readonly InboundEve
       wa_ts: new Date(eventTimestamp(event) * 1000).toISOString(),
       estado: FINAL_AT_INGEST.has(event.kind) ? 'hecho' : 'pendiente',
       payload: event,
+      seq: seqs[index] ?? null,
     });
   }
   if (rows.length === 0) return { inserted: [], duplicates: events.length };
   const res = await db.query<{ id: string; tipo: InboundEvent['kind']; conv_key: string | null }>(
-    `INSERT INTO router_eventos (clave, tipo, conv_key, wamid, linea, wa_ts, estado, payload, request_id, procesado_at)
+    `INSERT INTO router_eventos (clave, tipo, conv_key, wamid, linea, wa_ts, estado, payload, request_id, procesado_at, seq)
      SELECT x.clave, x.tipo, x.conv_key, x.wamid, x.linea, x.wa_ts, x.estado, x.payload, $2,
-            CASE WHEN x.estado = 'hecho' THEN now() END
+            CASE WHEN x.estado = 'hecho' THEN now() END, x.seq
        FROM jsonb_to_recordset($1::jsonb) AS x(ord int, clave text, tipo text, conv_key text, wamid text,
-                                               linea text, wa_ts timestamptz, estado text, payload jsonb)
+                                               linea text, wa_ts timestamptz, estado text, payload jsonb, seq bigint)
       ORDER BY x.ord
      ON CONFLICT (clave) DO NOTHING
      RETURNING id::text AS id, tipo, conv_key`,

@@ -1,5 +1,12 @@
 import type { Queryable } from './db.js';
 
+/** Queue mode: a finished (or dead) event moves the conversation's sequence forward. */
+const ADVANCE_SEQ = `
+       INSERT INTO router_conv_seq AS s (conv_key, ultimo_seq)
+       SELECT $2, e.seq FROM router_eventos e WHERE e.id = $1::bigint AND e.seq IS NOT NULL AND $COND
+       ON CONFLICT (conv_key) DO UPDATE SET ultimo_seq = greatest(s.ultimo_seq, excluded.ultimo_seq), updated_at = now()
+       RETURNING 1`;
+
 export interface CompletionResult {
   /** False when the lease was lost (another worker took over): nothing was written. */
   committed: boolean;
@@ -33,7 +40,8 @@ export async function completeEvent(
        DELETE FROM router_locks
         WHERE conv_key = $2 AND owner = $3 AND NOT (SELECT more FROM more) AND EXISTS (SELECT 1 FROM done)
         RETURNING 1
-     )${extra}
+     ),
+     seq_done AS (${ADVANCE_SEQ.replace('$COND', 'EXISTS (SELECT 1 FROM done)')})${extra}
      SELECT EXISTS (SELECT 1 FROM done) AS committed, (SELECT more FROM more) AS more`,
     [args.eventId, args.convKey, args.owner, ...(args.extraParams ?? [])],
   );
@@ -62,7 +70,8 @@ export async function failEvent(
      ),
      released AS (
        DELETE FROM router_locks WHERE conv_key = $2 AND owner = $3 RETURNING 1
-     )
+     ),
+     seq_done AS (${ADVANCE_SEQ.replace('$COND', "EXISTS (SELECT 1 FROM upd WHERE estado = 'muerto')")})
      SELECT coalesce((SELECT estado = 'muerto' FROM upd), false) AS dead`,
     [args.eventId, args.convKey, args.owner, args.error, args.maxAttempts, args.backoffMs],
   );

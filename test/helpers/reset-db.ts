@@ -48,3 +48,17 @@ export async function withClient<T>(fn: (client: pg.Client) => Promise<T>, url =
     await client.end();
   }
 }
+
+/** Applies the router's migrations (and seed) to the test database, as a router start would. */
+export async function migrateTestDatabase(url = TEST_DATABASE_URL): Promise<void> {
+  const { default: pino } = await import('pino');
+  const { createPgDb } = await import('../../src/store/pg-db.js');
+  const { migrate } = await import('../../src/store/migrate.js');
+  const log = pino({ level: 'silent' });
+  const db = createPgDb({ connectionString: url, max: 1, statementTimeoutMs: 30_000, connectTimeoutMs: 5_000 }, log);
+  try {
+    await migrate(db, log, { seed: true });
+  } finally {
+    await db.close();
+  }
+}

@@ -4,6 +4,12 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** Every child still running, killed if the test process exits first (a failed or timed-out test). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export interface RouterProcess {
   url: string;
   pid: number;
@@ -17,8 +23,17 @@ export interface RouterProcess {
  * Runs the real entry point (`src/start/api.ts`) as a separate OS process, exactly as PM2 would,
  * and resolves once it logged that it listens.
  */
-export async function spawnRouter(env: Record<string, string>): Promise<RouterProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/start/api.ts'], {
+export function spawnRouter(env: Record<string, string>): Promise<RouterProcess> {
+  return spawnEntry('src/start/api.ts', 'psi-router listening', env);
+}
+
+/** Runs `src/start/worker.ts` (queue mode's consumer) as its own process. */
+export function spawnWorker(env: Record<string, string>): Promise<RouterProcess> {
+  return spawnEntry('src/start/worker.ts', 'psi-router worker consuming', { QUEUE_MODE: 'bullmq', ...env });
+}
+
+async function spawnEntry(entry: string, readyMsg: string, env: Record<string, string>): Promise<RouterProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,12 +41,23 @@ export async function spawnRouter(env: Record<string, string>): Promise<RouterPr
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stderr: string[] = [];
   child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   const port = await new Promise<number>((resolve, reject) => {
+    // A process that never says it is ready must not outlive the test that started it.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not log "${readyMsg}" within 30 s: ${stderr.join('')}`));
+    }, 30_000);
+    child.once('exit', () => clearTimeout(timer));
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === 'psi-router listening' && entry.port) resolve(entry.port);
+        const logLine = JSON.parse(line) as { msg?: string; port?: number };
+        if (logLine.msg === readyMsg) {
+          clearTimeout(timer);
+          resolve(logLine.port ?? 0);
+        }
       } catch {
         // not a JSON log line
       }

@@ -90,7 +90,7 @@ describe('the one-query context', () => {
         PHONE_NUMBER_ID,
         JSON.stringify({ kind: 'message', from: '54900777', type: 'text', text: 'x', line: { phoneNumberId: PHONE_NUMBER_ID }, timestamp: 1 }),
       ]);
-      const plan = await c.query(`EXPLAIN (FORMAT TEXT) ${CONTEXT_SQL}`, [`${PHONE_NUMBER_ID}:54900777`, 'explain-owner', 10_000]);
+      const plan = await c.query(`EXPLAIN (FORMAT TEXT) ${CONTEXT_SQL}`, [`${PHONE_NUMBER_ID}:54900777`, 'explain-owner', 10_000, 10_000]);
       const text = plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
       expect(text).not.toMatch(/Seq Scan on (router_eventos|mensajes|contactos|conversaciones)/);
       expect(text).toMatch(/router_eventos_pendientes/);
