@@ -1,25 +1,44 @@
-// PM2 process file: `pm2 start ecosystem.config.js` (then `pm2 reload psi-router` for zero-downtime
-// deploys). The router signals readiness with process.send('ready') once it listens, so wait_ready
-// holds a reload until the new process can take webhooks. kill_timeout stays above the router's
-// drain bound (8 s, src/start/shutdown.ts) so in-flight work finishes before PM2 escalates to SIGKILL;
-// anything still unfinished is in the journal and is picked up by the next process.
+// PM2 process file: `pm2 start ecosystem.config.js`, then `pm2 reload ecosystem.config.js` for
+// zero-downtime deploys. Both apps call process.send('ready') once they can take work, so wait_ready
+// holds a reload until the new process is up. kill_timeout stays above the drain bound (8 s,
+// src/start/shutdown.ts) so in-flight work finishes before PM2 escalates to SIGKILL; whatever is
+// still unfinished stays in the journal (or in Redis) and is picked up by the next process.
+//
+// Direct mode (default): only `psi-router` runs; QUEUE_MODE unset. Queue mode: set QUEUE_MODE=bullmq
+// and REDIS_URL in .env, then `pm2 start ecosystem.config.js --only psi-router-worker` as well and
+// scale with `pm2 scale psi-router-worker N`.
+const common = {
+  cwd: __dirname,
+  wait_ready: true,
+  listen_timeout: 20000,
+  kill_timeout: 12000,
+  max_memory_restart: '512M',
+  // pino already writes one JSON object per line; PM2 must not prefix or merge-reformat them.
+  log_type: 'raw',
+  merge_logs: true,
+  time: false,
+  exp_backoff_restart_delay: 200,
+  env: { NODE_ENV: 'production' },
+};
+
 module.exports = {
   apps: [
     {
+      ...common,
       name: 'psi-router',
       script: 'dist/start/api.js',
-      cwd: __dirname,
       exec_mode: 'cluster',
+      // Several instances are safe in both modes: conversations are locked in Postgres, not memory.
       instances: Number(process.env.ROUTER_INSTANCES || 2),
-      wait_ready: true,
-      listen_timeout: 15000,
-      kill_timeout: 12000,
-      max_memory_restart: '512M',
-      // JSON lines come from pino already; PM2 adds nothing and keeps them one per line.
-      log_type: 'raw',
-      merge_logs: true,
-      time: false,
-      env: { NODE_ENV: 'production' },
+    },
+    {
+      ...common,
+      name: 'psi-router-worker',
+      script: 'dist/start/worker.js',
+      exec_mode: 'fork',
+      instances: Number(process.env.WORKER_INSTANCES || 2),
+      // Only meaningful in queue mode; in direct mode keep it stopped (`pm2 stop psi-router-worker`).
+      autorestart: true,
     },
   ],
 };
