@@ -102,6 +102,8 @@ const schema = z
     INBOX_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 
     ADMIN_TOKEN: optionalString,
+    ADMIN_SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).default(20),
+    READY_OUTBOX_BACKLOG_S: z.coerce.number().int().min(1).default(300),
   })
   .superRefine((c, ctx) => {
     if (c.QUEUE_MODE === 'bullmq' && !c.REDIS_URL) {

@@ -20,6 +20,10 @@ export type ErrorCode =
   | 'LEASE_LOST'
   | 'MIGRATION_FAILED'
   | 'NOT_FOUND'
+  | 'UNAUTHORIZED'
+  | 'VALIDATION_FAILED'
+  | 'OUTSIDE_WINDOW'
+  | 'RATE_LIMITED'
   | 'INTERNAL';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -39,6 +43,10 @@ const STATUS: Record<ErrorCode, number> = {
   LEASE_LOST: 409,
   MIGRATION_FAILED: 500,
   NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  VALIDATION_FAILED: 400,
+  OUTSIDE_WINDOW: 422,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 };
 

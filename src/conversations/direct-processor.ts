@@ -10,7 +10,13 @@ import { applyStatusEvent } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
 import { KeyedExecutor } from './keyed-executor.js';
 import type { MessageHandler } from './message-handler.js';
-import type { ThresholdMonitor } from './threshold-monitor.js';
+
+/** Who wants to know how processing goes (threshold monitor, Prometheus metrics). */
+export interface ProcessingObserver {
+  processed(outcome: string, durationMs: number, pickupMs: number): void;
+  leaseConflict(): void;
+  timeout(): void;
+}
 
 export interface ProcessorOptions {
   maxConcurrency: number;
@@ -51,7 +57,7 @@ export class DirectProcessor {
     private readonly handler: MessageHandler,
     private readonly options: ProcessorOptions,
     log: Logger,
-    private readonly monitor: ThresholdMonitor | null = null,
+    private readonly observer: ProcessingObserver | null = null,
   ) {
     this.log = log.child({ module: 'processor' });
     this.executor = new KeyedExecutor(
@@ -149,7 +155,7 @@ export class DirectProcessor {
       if (ctx.status === 'not_leased') {
         // Another worker holds the conversation. It takes our event too unless it is just letting go;
         // look again shortly (a few times), then leave it to the sweeper.
-        this.monitor?.recordLeaseConflict();
+        this.observer?.leaseConflict();
         const tries = (this.notLeased.get(convKey) ?? 0) + 1;
         if (tries <= NOT_LEASED_RETRIES_MS.length) {
           this.notLeased.set(convKey, tries);
@@ -176,7 +182,8 @@ export class DirectProcessor {
         this.retryLater(convKey, ctx.waitMs);
         return;
       }
-      const base = { requestId: ctx.requestId, eventId: ctx.eventId, conversationId: ctx.conversation.id, wamid: ctx.event.wamid, event: ctx.event.type };
+      // No wamid in logs: it embeds the customer's phone number (base64). eventId leads to it in the journal.
+      const base = { requestId: ctx.requestId, eventId: ctx.eventId, conversationId: ctx.conversation.id, event: ctx.event.type };
       if (ctx.attempt > maxAttempts) {
         // Attempts are counted by the context query itself, so a message that kills the process
         // every time it is handled still ends in the dead-letter state instead of looping forever.
@@ -205,7 +212,7 @@ export class DirectProcessor {
       }
       plan.afterCommit?.();
       const durationMs = ms(started);
-      this.monitor?.recordProcessed(durationMs, ctx.pickupMs);
+      this.observer?.processed(plan.outcome, durationMs, ctx.pickupMs);
       this.log.info({ ...base, attempt: ctx.attempt, outcome: plan.outcome, durationMs, pickupMs: Math.round(ctx.pickupMs) }, 'message processed');
       if (!done.more) return;
     }
@@ -223,7 +230,7 @@ export class DirectProcessor {
       return await fn();
     } catch (err) {
       if (isAppError(err) && err.retryable) {
-        if (err.code === 'DB_TIMEOUT') this.monitor?.recordTimeout();
+        if (err.code === 'DB_TIMEOUT') this.observer?.timeout();
         this.log.warn({ key, err: errInfo(err) }, 'store unavailable; will retry');
         this.retryLater(key, 1_000);
         return null;

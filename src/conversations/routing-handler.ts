@@ -12,6 +12,8 @@ export interface RoutingHandlerDeps {
   log: Logger;
   /** Called after a commit that queued something to send. */
   onOutbound: () => void;
+  /** Called after a commit that derived the conversation to an area. */
+  onDerived?: (area: string) => void;
   now?: () => number;
 }
 
@@ -48,7 +50,10 @@ export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
         outcome: decision.outcome,
         extraCtes: ROUTING_WRITES_CTES,
         extraParams: routingWritesParams(writes),
-        afterCommit: writes.replies.length > 0 || writes.notify ? deps.onOutbound : undefined,
+        afterCommit: () => {
+          if (writes.replies.length > 0 || writes.notify) deps.onOutbound();
+          if (writes.derivation) deps.onDerived?.(writes.derivation.area);
+        },
       };
     },
   };

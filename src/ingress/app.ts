@@ -8,8 +8,15 @@ import { requestId } from './request-id.js';
 import type { WebhookIngest } from '../conversations/ingest.js';
 import type { InboundEvent } from '../webhook/inbound-event.js';
 import { webhookRoutes } from './webhook-routes.js';
+import { adminRoutes, type AdminDeps } from './admin-routes.js';
+import type { RouterMetrics } from '../observability/metrics.js';
+import { webhookOutcome } from '../observability/observers.js';
+import { WEBHOOK_PATHS } from './webhook-routes.js';
 
 export interface AppDeps {
+  /** Admin API dependencies; the routes exist (and answer 404 without ADMIN_TOKEN) either way. */
+  admin: AdminDeps;
+  metrics: RouterMetrics;
   config: Config;
   db: Db;
   ingest: WebhookIngest;
@@ -25,7 +32,17 @@ export function buildApp(deps: AppDeps): Express {
   // Nginx in front sets X-Forwarded-For; trust exactly one hop (loopback).
   app.set('trust proxy', 'loopback');
   app.use(requestId);
+  // Outcome of every webhook POST, counted when the response is done (whatever path it took).
+  app.use(WEBHOOK_PATHS, (req, res, next) => {
+    if (req.method === 'POST') res.once('finish', () => deps.metrics.webhookRequests.inc({ outcome: webhookOutcome(res.statusCode) }));
+    next();
+  });
   app.use(webhookRoutes(deps));
+  app.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await deps.metrics.render();
+    res.type(contentType).send(body);
+  });
+  app.use(adminRoutes(deps.admin));
   app.use(healthRoutes({ config: deps.config, db: deps.db, checks: deps.readinessChecks ?? [] }));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such route' } });

@@ -17,7 +17,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     if (res.headersSent) return;
     if (appErr.status === 503) res.setHeader('Retry-After', '5');
-    res.status(appErr.status).json({ error: { code: appErr.code, message: appErr.message }, requestId });
+    if (appErr.status === 429) res.setHeader('Retry-After', '1');
+    const error = { code: appErr.code, message: appErr.message, ...(appErr.details && appErr.status < 500 ? { details: appErr.details } : {}) };
+    res.status(appErr.status).json({ error, requestId });
   };
 }
 
@@ -25,6 +27,7 @@ function toAppError(err: unknown): AppError {
   if (isAppError(err)) return err;
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body exceeds the webhook body limit');
+  if (e?.type === 'entity.parse.failed') return new AppError('VALIDATION_FAILED', 'request body is not valid JSON');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported' || e?.type === 'request.aborted' || e?.status === 400) {
     return new AppError('PAYLOAD_NOT_JSON', e.message ?? 'unreadable request body');
   }

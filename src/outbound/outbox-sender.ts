@@ -175,7 +175,7 @@ export class OutboxSender {
       this.circuit.success();
       const revived = await recordSent(this.db, item.id, this.owner, wamid);
       if (revived.length > 0) this.hooks.onStatusesRevived?.(revived);
-      this.log.info({ ...base, wamid, outcome: 'sent' }, 'WhatsApp message sent');
+      this.log.info({ ...base, outcome: 'sent' }, 'WhatsApp message sent');
       return { outcome: 'sent', code: null };
     } catch (err) {
       const e = err instanceof GraphApiError ? err : new GraphApiError(null, null, String(err), 'transient');

@@ -14,6 +14,10 @@ import { producerConnection, workerConnection } from '../conversations/queues.js
 import { createRoutingHandler } from '../conversations/routing-handler.js';
 import { ThresholdMonitor } from '../conversations/threshold-monitor.js';
 import { buildApp } from '../ingress/app.js';
+import { RouterMetrics } from '../observability/metrics.js';
+import { processingObserver, recordAccepted, recordSend } from '../observability/observers.js';
+import { AdminSender } from '../outbound/admin-sender.js';
+import { backlogCounts } from '../store/admin-repository.js';
 import { GraphClient } from '../outbound/graph-client.js';
 import { InboxClient } from '../outbound/inbox-client.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
@@ -37,6 +41,7 @@ export interface Runtime {
   sender: OutboxSender;
   catalog: CatalogCache;
   monitor: ThresholdMonitor;
+  metrics: RouterMetrics;
   ingest: WebhookIngest;
   deadLetters: DeadLetterService;
   app: Express;
@@ -61,6 +66,15 @@ export async function createRuntime(
   await migrate(db, log.child({ module: 'migrate' }), { seed: config.SEED_DEFAULT_MENU });
   const catalog = new CatalogCache(() => loadCatalogRows(db), settingsFromConfig(config), config.CATALOG_TTL_MS, log);
   const monitor = new ThresholdMonitor(log);
+  // Filled in below; the metrics read them lazily at scrape time.
+  let queueCounts: () => Promise<Record<string, number> | null> = async () => null;
+  let circuitState: () => ReturnType<OutboxSender['circuit']['current']> | null = () => null;
+  const metrics = new RouterMetrics({
+    monitor,
+    circuit: () => circuitState(),
+    backlog: () => backlogCounts(db),
+    queue: () => queueCounts(),
+  });
   const graph = config.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({ baseUrl: config.WHATSAPP_API_URL, version: config.WHATSAPP_API_VERSION, accessToken: config.WHATSAPP_ACCESS_TOKEN, timeoutMs: config.GRAPH_TIMEOUT_MS })
     : null;
@@ -81,9 +95,15 @@ export async function createRuntime(
       claimLeaseMs: config.OUTBOX_CLAIM_MS,
     },
     log,
-    { onStatusesRevived: (ids) => processorRef?.enqueue(ids.map((id) => ({ id, kind: 'status', convKey: null }))) },
+    {
+      onStatusesRevived: (ids) => processorRef?.enqueue(ids.map((id) => ({ id, kind: 'status', convKey: null }))),
+      onResult: (channel, result) => recordSend(metrics, channel, result),
+    },
   );
-  const handler = options.handler ?? createRoutingHandler({ catalog, log, onOutbound: () => sender.wake() });
+  circuitState = () => (graph ? sender.circuit.current() : null);
+  const handler =
+    options.handler ??
+    createRoutingHandler({ catalog, log, onOutbound: () => sender.wake(), onDerived: (area) => metrics.derivations.inc({ area }) });
   const processor = new DirectProcessor(
     db,
     handler,
@@ -95,7 +115,7 @@ export async function createRuntime(
       orderWaitMs: config.QUEUE_ORDER_WAIT_MS,
     },
     log,
-    monitor,
+    processingObserver(monitor, metrics),
   );
   processorRef = processor;
 
@@ -105,6 +125,7 @@ export async function createRuntime(
   producer?.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis producer connection error'));
   if (producer) await waitForRedis(producer, 3_000, log);
   const queue = producer ? queueIngest(producer, { attempts: config.QUEUE_JOB_ATTEMPTS, backoffMs: config.QUEUE_JOB_BACKOFF_MS }) : null;
+  if (queue) queueCounts = () => queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
   const ingest: WebhookIngest = queue ?? journalIngest(db, processor);
 
   // Who processes: the api in direct mode, workers in queue mode. A direct-mode api with REDIS_URL
@@ -118,16 +139,21 @@ export async function createRuntime(
   adminRedis?.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis admin connection error'));
   const deadLetters = new DeadLetterService(db, adminRedis, (rows) => processor.enqueue(rows));
 
+  const adminSender = new AdminSender(db, config.ADMIN_SEND_RATE_PER_SECOND, () => sender.wake());
   const app = buildApp({
     config,
     db,
     ingest,
     log,
-    onAccepted: (events, ackMs) => monitor.recordAck(events.length, ackMs),
+    metrics,
+    onAccepted: (events, ackMs, duplicates) => recordAccepted(metrics, monitor, events, ackMs, duplicates),
     readinessChecks: [
       async () => (graph && processes && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : []),
       async () => (producer && producer.status !== 'ready' ? ['redis_unreachable'] : []),
+      // A database outage is reported by the database check itself; this one only speaks of the backlog.
+      async () => ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S ? ['outbox_backlog'] : [],
     ],
+    admin: { config, db, processor, monitor, deadLetters, sender: adminSender, queueCounts: () => queueCounts(), log },
   });
 
   return {
@@ -138,6 +164,7 @@ export async function createRuntime(
     sender,
     catalog,
     monitor,
+    metrics,
     ingest,
     deadLetters,
     app,

@@ -90,6 +90,7 @@ describe('outbound: Meta errors, outages and the circuit breaker', () => {
     await rig.router.postWebhook(inboundEnvelope(textMessage({ from: '5491188880020', body: '1', timestamp: (clock += 1) })));
     const [delivery] = await rig.inbox.waitFor(rig.inbox.deliveries.length + 1, 20_000);
     expect(delivery).toMatchObject({ event: 'derivation', signatureValid: true });
+    await rig.settle(); // the receiver answered; let the sender record it
     expect(await q(`SELECT estado, intentos FROM router_outbox WHERE canal = 'inbox'`)).toEqual([{ estado: 'enviado', intentos: 3 }]);
   });
 });

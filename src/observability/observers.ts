@@ -1,0 +1,48 @@
+import type { ProcessingObserver } from '../conversations/direct-processor.js';
+import type { ThresholdMonitor } from '../conversations/threshold-monitor.js';
+import type { SendResult } from '../outbound/outbox-sender.js';
+import type { InboundEvent } from '../webhook/inbound-event.js';
+import type { RouterMetrics } from './metrics.js';
+
+/** Processing results go to both the threshold monitor and Prometheus. */
+export function processingObserver(monitor: ThresholdMonitor, metrics: RouterMetrics): ProcessingObserver {
+  return {
+    processed(outcome, durationMs, pickupMs) {
+      monitor.recordProcessed(durationMs, pickupMs);
+      metrics.processing.observe({ outcome }, durationMs / 1000);
+      metrics.pickupWait.observe(pickupMs / 1000);
+    },
+    leaseConflict() {
+      monitor.recordLeaseConflict();
+      metrics.leaseConflicts.inc();
+    },
+    timeout() {
+      monitor.recordTimeout();
+      metrics.timeouts.inc();
+    },
+  };
+}
+
+export function recordAccepted(metrics: RouterMetrics, monitor: ThresholdMonitor, events: readonly InboundEvent[], ackMs: number, duplicates: number): void {
+  monitor.recordAck(events.length, ackMs);
+  metrics.ackLatency.observe(ackMs / 1000);
+  if (duplicates > 0) metrics.dedupHits.inc(duplicates);
+  for (const e of events) {
+    const type = e.kind === 'message' ? e.type : e.kind === 'status' ? e.status : e.kind === 'other' ? e.reason.split(':')[0]! : e.field;
+    metrics.events.inc({ kind: e.kind, type });
+  }
+}
+
+export function recordSend(metrics: RouterMetrics, channel: string, result: SendResult): void {
+  metrics.outbound.inc({ channel, result: result.outcome, code: result.code === null ? '' : String(result.code) });
+}
+
+/** HTTP status of a webhook POST → the outcome label operators read. */
+export function webhookOutcome(status: number): string {
+  if (status === 200) return 'accepted';
+  if (status === 401 || status === 403) return 'rejected_signature';
+  if (status === 400) return 'bad_payload';
+  if (status === 413) return 'too_large';
+  if (status === 503) return 'unavailable';
+  return 'error';
+}
