@@ -153,9 +153,10 @@ export class OutboxSender {
 
   private async sendWhatsapp(item: OutboxItem): Promise<SendResult> {
     const base = { outboxId: item.id, line: item.linea, attempt: item.intentos };
-    // Free-form messages only inside the customer-service window; checked again at send time
-    // because a message may have waited in the outbox (Graph down) past the window's end.
-    if (item.ventana_fin && Date.parse(item.ventana_fin) < Date.now()) {
+    // Free-form messages only inside the customer-service window (templates are allowed outside it);
+    // checked again at send time because a message may have waited in the outbox past the window's end.
+    const freeForm = item.payload['type'] !== 'template';
+    if (freeForm && item.ventana_fin && Date.parse(item.ventana_fin) < Date.now()) {
       await recordFailure(this.db, { id: item.id, owner: this.owner, retry: false, backoffMs: 0, code: null, error: 'outside_24h_window: customer-service window closed before sending' });
       this.log.warn({ ...base, outcome: 'failed', reason: 'outside_24h_window' }, 'outbound not sent: window closed');
       return { outcome: 'failed', code: null };

@@ -52,10 +52,11 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
        UNION ALL SELECT * FROM cv_new
      ),
      target AS (
-       SELECT conv.*, ct.telefono AS contact_phone, ct.wa_user_id,
+       -- A contact created by this statement is not visible to its own joins: fall back to the input.
+       SELECT conv.*, coalesce(ct.telefono, '+' || (i.j->>'phoneDigits')) AS contact_phone, ct.wa_user_id,
               greatest(conv.ventana_24h_fin, conv.ventana_72h_fin) AS window_end,
               (NOT (i.j->>'requiresWindow')::boolean OR greatest(conv.ventana_24h_fin, conv.ventana_72h_fin) > now()) AS allowed
-         FROM conv JOIN contactos ct ON ct.id = conv.contacto_id, i
+         FROM conv LEFT JOIN contactos ct ON ct.id = conv.contacto_id, i
         LIMIT 1
      ),
      msg AS (

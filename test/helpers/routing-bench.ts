@@ -22,7 +22,7 @@ export interface RoutingRig {
  * A router wired to the Graph API simulator (which posts signed statuses back) and to a fake area
  * inbox — every third party at the HTTP boundary, everything else real.
  */
-export async function startRoutingRig(env: Record<string, string> = {}, options: { statuses?: boolean } = {}): Promise<RoutingRig> {
+export async function startRoutingRig(env: Record<string, string> = {}, options: { statuses?: boolean; logLines?: string[] } = {}): Promise<RoutingRig> {
   const port = await freePort();
   const sim = await startGraphSimulator({
     accessToken: SIM_TOKEN,
@@ -41,7 +41,7 @@ export async function startRoutingRig(env: Record<string, string> = {}, options:
       GRAPH_CIRCUIT_OPEN_MS: '400',
       ...env,
     }),
-    { port },
+    { port, ...(options.logLines ? { logLines: options.logLines } : {}) },
   );
   // Areas are seeded by the router's first migration run: point them at the fake inbox now.
   await withClient((c) => c.query(`UPDATE router_areas SET inbox_webhook_url = $1 || '/' || id`, [inbox.url]));

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import pino from 'pino';
 import type { Config } from '../../src/config.js';
+import { buildLoggerOptions } from '../../src/logger.js';
 import type { MessageHandler } from '../../src/conversations/message-handler.js';
 import type { Db } from '../../src/store/db.js';
 import { createRuntime, listen, type Runtime } from '../../src/start/runtime.js';
@@ -29,9 +30,12 @@ export interface PostOptions {
 /** Boots the real router (same wiring as `npm start`) on a free port. */
 export async function startRouter(
   config: Config,
-  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean; sender?: boolean; port?: number } = {},
+  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean; sender?: boolean; port?: number; logLines?: string[] } = {},
 ): Promise<RunningRouter> {
-  const log = pino({ level: config.LOG_LEVEL });
+  // With logLines the router logs through the production options (redaction included) into the array.
+  const log = options.logLines
+    ? pino({ ...buildLoggerOptions(config.LOG_LEVEL === 'silent' ? 'info' : config.LOG_LEVEL) }, { write: (line: string) => void options.logLines!.push(line) })
+    : pino({ level: config.LOG_LEVEL });
   const runtime = await createRuntime(config, log, options);
   const server: Server = await listen(runtime.app, options.port ?? 0, '127.0.0.1');
   if (runtime.config.QUEUE_MODE === 'off') {
