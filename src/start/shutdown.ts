@@ -4,6 +4,8 @@ import type { Runtime } from './runtime.js';
 
 /** How long in-flight work may take to finish; PM2's kill_timeout must be above this. */
 export const DRAIN_TIMEOUT_MS = 8_000;
+/** How long open HTTP requests may take to finish once shutdown began. */
+const HTTP_CLOSE_GRACE_MS = 2_000;
 
 /**
  * Phased, idempotent shutdown: stop accepting HTTP (Meta retries what it could not deliver) →
@@ -17,8 +19,14 @@ export function createShutdown(runtime: Runtime, server: Server | null, log: Log
     running = (async () => {
       log.info({ reason }, 'shutting down');
       if (server) {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections?.();
+        // Stop accepting; idle keep-alive sockets go now, busy ones after their request (Node marks
+        // the response Connection: close), stragglers after HTTP_CLOSE_GRACE_MS. Meta redelivers
+        // anything that did not get its 200.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const grace = setTimeout(() => server.closeAllConnections(), HTTP_CLOSE_GRACE_MS);
+        await closed;
+        clearTimeout(grace);
       }
       try {
         // Stop consuming the queue first: unacknowledged jobs go back to Redis for other workers.

@@ -21,6 +21,8 @@ export async function customersWriting(args: {
   phonePrefix: string;
   onAck?: (ackedSoFar: number) => Promise<void> | void;
   redeliver?: boolean;
+  /** Keep writing past `perCustomer` until this says stop (e.g. until a deploy finished). */
+  keepGoing?: () => boolean;
 }): Promise<LoadResult> {
   const acked: string[] = [];
   const unacked: string[] = [];
@@ -28,7 +30,7 @@ export async function customersWriting(args: {
   await Promise.all(
     Array.from({ length: args.customers }, async (_, c) => {
       const from = `${args.phonePrefix}${String(c).padStart(4, '0')}`;
-      for (let i = 0; i < args.perCustomer; i++) {
+      for (let i = 0; i < args.perCustomer || (args.keepGoing?.() ?? false); i++) {
         const msg = textMessage({ from, body: `mensaje ${i} de ${c}`, timestamp: base + i });
         const body = inboundEnvelope(msg);
         let done = false;

@@ -17,6 +17,10 @@ export interface RouterProcess {
   /** SIGKILL: no handler runs, nothing is flushed — a power cut for the process. */
   kill9(): Promise<void>;
   stop(): Promise<void>;
+  /** Resolves with the exit code (null when killed by a signal) once the process is gone. */
+  exited: Promise<number | null>;
+  /** Every JSON log line the process printed so far. */
+  logs: Record<string, unknown>[];
 }
 
 /**
@@ -38,7 +42,8 @@ async function spawnEntry(entry: string, readyMsg: string, env: Record<string, s
     env: { ...process.env, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
   live.add(child);
@@ -54,6 +59,7 @@ async function spawnEntry(entry: string, readyMsg: string, env: Record<string, s
     lines.on('line', (line) => {
       try {
         const logLine = JSON.parse(line) as { msg?: string; port?: number };
+        logs.push(logLine);
         if (logLine.msg === readyMsg) {
           clearTimeout(timer);
           resolve(logLine.port ?? 0);
@@ -68,6 +74,8 @@ async function spawnEntry(entry: string, readyMsg: string, env: Record<string, s
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
     child,
+    exited,
+    logs,
     async kill9() {
       child.kill('SIGKILL');
       await exited;
