@@ -51,6 +51,7 @@ const schema = z
     DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(3_000),
     SEED_DEFAULT_MENU: bool.default(true),
+    DB_PREPARED_STATEMENTS: bool.default(true),
 
     WHATSAPP_APP_SECRET: csv,
     WHATSAPP_VERIFY_TOKEN: optionalString,
@@ -62,6 +63,9 @@ const schema = z
     QUEUE_MODE: z.enum(['off', 'bullmq']).default('off'),
     REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+    WORKER_METRICS_PORT: optionalString
+      .transform((v) => (v === undefined ? undefined : Number(v)))
+      .pipe(z.number('must be a port number').int().min(0).max(65535).optional()),
     QUEUE_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
     QUEUE_JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(1_000),
     QUEUE_ORDER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
@@ -101,6 +105,24 @@ const schema = z
     INBOX_WEBHOOK_SECRET: optionalString,
     INBOX_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 
+    MEDIA_STORAGE: z.enum(['off', 'local', 'supabase']).default('local'),
+    MEDIA_URL_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    MEDIA_URL_TTL_S: z.coerce.number().int().min(60).default(365 * 24 * 3600),
+    MEDIA_PUBLIC_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
+    SUPABASE_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
+    SUPABASE_SERVICE_ROLE_KEY: optionalString,
+    SUPABASE_STORAGE_BUCKET: optionalString,
+    SUPABASE_STORAGE_PUBLIC: bool.default(false),
+    MEDIA_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    MEDIA_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+    MEDIA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+    MEDIA_POLL_MS: z.coerce.number().int().min(10).default(2_000),
+    MEDIA_MAX_BYTES_IMAGE: byteSize.default(5 * 1024 * 1024),
+    MEDIA_MAX_BYTES_AUDIO: byteSize.default(16 * 1024 * 1024),
+    MEDIA_MAX_BYTES_VIDEO: byteSize.default(16 * 1024 * 1024),
+    MEDIA_MAX_BYTES_DOCUMENT: byteSize.default(100 * 1024 * 1024),
+    MEDIA_MAX_BYTES_STICKER: byteSize.default(500 * 1024),
+
     ADMIN_TOKEN: optionalString,
     ADMIN_SEND_RATE_PER_SECOND: z.coerce.number().int().min(1).default(20),
     READY_OUTBOX_BACKLOG_S: z.coerce.number().int().min(1).default(300),
@@ -112,12 +134,21 @@ const schema = z
     if (c.QUEUE_MODE === 'bullmq' && !c.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when QUEUE_MODE=bullmq (workers in other processes share it; the embedded PGlite is single-process)' });
     }
+    if (c.MEDIA_STORAGE === 'supabase') {
+      for (const key of ['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_STORAGE_BUCKET'] as const) {
+        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when MEDIA_STORAGE=supabase' });
+      }
+    }
     if (c.NODE_ENV !== 'production') return;
     if (c.WHATSAPP_APP_SECRET.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['WHATSAPP_APP_SECRET'], message: 'is required when NODE_ENV=production' });
     }
     if (!c.WHATSAPP_VERIFY_TOKEN) {
       ctx.addIssue({ code: 'custom', path: ['WHATSAPP_VERIFY_TOKEN'], message: 'is required when NODE_ENV=production' });
+    }
+    if (c.MEDIA_STORAGE === 'local' && !c.MEDIA_URL_SECRET) {
+      // Outside production a secret is generated under DATA_DIR (src/media/media-url-secret.ts).
+      ctx.addIssue({ code: 'custom', path: ['MEDIA_URL_SECRET'], message: 'is required when MEDIA_STORAGE=local and NODE_ENV=production' });
     }
   });
 

@@ -24,6 +24,14 @@ export type ErrorCode =
   | 'VALIDATION_FAILED'
   | 'OUTSIDE_WINDOW'
   | 'RATE_LIMITED'
+  | 'MEDIA_LINK_INVALID'
+  | 'MEDIA_NOT_FOUND'
+  | 'MEDIA_TOO_LARGE'
+  | 'MEDIA_CHECKSUM_MISMATCH'
+  | 'MEDIA_URL_EXPIRED'
+  | 'MEDIA_UNAVAILABLE'
+  | 'MEDIA_REJECTED'
+  | 'MEDIA_STORE_FAILED'
   | 'INTERNAL';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -47,10 +55,29 @@ const STATUS: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
   OUTSIDE_WINDOW: 422,
   RATE_LIMITED: 429,
+  MEDIA_LINK_INVALID: 403,
+  MEDIA_NOT_FOUND: 404,
+  MEDIA_TOO_LARGE: 413,
+  MEDIA_CHECKSUM_MISMATCH: 502,
+  MEDIA_URL_EXPIRED: 502,
+  MEDIA_UNAVAILABLE: 503,
+  MEDIA_REJECTED: 502,
+  MEDIA_STORE_FAILED: 503,
   INTERNAL: 500,
 };
 
-const RETRYABLE = new Set<ErrorCode>(['STORE_UNAVAILABLE', 'QUEUE_UNAVAILABLE', 'DB_TIMEOUT', 'LEASE_LOST']);
+// A media checksum mismatch is retried too: a truncated or corrupted transfer is the likely cause,
+// and a fresh download costs little next to losing the file.
+const RETRYABLE = new Set<ErrorCode>([
+  'STORE_UNAVAILABLE',
+  'QUEUE_UNAVAILABLE',
+  'DB_TIMEOUT',
+  'LEASE_LOST',
+  'MEDIA_CHECKSUM_MISMATCH',
+  'MEDIA_URL_EXPIRED',
+  'MEDIA_UNAVAILABLE',
+  'MEDIA_STORE_FAILED',
+]);
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -25,6 +25,10 @@ export interface ProcessorOptions {
   maxAttempts: number;
   /** Queue mode: how long to wait for an earlier acknowledged message to reach the journal. */
   orderWaitMs?: number;
+  /** Create a media download job with each completed media message (off: no downloader runs). */
+  mediaJobs?: boolean;
+  /** Called after a commit that created a media job (wakes the downloader). */
+  onMediaJob?: () => void;
 }
 
 const STATUS_PREFIX = 'status#';
@@ -205,12 +209,14 @@ export class DirectProcessor {
         this.retryLater(convKey, backoffMs);
         return;
       }
-      const done = await completeEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, extraCtes: plan.extraCtes, extraParams: plan.extraParams });
+      const mediaJobs = this.options.mediaJobs === true && Boolean(ctx.event.media);
+      const done = await completeEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, extraCtes: plan.extraCtes, extraParams: plan.extraParams, mediaJobs });
       if (!done.committed) {
         this.log.warn({ ...base, outcome: 'lease_lost' }, 'lease lost before commit; another worker owns the conversation');
         return;
       }
       plan.afterCommit?.();
+      if (mediaJobs) this.options.onMediaJob?.();
       const durationMs = ms(started);
       this.observer?.processed(plan.outcome, durationMs, ctx.pickupMs);
       this.log.info({ ...base, attempt: ctx.attempt, outcome: plan.outcome, durationMs, pickupMs: Math.round(ctx.pickupMs) }, 'message processed');
@@ -221,7 +227,7 @@ export class DirectProcessor {
   private async applyStatus(eventId: string): Promise<void> {
     const started = performance.now();
     const outcome = await this.withStoreRetry(STATUS_PREFIX + eventId, () => applyStatusEvent(this.db, eventId));
-    if (outcome !== null) this.log.info({ eventId, event: 'status', outcome, durationMs: ms(started) }, 'status processed');
+    if (outcome !== null) this.log.debug({ eventId, event: 'status', outcome, durationMs: ms(started) }, 'status processed');
   }
 
   /** Database unreachable: leave the event pending (it is durable) and try again shortly. */

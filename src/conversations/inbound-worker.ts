@@ -25,8 +25,8 @@ export function startInboundWorker(args: {
   const worker = new Worker<InboundJobData>(
     INBOUND_QUEUE,
     async (job: Job<InboundJobData>) => {
-      const { inserted } = await appendToJournal(args.db, [job.data.event], job.data.requestId, [job.data.seq ?? null]);
-      args.processor.enqueue(inserted);
+      const { inserted, pending } = await appendToJournal(args.db, [job.data.event], job.data.requestId, [job.data.seq ?? null]);
+      args.processor.enqueue(pending);
       return { journalled: inserted.length };
     },
     { connection: args.connection, concurrency: args.concurrency, autorun: true, lockDuration: args.lockMs, stalledInterval: args.lockMs },

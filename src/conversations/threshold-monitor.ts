@@ -35,6 +35,7 @@ export class ThresholdMonitor {
   private timeouts = 0;
   private leaseConflicts = 0;
   private readonly lastWarned = new Map<string, number>();
+  private lastCheck = -Infinity;
 
   constructor(
     private readonly log: Logger,
@@ -93,9 +94,12 @@ export class ThresholdMonitor {
     };
   }
 
+  /** At most once a second: a snapshot sorts the latency sample, too costly for every message. */
   private check(): void {
-    const snap = this.snapshot();
     const t = this.now();
+    if (t - this.lastCheck < 1_000) return;
+    this.lastCheck = t;
+    const snap = this.snapshot();
     for (const reason of snap.reasons) {
       const kind = reason.replace(/[0-9]+/g, '#');
       if (t - (this.lastWarned.get(kind) ?? -Infinity) < WARN_EVERY_MS) continue;

@@ -9,6 +9,8 @@ import type { WebhookIngest } from '../conversations/ingest.js';
 import type { InboundEvent } from '../webhook/inbound-event.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { adminRoutes, type AdminDeps } from './admin-routes.js';
+import { mediaRoutes } from './media-routes.js';
+import type { LocalMediaAccess } from '../media/create-media.js';
 import type { RouterMetrics } from '../observability/metrics.js';
 import { webhookOutcome } from '../observability/observers.js';
 import { WEBHOOK_PATHS } from './webhook-routes.js';
@@ -22,6 +24,8 @@ export interface AppDeps {
   ingest: WebhookIngest;
   log: Logger;
   readinessChecks?: (() => Promise<string[]>)[];
+  /** MEDIA_STORAGE=local: where the signed /media route serves files from. */
+  media?: LocalMediaAccess | null;
   onAccepted?: (events: readonly InboundEvent[], ackMs: number, duplicates: number) => void;
 }
 
@@ -43,6 +47,7 @@ export function buildApp(deps: AppDeps): Express {
     res.type(contentType).send(body);
   });
   app.use(adminRoutes(deps.admin));
+  app.use(mediaRoutes(deps.media ?? null, deps.log.child({ module: 'media-route' })));
   app.use(healthRoutes({ config: deps.config, db: deps.db, checks: deps.readinessChecks ?? [] }));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such route' } });

@@ -55,7 +55,8 @@ export function webhookRoutes(deps: WebhookDeps): Router {
     const result = await ingest.ingest(events, requestId);
     res.status(200).json({ received: events.length, stored: result.accepted, duplicates: result.duplicates });
     const ackMs = Math.round((performance.now() - started) * 10) / 10;
-    log.info({ requestId, events: events.length, stored: result.accepted, duplicates: result.duplicates, transport: ingest.transport, ackMs }, 'webhook batch acknowledged');
+    // Per-request detail is debug: at volume the per-message line and /metrics carry what operators need.
+    log.debug({ requestId, events: events.length, stored: result.accepted, duplicates: result.duplicates, transport: ingest.transport, ackMs }, 'webhook batch acknowledged');
     deps.onAccepted?.(events, ackMs, result.duplicates);
     for (const event of events) {
       if (event.kind === 'error') log.warn({ requestId, field: event.field, errors: event.errors }, 'Meta reported webhook errors');

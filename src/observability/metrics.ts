@@ -9,6 +9,8 @@ export interface MetricsSources {
   backlog: () => Promise<{ whatsapp: number; inbox: number; journalPending: number; deadLetters: number }>;
   /** Queue-mode job counts (null when there is no queue). */
   queue: () => Promise<Record<string, number> | null>;
+  /** Database round trips this process issued since start. */
+  statements: () => number;
 }
 
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
@@ -122,6 +124,15 @@ export class RouterMetrics {
         const counts = await sources.queue().catch(() => null);
         if (!counts) return;
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+    new Counter({
+      name: 'psi_router_db_statements_total',
+      help: 'Database round trips issued by this process (the benchmark divides it by messages)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sources.statements());
       },
     });
     const threshold = (name: string, help: string, pick: (s: ReturnType<ThresholdMonitor['snapshot']>) => number) =>

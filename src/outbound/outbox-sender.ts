@@ -176,7 +176,7 @@ export class OutboxSender {
       this.circuit.success();
       const revived = await recordSent(this.db, item.id, this.owner, wamid);
       if (revived.length > 0) this.hooks.onStatusesRevived?.(revived);
-      this.log.info({ ...base, outcome: 'sent' }, 'WhatsApp message sent');
+      this.log.debug({ ...base, outcome: 'sent' }, 'WhatsApp message sent');
       return { outcome: 'sent', code: null };
     } catch (err) {
       const e = err instanceof GraphApiError ? err : new GraphApiError(null, null, String(err), 'transient');
@@ -201,7 +201,7 @@ export class OutboxSender {
     try {
       await this.inbox.deliver(item.destinatario, item.payload, event, item.id);
       await recordSent(this.db, item.id, this.owner, `inbox-${item.id}`);
-      this.log.info({ ...base, outcome: 'sent' }, 'inbox notified');
+      this.log.debug({ ...base, outcome: 'sent' }, 'inbox notified');
       return { outcome: 'sent', code: null };
     } catch (err) {
       const e = err instanceof InboxDeliveryError ? err : new InboxDeliveryError(null, true, String(err));

@@ -34,6 +34,9 @@ const statusSchema = z.object({
     .optional(),
 });
 
+/** Larger than any media type's limit (documents: 100 MB), so oversized files can be simulated. */
+const MAX_MEDIA_BYTES = 128 * 1024 * 1024;
+
 export function registerControlRoutes(routes: RouteTable, sim: () => GraphSimulator): void {
   routes
     .add({ method: 'GET', path: '/__sim/sent', handler: ({ res }) => sendJson(res, 200, sim().sent) })
@@ -63,6 +66,34 @@ export function registerControlRoutes(routes: RouteTable, sim: () => GraphSimula
         sendJson(res, 200, { ok: true, down: sim().stats().down });
       }),
     })
+    // Media by hand: `curl --data-binary @photo.jpg -H 'content-type: image/jpeg' …/__sim/media?filename=photo.jpg`
+    // → { id, sha256, sha256Hex, size }; put id and sha256 in a signed webhook.
+    .add({
+      method: 'POST',
+      path: '/__sim/media',
+      handler: async ({ req, res, query }) => {
+        const bytes = await readBody(req, MAX_MEDIA_BYTES);
+        const mimeType = req.headers['content-type'] ?? 'application/octet-stream';
+        const filename = query.get('filename');
+        const id = query.get('id');
+        sendJson(res, 200, sim().addMedia({ bytes, mimeType, ...(filename ? { filename } : {}), ...(id ? { id } : {}) }));
+      },
+    })
+    // Expires every link handed out so far; `?next=N` makes the next N links expire before use instead.
+    .add({
+      method: 'POST',
+      path: '/__sim/media/expire',
+      handler: ({ res, query }) => {
+        const next = Number(query.get('next') ?? 0);
+        if (Number.isInteger(next) && next > 0) {
+          sim().expireNextMediaUrls(next);
+          sendJson(res, 200, { expireNext: next });
+          return;
+        }
+        sendJson(res, 200, { expired: sim().expireMediaUrls() });
+      },
+    })
+    .add({ method: 'DELETE', path: '/__sim/media/:id', handler: ({ res, params }) => sendJson(res, 200, { deleted: sim().deleteMedia(params['id'] ?? '') }) })
     .add({
       method: 'POST',
       path: '/__sim/status',

@@ -10,6 +10,8 @@ import { registerControlRoutes } from './control-routes.js';
 import { BodyTooLargeError, sendJson } from './http-io.js';
 import { SAMPLE_PHONE_NUMBER_ID, toWaId } from './ids.js';
 import { invalidTokenBody, metaErrorBody, unknownPathBody } from './meta-error-bodies.js';
+import { MediaLibrary } from './media-library.js';
+import { registerMediaRoutes } from './media-routes.js';
 import { RouteTable, type RouteContext, type RouteKit } from './route-table.js';
 import { registerSendRoute } from './send-route.js';
 import { createState, reject, resetState, type SimulatorState } from './simulator-state.js';
@@ -25,6 +27,8 @@ export type * from './types.js';
 const ANY_VERSION = /^v\d+\.\d+$/;
 const DEFAULT_VERSION = 'v21.0';
 const DEFAULT_WAIT_MS = 5_000;
+/** Meta's media download URLs stop working after about five minutes. */
+const DEFAULT_MEDIA_URL_TTL_MS = 5 * 60_000;
 
 export async function startGraphSimulator(options: GraphSimulatorOptions): Promise<GraphSimulator> {
   const closing = new AbortController();
@@ -38,10 +42,12 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     webhooks,
   });
   const kit = routeKit(options, state, closing.signal);
+  const media = new MediaLibrary(options.mediaUrlTtlMs ?? DEFAULT_MEDIA_URL_TTL_MS);
   const routes = new RouteTable();
   let simulator: GraphSimulator | undefined;
   registerControlRoutes(routes, () => simulator as GraphSimulator);
   for (const register of options.routes ?? []) register(routes, kit);
+  registerMediaRoutes(routes, kit, state, media);
   registerSendRoute(routes, kit, state);
 
   const server = createServer((req, res) => dispatch(routes, req, res));
@@ -91,8 +97,19 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       scriptPending: state.script.length,
       down: state.down,
       webhooks: webhooks?.counts() ?? { ok: 0, failed: 0, inFlight: 0 },
+      media: { ...media.counters, stored: media.size },
     }),
-    reset: () => resetState(state),
+    addMedia: (input) => media.add(input),
+    deleteMedia: (id) => media.delete(id),
+    expireMediaUrls: () => media.expireUrls(),
+    expireNextMediaUrls: (count = 1) => media.expireNextUrls(count),
+    get mediaCounters() {
+      return media.counters;
+    },
+    reset: () => {
+      resetState(state);
+      media.reset();
+    },
     close: () => {
       closed ??= (async () => {
         closing.abort();

@@ -8,7 +8,7 @@ import type { ScriptedFailure } from './types.js';
 export interface MetaErrorBody {
   error: {
     message: string;
-    type: 'OAuthException';
+    type: 'OAuthException' | 'GraphMethodException';
     code: number;
     error_data?: { messaging_product: 'whatsapp'; details: string };
     error_subcode?: number;
@@ -78,6 +78,19 @@ export function invalidTokenBody(): MetaErrorBody {
 export function unknownPathBody(path: string): MetaErrorBody {
   return {
     error: { message: `Unknown path components: ${path}`, type: 'OAuthException', code: 100, fbtrace_id: fbtraceId() },
+  };
+}
+
+/** Graph's answer for an id it does not know (or no longer has): a deleted or expired media id. */
+export function unknownObjectBody(id: string): MetaErrorBody {
+  return {
+    error: {
+      message: `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
+      type: 'GraphMethodException',
+      code: 100,
+      error_subcode: 33,
+      fbtrace_id: fbtraceId(),
+    },
   };
 }
 

@@ -59,8 +59,37 @@ export interface GraphSimulatorOptions {
    * last N; counters stay exact). Default unlimited; long benchmarks set it to bound memory.
    */
   maxRecorded?: number;
-  /** Extra routes (e.g. media endpoints), registered before the built-in send route. */
+  /** Extra routes, registered before the built-in media and send routes. */
   routes?: readonly RouteRegistrar[];
+  /** How long a media download link from a lookup works. Default 5 minutes, as Meta's. */
+  mediaUrlTtlMs?: number;
+}
+
+/** Media a customer "sent": add it, then put its id (and sha256) in a webhook. */
+export interface AddMediaInput {
+  /** Default: a fresh Meta-like numeric id. */
+  id?: string;
+  bytes: Buffer | Uint8Array | string;
+  mimeType: string;
+  filename?: string;
+}
+
+export interface AddedMedia {
+  id: string;
+  /** Base64, as Meta writes it in webhooks (`image.sha256`). */
+  sha256: string;
+  /** Hex, as the media lookup answers it. */
+  sha256Hex: string;
+  size: number;
+}
+
+export interface MediaCounters {
+  /** Authorised lookups (`GET /{version}/{media-id}`), known ids or not. */
+  lookups: number;
+  /** Authorised download requests, expired links included. */
+  downloads: number;
+  /** Downloads that were answered with the bytes. */
+  served: number;
 }
 
 /** A send the simulator accepted. */
@@ -142,6 +171,7 @@ export interface SimulatorStats {
   scriptPending: number;
   down: DownMode | null;
   webhooks: { ok: number; failed: number; inFlight: number };
+  media: MediaCounters & { stored: number };
 }
 
 export interface GraphSimulator {
@@ -166,7 +196,16 @@ export interface GraphSimulator {
   /** Resolves when every status webhook chain started so far has finished. */
   statusWebhooksIdle(): Promise<void>;
   stats(): SimulatorStats;
-  /** Clears sends, counters, rejections, script, down switch and webhook failures. */
+  /** Adds media the router can look up and download; returns its id and checksums. */
+  addMedia(input: AddMediaInput): AddedMedia;
+  /** Forgets a media id: lookups and links answer 404 from now on. */
+  deleteMedia(id: string): boolean;
+  /** Every download link handed out so far expires now; returns how many. */
+  expireMediaUrls(): number;
+  /** The next `count` (default 1) links a lookup hands out are expired by the time they are used. */
+  expireNextMediaUrls(count?: number): void;
+  readonly mediaCounters: Readonly<MediaCounters>;
+  /** Clears sends, counters, rejections, script, down switch, webhook failures and media. */
   reset(): void;
   /** Stops listening, destroys every socket (including hanging "timeout" ones), aborts webhook posts. */
   close(): Promise<void>;

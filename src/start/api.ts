@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       queue: config.QUEUE_MODE === 'bullmq' ? 'BullMQ on REDIS_URL (workers process)' : config.REDIS_URL ? 'draining leftovers from REDIS_URL' : 'none',
       store: describeStore(config),
       sender: config.WHATSAPP_ACCESS_TOKEN ? config.WHATSAPP_API_URL : 'dry-run (no WHATSAPP_ACCESS_TOKEN)',
+      media: runtime.mediaDescription,
       signature: config.WHATSAPP_APP_SECRET.length > 0 ? `${config.WHATSAPP_APP_SECRET.length} app secret(s)` : 'NOT VERIFIED',
       maxConcurrency: config.MAX_CONCURRENCY,
     },

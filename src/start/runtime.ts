@@ -14,6 +14,8 @@ import { producerConnection, workerConnection } from '../conversations/queues.js
 import { createRoutingHandler } from '../conversations/routing-handler.js';
 import { ThresholdMonitor } from '../conversations/threshold-monitor.js';
 import { buildApp } from '../ingress/app.js';
+import { createMedia } from '../media/create-media.js';
+import type { MediaDownloader } from '../media/media-downloader.js';
 import { RouterMetrics } from '../observability/metrics.js';
 import { processingObserver, recordAccepted, recordSend } from '../observability/observers.js';
 import { AdminSender } from '../outbound/admin-sender.js';
@@ -39,6 +41,10 @@ export interface Runtime {
   db: Db;
   processor: DirectProcessor;
   sender: OutboxSender;
+  /** Inbound media downloader; null when media is off (MEDIA_STORAGE=off or no access token). */
+  media: MediaDownloader | null;
+  /** What media does in this process, for the startup banner. */
+  mediaDescription: string;
   catalog: CatalogCache;
   monitor: ThresholdMonitor;
   metrics: RouterMetrics;
@@ -74,6 +80,7 @@ export async function createRuntime(
     circuit: () => circuitState(),
     backlog: () => backlogCounts(db),
     queue: () => queueCounts(),
+    statements: () => db.statementCount(),
   });
   const graph = config.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({ baseUrl: config.WHATSAPP_API_URL, version: config.WHATSAPP_API_VERSION, accessToken: config.WHATSAPP_ACCESS_TOKEN, timeoutMs: config.GRAPH_TIMEOUT_MS })
@@ -104,6 +111,7 @@ export async function createRuntime(
   const handler =
     options.handler ??
     createRoutingHandler({ catalog, log, onOutbound: () => sender.wake(), onDerived: (area) => metrics.derivations.inc({ area }) });
+  const media = await createMedia(config, db, log);
   const processor = new DirectProcessor(
     db,
     handler,
@@ -113,6 +121,8 @@ export async function createRuntime(
       sweepIntervalMs: config.SWEEP_INTERVAL_MS,
       maxAttempts: config.PROCESS_MAX_ATTEMPTS,
       orderWaitMs: config.QUEUE_ORDER_WAIT_MS,
+      mediaJobs: media.downloader !== null,
+      onMediaJob: () => media.downloader?.wake(),
     },
     log,
     processingObserver(monitor, metrics),
@@ -153,6 +163,7 @@ export async function createRuntime(
       // A database outage is reported by the database check itself; this one only speaks of the backlog.
       async () => ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S ? ['outbox_backlog'] : [],
     ],
+    media: media.local,
     admin: { config, db, processor, monitor, deadLetters, sender: adminSender, queueCounts: () => queueCounts(), log },
   });
 
@@ -162,6 +173,8 @@ export async function createRuntime(
     db,
     processor,
     sender,
+    media: media.downloader,
+    mediaDescription: media.describe,
     catalog,
     monitor,
     metrics,
@@ -173,6 +186,7 @@ export async function createRuntime(
       if (processes) {
         processor.start();
         sender.start();
+        media.downloader?.start();
       }
       if (consumesQueue && redisUrl && !inboundWorker) {
         consumerConnection = workerConnection(redisUrl);

@@ -6,6 +6,11 @@ import type { Runtime } from './runtime.js';
 export const DRAIN_TIMEOUT_MS = 8_000;
 /** How long open HTTP requests may take to finish once shutdown began. */
 const HTTP_CLOSE_GRACE_MS = 2_000;
+/**
+ * How long in-flight media downloads may take to finish; the rest are aborted and handed back to
+ * the queue (a 100 MB download must not hold a reload). Runs alongside the processing drain.
+ */
+const MEDIA_STOP_GRACE_MS = 3_000;
 
 /**
  * Phased, idempotent shutdown: stop accepting HTTP (Meta retries what it could not deliver) →
@@ -34,6 +39,10 @@ export function createShutdown(runtime: Runtime, server: Server | null, log: Log
       } catch (err) {
         log.error({ err: { message: (err as Error).message } }, 'closing the queue failed');
       }
+      // Media downloads wind down while processing drains; jobs committed meanwhile wait in the table.
+      const mediaStopped = runtime.media?.stop(MEDIA_STOP_GRACE_MS).catch((err: unknown) => {
+        log.error({ err: { message: (err as Error).message } }, 'media downloader stop failed');
+      });
       try {
         const { drained } = await runtime.processor.stop(DRAIN_TIMEOUT_MS);
         log.info({ drained }, drained ? 'in-flight work finished' : 'drain timed out; the journal keeps the rest');
@@ -45,6 +54,7 @@ export function createShutdown(runtime: Runtime, server: Server | null, log: Log
       } catch (err) {
         log.error({ err: { message: (err as Error).message } }, 'outbox sender stop failed');
       }
+      await mediaStopped;
       try {
         await runtime.db.close();
       } catch (err) {

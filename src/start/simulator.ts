@@ -22,6 +22,7 @@ const schema = z
     SIM_STATUS_DELAY_MS: z.coerce.number().int().min(0).default(0),
     SIM_LATENCY_MS: z.coerce.number().int().min(0).default(0),
     SIM_MAX_RECORDED: z.coerce.number().int().min(1).optional(),
+    SIM_MEDIA_URL_TTL_MS: z.coerce.number().int().min(1).default(5 * 60_000),
   })
   .superRefine((c, ctx) => {
     if (c.SIM_STATUS_WEBHOOK_URL && !c.SIM_APP_SECRET) {
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     host: env.SIM_HOST,
     accessToken: env.SIM_ACCESS_TOKEN,
     latencyMs: env.SIM_LATENCY_MS,
+    mediaUrlTtlMs: env.SIM_MEDIA_URL_TTL_MS,
     ...(env.SIM_VERSION ? { version: env.SIM_VERSION } : {}),
     ...(env.SIM_MAX_RECORDED ? { maxRecorded: env.SIM_MAX_RECORDED } : {}),
     ...(env.SIM_STATUS_WEBHOOK_URL && env.SIM_APP_SECRET
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
       statusWebhook: env.SIM_STATUS_WEBHOOK_URL ?? null,
       latencyMs: env.SIM_LATENCY_MS,
       control: `${sim.url}/__sim/stats`,
+      media: `POST ${sim.url}/__sim/media (body = file bytes, content-type = its mime type)`,
     })}\n`,
   );
 

@@ -3,6 +3,8 @@ import { configureLogger, logger } from '../logger.js';
 import { describeStore } from '../store/open-db.js';
 import { createRuntime } from './runtime.js';
 import { bindSignals, createShutdown } from './shutdown.js';
+import { serveMetrics } from './worker-metrics.js';
+import type { AddressInfo } from 'node:net';
 
 /**
  * `npm run worker` / PM2 `psi-router-worker`: queue mode's consumer. Takes jobs from Redis into the
@@ -27,11 +29,13 @@ async function main(): Promise<void> {
   }
   const runtime = await createRuntime(config, log, { role: 'worker' });
   runtime.startBackground();
+  // Workers have no webhook, but Prometheus still wants to scrape them.
+  const server = config.WORKER_METRICS_PORT !== undefined ? await serveMetrics(runtime, config.WORKER_METRICS_PORT, config.HOST) : null;
   log.info(
-    { store: describeStore(config), queue: 'psi-inbound', concurrency: config.WORKER_CONCURRENCY, maxConcurrency: config.MAX_CONCURRENCY, owner: runtime.processor.owner },
+    { store: describeStore(config), queue: 'psi-inbound', metricsPort: server ? (server.address() as AddressInfo).port : null, concurrency: config.WORKER_CONCURRENCY, maxConcurrency: config.MAX_CONCURRENCY, owner: runtime.processor.owner },
     'psi-router worker consuming',
   );
-  bindSignals(createShutdown(runtime, null, log), log);
+  bindSignals(createShutdown(runtime, server, log), log);
   process.send?.('ready');
 }
 

@@ -14,6 +14,7 @@ export async function openDb(config: Config, log: Logger): Promise<Db> {
         max: config.DB_POOL_MAX,
         statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
         connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+        prepared: config.DB_PREPARED_STATEMENTS,
       },
       log.child({ module: 'db' }),
     );

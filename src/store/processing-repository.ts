@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { MEDIA_JOB_CTE } from './media-repository.js';
 
 /** Queue mode: a finished (or dead) event moves the conversation's sequence forward. */
 const ADVANCE_SEQ = `
@@ -19,12 +20,13 @@ export interface CompletionResult {
  * lease back — one statement. Fenced by the lease: a worker that lost its lease writes nothing.
  * `extraCtes` lets the routing layer add its writes (state, outbound messages, tickets, outbox) to
  * the same atomic statement; they must reference `done` so they only happen when it does.
+ * `mediaJobs` adds the media download job of the event's message (media-repository.ts), when it has media.
  */
 export async function completeEvent(
   db: Queryable,
-  args: { eventId: string; convKey: string; owner: string; extraCtes?: string; extraParams?: unknown[] },
+  args: { eventId: string; convKey: string; owner: string; extraCtes?: string; extraParams?: unknown[]; mediaJobs?: boolean },
 ): Promise<CompletionResult> {
-  const extra = args.extraCtes ? `,\n${args.extraCtes}` : '';
+  const extra = (args.extraCtes ? `,\n${args.extraCtes}` : '') + (args.mediaJobs ? `,\n${MEDIA_JOB_CTE}` : '');
   const res = await db.query<{ committed: boolean; more: boolean }>(
     `WITH done AS (
        UPDATE router_eventos SET estado = 'hecho', procesado_at = clock_timestamp(), error = NULL

@@ -14,6 +14,22 @@ import { normaliseStatus } from './normalise-status.js';
 import { parseEnvelope } from './payload-schema.js';
 import type { Envelope, EnvelopeChange } from './payload-schema.js';
 
+const MAX_DEPTH = 64;
+
+/** Deepest nesting of arrays/objects, measured without recursion (the input may be hostile). */
+function nestingDepth(root: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > max) max = depth;
+    if (max > MAX_DEPTH) return max;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return max;
+}
+
 const dropNul = (_key: string, value: unknown): unknown => (typeof value === 'string' ? value.replaceAll('\u0000', '') : value);
 
 /** Parses and normalises a raw webhook body (the exact bytes whose signature was checked). */
@@ -29,6 +45,11 @@ export function parseWebhookBody(raw: Buffer): InboundEvent[] {
       bytes: raw.length,
       reason: cause instanceof Error ? cause.message : String(cause),
     });
+  }
+  if (nestingDepth(json) > MAX_DEPTH) {
+    // Meta's envelopes nest about ten levels; thousands would overflow JSON.stringify and exceed
+    // PostgreSQL's jsonb depth, turning a hostile body into a 500. Refuse it as not an envelope.
+    throw badPayload('PAYLOAD_NOT_ENVELOPE', `body nests deeper than ${MAX_DEPTH} levels`, { issues: ['(depth)'] });
   }
   if (!isPlainObject(json)) {
     throw badPayload('PAYLOAD_NOT_ENVELOPE', 'body is JSON but not an object', {

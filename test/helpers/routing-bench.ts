@@ -13,6 +13,8 @@ export interface RoutingRig {
   inbox: FakeInbox;
   /** Waits until processing is idle and the outbox has nothing left it can send now. */
   settle(): Promise<void>;
+  /** settle(), then waits until the media downloader has nothing due (backoffs excepted). */
+  settleMedia(): Promise<void>;
   /** Empties conversation data and the outbox, and forgets what the fakes recorded. */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -22,10 +24,14 @@ export interface RoutingRig {
  * A router wired to the Graph API simulator (which posts signed statuses back) and to a fake area
  * inbox — every third party at the HTTP boundary, everything else real.
  */
-export async function startRoutingRig(env: Record<string, string> = {}, options: { statuses?: boolean; logLines?: string[] } = {}): Promise<RoutingRig> {
+export async function startRoutingRig(
+  env: Record<string, string> = {},
+  options: { statuses?: boolean; logLines?: string[]; mediaUrlTtlMs?: number } = {},
+): Promise<RoutingRig> {
   const port = await freePort();
   const sim = await startGraphSimulator({
     accessToken: SIM_TOKEN,
+    ...(options.mediaUrlTtlMs !== undefined ? { mediaUrlTtlMs: options.mediaUrlTtlMs } : {}),
     ...(options.statuses === false ? {} : { statusWebhook: { url: `http://127.0.0.1:${port}/webhook`, appSecret: TEST_APP_SECRET } }),
   });
   const inbox = await startFakeInbox(INBOX_SECRET);
@@ -45,14 +51,19 @@ export async function startRoutingRig(env: Record<string, string> = {}, options:
   );
   // Areas are seeded by the router's first migration run: point them at the fake inbox now.
   await withClient((c) => c.query(`UPDATE router_areas SET inbox_webhook_url = $1 || '/' || id`, [inbox.url]));
+  const settle = async () => {
+    await router.idle();
+    await router.runtime.sender.whenDrained();
+    await router.idle();
+  };
   return {
     router,
     sim,
     inbox,
-    async settle() {
-      await router.idle();
-      await router.runtime.sender.whenDrained();
-      await router.idle();
+    settle,
+    async settleMedia() {
+      await settle();
+      await router.runtime.media?.whenIdle();
     },
     async reset() {
       await truncateData();

@@ -39,7 +39,7 @@ export function spawnWorker(env: Record<string, string>): Promise<RouterProcess>
 async function spawnEntry(entry: string, readyMsg: string, env: Record<string, string>): Promise<RouterProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', ...env },
+    env: { ...process.env, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', MEDIA_URL_SECRET: 'test-media-url-secret', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

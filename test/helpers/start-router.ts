@@ -30,7 +30,7 @@ export interface PostOptions {
 /** Boots the real router (same wiring as `npm start`) on a free port. */
 export async function startRouter(
   config: Config,
-  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean; sender?: boolean; port?: number; logLines?: string[] } = {},
+  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean; sender?: boolean; media?: boolean; port?: number; logLines?: string[] } = {},
 ): Promise<RunningRouter> {
   // With logLines the router logs through the production options (redaction included) into the array.
   const log = options.logLines
@@ -41,6 +41,7 @@ export async function startRouter(
   if (runtime.config.QUEUE_MODE === 'off') {
     if (options.sweeper !== false) runtime.processor.start();
     if (options.sender !== false) runtime.sender.start();
+    if (options.media !== false) runtime.media?.start();
   } else {
     runtime.startBackground();
   }

@@ -15,6 +15,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     WHATSAPP_APP_SECRET: TEST_APP_SECRET,
     WHATSAPP_VERIFY_TOKEN: TEST_VERIFY_TOKEN,
     SWEEP_INTERVAL_MS: '200',
+    // Set, so routers under test never generate a secret file under ./data.
+    MEDIA_URL_SECRET: 'test-media-url-secret',
     LEASE_MS: '5000',
     ...overrides,
   });

@@ -149,6 +149,12 @@ http {
     expect(res.status).toBe(413);
   });
 
+  it('when a media link is asked from anywhere, then Nginx passes it to the router, which checks the signature', async () => {
+    const res = await call(https, { path: '/media/2025/01/abc/image.jpg?exp=1&sig=forged', from: '127.0.0.2' });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'MEDIA_LINK_INVALID' } });
+  });
+
   it('when an unknown path is asked, then Nginx answers 404 itself', async () => {
     expect((await call(https, { path: '/wp-login.php' })).status).toBe(404);
   });

@@ -45,6 +45,8 @@ describe('PM2: start and graceful reload under load', () => {
       WHATSAPP_VERIFY_TOKEN: 'pm2-verify',
       WHATSAPP_ACCESS_TOKEN: 'sim-token',
       WHATSAPP_API_URL: sim.url,
+      // Production refuses to sign local media links without it.
+      MEDIA_URL_SECRET: 'pm2-media-url-secret',
       LEASE_MS: '2000',
       SWEEP_INTERVAL_MS: '200',
       OUTBOX_POLL_MS: '50',

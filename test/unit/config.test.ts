@@ -32,18 +32,48 @@ describe('config', () => {
     [{ WHATSAPP_API_VERSION: '21' }, /^WHATSAPP_API_VERSION: must look like v21.0/],
     [{ WEBHOOK_BODY_LIMIT: 'lots' }, /^WEBHOOK_BODY_LIMIT: must be a size/],
     [{ MAX_CONCURRENCY: '0' }, /^MAX_CONCURRENCY: /],
+    [{ MEDIA_STORAGE: 's3' }, /^MEDIA_STORAGE: /],
+    [{ MEDIA_MAX_BYTES_VIDEO: 'huge' }, /^MEDIA_MAX_BYTES_VIDEO: must be a size/],
+    [{ MEDIA_URL_SECRET: 'short' }, /^MEDIA_URL_SECRET: must be at least 16 characters/],
   ])('when %o is given, then startup fails naming the key and the rule', (env, pattern) => {
     const problems = problemsOf(env as Record<string, string>);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(pattern);
   });
 
-  it('when NODE_ENV=production lacks the app secret and verify token, then both are reported', () => {
+  it('when NODE_ENV=production lacks the app secret, verify token and media link secret, then all are reported', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems).toEqual([
       'WHATSAPP_APP_SECRET: is required when NODE_ENV=production',
       'WHATSAPP_VERIFY_TOKEN: is required when NODE_ENV=production',
+      'MEDIA_URL_SECRET: is required when MEDIA_STORAGE=local and NODE_ENV=production',
     ]);
+  });
+
+  it('when production keeps media elsewhere than the local disk, then no media link secret is needed', () => {
+    const base = { NODE_ENV: 'production', WHATSAPP_APP_SECRET: 's', WHATSAPP_VERIFY_TOKEN: 'v' };
+    expect(problemsOf({ ...base, MEDIA_STORAGE: 'off' })).toEqual([]);
+    expect(problemsOf({ ...base, MEDIA_URL_SECRET: 'a-long-enough-secret' })).toEqual([]);
+  });
+
+  it('when MEDIA_STORAGE=supabase lacks its settings, then each missing key is named', () => {
+    expect(problemsOf({ MEDIA_STORAGE: 'supabase' })).toEqual([
+      'SUPABASE_URL: is required when MEDIA_STORAGE=supabase',
+      'SUPABASE_SERVICE_ROLE_KEY: is required when MEDIA_STORAGE=supabase',
+      'SUPABASE_STORAGE_BUCKET: is required when MEDIA_STORAGE=supabase',
+    ]);
+  });
+
+  it("when nothing about media is set, then Meta's per-type limits are the defaults", () => {
+    expect(parseConfig({})).toMatchObject({
+      MEDIA_STORAGE: 'local',
+      MEDIA_MAX_BYTES_IMAGE: 5 * 1024 * 1024,
+      MEDIA_MAX_BYTES_AUDIO: 16 * 1024 * 1024,
+      MEDIA_MAX_BYTES_VIDEO: 16 * 1024 * 1024,
+      MEDIA_MAX_BYTES_DOCUMENT: 100 * 1024 * 1024,
+      MEDIA_MAX_BYTES_STICKER: 500 * 1024,
+      SUPABASE_STORAGE_PUBLIC: false,
+    });
   });
 
   it('when a body limit has a unit, then it is converted to bytes', () => {

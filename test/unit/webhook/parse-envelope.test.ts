@@ -79,3 +79,17 @@ describe('NUL characters', () => {
     expect(event?.kind === 'message' ? event.text : null).toBe('hola');
   });
 });
+
+describe('nesting depth', () => {
+  it('when a signed body nests thousands of levels, then it is refused as not an envelope instead of crashing later', async () => {
+    const { parseWebhookBody } = await import('../../../src/webhook/parse-events.js');
+    const deep = `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"x","value":{"v":${'['.repeat(50_000)}${']'.repeat(50_000)}}}]}]}`;
+    expect(() => parseWebhookBody(Buffer.from(deep))).toThrow(expect.objectContaining({ code: 'PAYLOAD_NOT_ENVELOPE' }));
+  });
+
+  it('when an envelope nests normally (a contacts card, an order), then it parses', async () => {
+    const { parseWebhookBody } = await import('../../../src/webhook/parse-events.js');
+    const { bodyOf, inboundEnvelope, textMessage } = await import('../../fixtures/whatsapp/builders.js');
+    expect(parseWebhookBody(bodyOf(inboundEnvelope(textMessage({ body: 'ok' }))))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,170 @@
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { freshBenchDatabase } from './lib/bench-db.js';
+import { ROOT, startNode, type NodeProcess } from './lib/processes.js';
+import { SECRET, SIM_TOKEN, runStep, startOutside, type StepResult } from './lib/ramp.js';
+import { blast, contextBeforeAfter, httpCeiling, pgbenchCeiling, signedRequests } from './lib/reference.js';
+import { round, table } from './lib/stats.js';
+import { freePort } from '../test/helpers/start-router.js';
+
+/**
+ * `npm run bench`: figures for speed on this machine, reproducible with one command.
+ *   1. reference points: bare node:http ceiling, pgbench durable-insert ceiling, old 3-query context
+ *      vs the one context query;
+ *   2. direct mode: a ramp of realistic conversations to find the highest sustained rate, then the
+ *      latency at half that rate; the ack path alone (closed loop);
+ *   3. queue mode (api + workers): the same ramp, and the ack path alone.
+ * Prints tables and writes bench/results/<timestamp>.json. BENCH_QUICK=1 shortens every phase.
+ */
+const QUICK = process.env.BENCH_QUICK === '1';
+const STEP_S = QUICK ? 4 : 10;
+const RATES = (process.env.BENCH_RATES ?? (QUICK ? '200,600,1000' : '200,400,600,800,1000,1200,1500,2000')).split(',').map(Number);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const LIMITS = { ackP99: 100, e2eP99: 1000, drainMs: 5000 };
+
+const log = (msg: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+
+function routerEnv(databaseUrl: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    WHATSAPP_APP_SECRET: SECRET,
+    WHATSAPP_VERIFY_TOKEN: 'bench',
+    WHATSAPP_ACCESS_TOKEN: SIM_TOKEN,
+    WHATSAPP_API_URL: '', // filled per run
+    MEDIA_STORAGE: 'off',
+    DB_POOL_MAX: '16',
+    ...extra,
+  };
+}
+
+async function ramp(label: string, ackPort: number, metered: { port: number; proc: NodeProcess }[], outside: Awaited<ReturnType<typeof startOutside>>) {
+  const steps: StepResult[] = [];
+  let prefix = 5491130;
+  for (const rate of RATES) {
+    const r = await runStep({ rate, seconds: STEP_S, ackPort, outside, metered, phonePrefix: String(prefix++), limits: LIMITS });
+    steps.push(r);
+    log(`${label} ${rate}/s: ok=${r.ok} ack p99 ${r.ackP99} ms, e2e p99 ${r.e2eP99} ms, drain ${r.drainMs} ms, errors ${r.errors}, missing ${r.repliesMissing}`);
+    if (!r.ok) break;
+  }
+  const sustained = [...steps].reverse().find((s) => s.ok)?.rate ?? 0;
+  const halfRate = Math.max(50, Math.floor(sustained / 2));
+  const half = await runStep({ rate: halfRate, seconds: STEP_S, ackPort, outside, metered, phonePrefix: String(prefix++), limits: LIMITS });
+  log(`${label} half rate ${halfRate}/s: ack p99 ${half.ackP99} ms, e2e p99 ${half.e2eP99} ms`);
+  return { steps, sustained, half };
+}
+
+async function directMode() {
+  const databaseUrl = await freshBenchDatabase();
+  const port = await freePort();
+  const outside = await startOutside(port);
+  const api = await startNode('api', { ...routerEnv(databaseUrl, port), WHATSAPP_API_URL: outside.sim.url });
+  try {
+    const result = await ramp('direct', port, [{ port, proc: api }], outside);
+    const ackPath = await blast(port, signedRequests(QUICK ? 20_000 : 60_000, SECRET, '54914'), 64, QUICK ? 3_000 : 8_000);
+    log(`direct ack path (closed loop): ${ackPath.rps} req/s, p99 ${ackPath.p99} ms`);
+    return { ...result, ackPath, peakRssMiB: round(api.peakRssMiB(), 0) };
+  } finally {
+    await api.stop();
+    await outside.close();
+  }
+}
+
+async function queueMode() {
+  const databaseUrl = await freshBenchDatabase();
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
+  execFileSync('redis-cli', ['-u', redisUrl, 'FLUSHDB'], { stdio: 'ignore' });
+  const port = await freePort();
+  const outside = await startOutside(port);
+  const q = { QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl, WHATSAPP_API_URL: outside.sim.url };
+  const api = await startNode('api', { ...routerEnv(databaseUrl, port), ...q });
+  const workers: NodeProcess[] = [];
+  for (let i = 0; i < WORKERS; i++) workers.push(await startNode('worker', { ...routerEnv(databaseUrl, 0), ...q, WORKER_METRICS_PORT: '0' }));
+  try {
+    const metered = [{ port, proc: api }, ...workers.map((w) => ({ port: w.port, proc: w }))];
+    const result = await ramp(`queue(${WORKERS}w)`, port, metered, outside);
+    const withWorkers = await blast(port, signedRequests(QUICK ? 20_000 : 60_000, SECRET, '54915'), 64, QUICK ? 3_000 : 8_000);
+    log(`queue ack path with workers running: ${withWorkers.rps} req/s, p99 ${withWorkers.p99} ms`);
+    // The ack path alone: workers stopped, so the api has the machine; jobs pile up in Redis.
+    await Promise.all(workers.map((w) => w.stop()));
+    workers.length = 0;
+    const alone = await blast(port, signedRequests(QUICK ? 30_000 : 100_000, SECRET, '54916'), 64, QUICK ? 3_000 : 8_000);
+    log(`queue ack path alone: ${alone.rps} req/s, p99 ${alone.p99} ms`);
+    return { ...result, ackPath: alone, ackPathWithWorkers: withWorkers, peakRssMiB: round(Math.max(...metered.map((m) => m.proc.peakRssMiB())), 0) };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await api.stop();
+    await outside.close();
+    execFileSync('redis-cli', ['-u', redisUrl, 'FLUSHDB'], { stdio: 'ignore' });
+  }
+}
+
+async function main() {
+  log('building dist/ …');
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memGiB: round(totalmem() / 2 ** 30, 0), node: process.version };
+  log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}`);
+
+  await freshBenchDatabase();
+  log('reference: bare node:http (signature + JSON.parse) …');
+  const http = await httpCeiling(SECRET, QUICK ? 3_000 : 8_000, 64);
+  log('reference: pgbench one INSERT per transaction into mensajes …');
+  const pgb = await pgbenchCeiling(QUICK ? 3 : 8, 8);
+  log('reference: context the old way (3 queries) vs the one query …');
+  const ctx = await contextBeforeAfter(QUICK ? 2_000 : 8_000, 8);
+
+  log('direct mode …');
+  const direct = await directMode();
+  log('queue mode …');
+  const queue = await queueMode();
+
+  const modeRow = (mode: string, m: typeof direct | typeof queue) => ({
+    mode,
+    'sustained msg/s': m.sustained,
+    'ack p50 ms': m.half.ackP50,
+    'ack p99 ms': m.half.ackP99,
+    'e2e p50 ms': m.half.e2eP50,
+    'e2e p99 ms': m.half.e2eP99,
+    'at msg/s': m.half.rate,
+    'stmts/msg': m.steps.find((s) => s.rate === m.sustained)?.stmtsPerMsg ?? m.half.stmtsPerMsg,
+    'ack-path req/s': m.ackPath.rps,
+    'ack-path p99 ms': m.ackPath.p99,
+    'peak RSS MiB': m.peakRssMiB,
+  });
+  const results = {
+    date: new Date().toISOString(),
+    machine,
+    settings: { stepSeconds: STEP_S, rates: RATES, workers: WORKERS, limits: LIMITS },
+    reference: { http, pgbench: pgb, context: ctx },
+    direct,
+    queue,
+  };
+  process.stdout.write('\nRouter (latencies at half the sustained rate; ack path = closed loop, 64 connections)\n');
+  process.stdout.write(`${table([modeRow('direct', direct), modeRow(`queue (${WORKERS} workers)`, queue)])}\n\n`);
+  process.stdout.write('Reference points\n');
+  process.stdout.write(
+    `${table([
+      { what: 'bare node:http, signature + JSON.parse', 'per second': http.rps, 'p99 ms': http.p99, ratio: `router direct ack path = ${round(direct.ackPath.rps / http.rps, 2)}× · queue = ${round(queue.ackPath.rps / http.rps, 2)}×` },
+      { what: 'pgbench, 1 INSERT into mensajes per tx (8 clients)', 'per second': pgb.tps, 'p99 ms': '-', ratio: `router sustained direct = ${round(direct.sustained / pgb.tps, 2)}× of it` },
+      { what: 'context: 3 sequential queries (before)', 'per second': ctx.before.perSecond, 'p99 ms': ctx.before.p99, ratio: '' },
+      { what: 'context: one query (after)', 'per second': ctx.after.perSecond, 'p99 ms': ctx.after.p99, ratio: `${round(ctx.after.perSecond / ctx.before.perSecond, 2)}× throughput, p50 ${ctx.before.p50} → ${ctx.after.p50} ms` },
+    ])}\n\n`,
+  );
+  process.stdout.write('Ramp steps\n');
+  const stepRows = (mode: string, m: typeof direct) =>
+    m.steps.map((s) => ({ mode, 'msg/s': s.rate, ok: s.ok ? 'yes' : 'NO', errors: s.errors, 'ack p99': s.ackP99, 'e2e p50': s.e2eP50, 'e2e p99': s.e2eP99, 'drain ms': s.drainMs, 'stmts/msg': s.stmtsPerMsg }));
+  process.stdout.write(`${table([...stepRows('direct', direct), ...stepRows('queue', queue)])}\n`);
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  const file = new URL(`./results/${results.date.replace(/[:.]/g, '-')}.json`, import.meta.url);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  log(`results written to bench/results/${results.date.replace(/[:.]/g, '-')}.json`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
