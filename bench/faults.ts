@@ -1,4 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,11 +27,12 @@ const { TEST_APP_SECRET } = await import('../test/helpers/test-config.js');
 type RouterProcess = Awaited<ReturnType<typeof spawnRouter>>;
 
 const QUICK = process.env.BENCH_QUICK === '1';
+const execFileAsync = promisify(execFile);
 const KILLS = Number(process.env.FAULT_KILLS ?? (QUICK ? 4 : 10));
 const log = (m: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
 const rows: Record<string, string | number>[] = [];
 
-async function settle(redisUrl?: string, timeoutMs = 120_000): Promise<void> {
+async function settle(redisUrl?: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let jobs = 0;
@@ -47,12 +49,23 @@ async function settle(redisUrl?: string, timeoutMs = 120_000): Promise<void> {
   }
 }
 
-async function scenario(name: string, run: (sim: Awaited<ReturnType<typeof startGraphSimulator>>) => Promise<{ acked: string[]; kills: number; redisUrl?: string }>) {
+interface RunResult {
+  acked: string[];
+  kills: number;
+  redisUrl?: string;
+  /** Stops the processes; called after the audit (they must keep working until everything settled). */
+  stop: () => Promise<void>;
+}
+
+async function scenario(name: string, run: (sim: Awaited<ReturnType<typeof startGraphSimulator>>) => Promise<RunResult>) {
   await freshBenchDatabase();
   const sim = await startGraphSimulator({ accessToken: 'fault-token' });
+  let stop: (() => Promise<void>) | null = null;
   try {
     log(`${name} …`);
-    const { acked, kills, redisUrl } = await run(sim);
+    const result = await run(sim);
+    stop = result.stop;
+    const { acked, kills, redisUrl } = result;
     await settle(redisUrl);
     const a = await audit(acked, sim);
     log(`${name}: ${JSON.stringify(a)}`);
@@ -69,6 +82,7 @@ async function scenario(name: string, run: (sim: Awaited<ReturnType<typeof start
       'sent twice (Graph)': a.sentTwiceAtSimulator,
     });
   } finally {
+    await stop?.();
     await sim.close();
   }
 }
@@ -105,11 +119,13 @@ async function waitForRedis(port: number): Promise<void> {
 function killer(procs: RouterProcess[], restart: (i: number) => Promise<RouterProcess>, every: number, max: number) {
   let kills = 0;
   let busy = false;
+  let nextAt = every;
   return {
     kills: () => kills,
     onAck: async (n: number) => {
-      if (busy || kills >= max || n % every !== 0) return;
+      if (busy || kills >= max || n < nextAt) return;
       busy = true;
+      nextAt = n + every;
       const i = Math.floor(Math.random() * procs.length);
       await procs[i]!.kill9();
       kills += 1;
@@ -120,43 +136,36 @@ function killer(procs: RouterProcess[], restart: (i: number) => Promise<RouterPr
 }
 
 async function main() {
+  const only = process.env.FAULT_ONLY;
+  const want = (letter: string) => !only || only.includes(letter);
   // A. direct mode, two routers, kill -9 at random
-  await scenario(`A. kill -9 routers (direct, 2 processes)`, async (sim) => {
+  if (want('A')) await scenario(`A. kill -9 routers (direct, 2 processes)`, async (sim) => {
     const env = baseEnv(sim.url);
     const procs = [await spawnRouter(env), await spawnRouter(env)];
     const k = killer(procs, () => spawnRouter(env), 37, KILLS);
-    try {
-      const load = await customersWriting({ urls: () => procs.filter((p) => p.child.exitCode === null).map((p) => p.url), customers: 40, perCustomer: QUICK ? 6 : 12, phonePrefix: '549119100', redeliver: true, onAck: k.onAck });
-      return { acked: load.acked, kills: k.kills() };
-    } finally {
-      await Promise.all(procs.map((p) => p.stop()));
-    }
+    const load = await customersWriting({ urls: () => procs.filter((p) => p.child.exitCode === null).map((p) => p.url), customers: 40, perCustomer: QUICK ? 6 : 12, phonePrefix: '549119100', redeliver: true, onAck: k.onAck });
+    return { acked: load.acked, kills: k.kills(), stop: async () => void (await Promise.all(procs.map((p) => p.stop()))) };
   });
 
   // B. queue mode, api + two workers, kill -9 workers at random
-  await scenario(`B. kill -9 workers (queue, api + 2 workers)`, async (sim) => {
+  if (want('B')) await scenario(`B. kill -9 workers (queue, api + 2 workers)`, async (sim) => {
     const redisUrl = 'redis://127.0.0.1:6379/10';
     execFileSync('redis-cli', ['-u', redisUrl, 'FLUSHDB'], { stdio: 'ignore' });
     const env = { ...baseEnv(sim.url), QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl };
     const api = await spawnRouter(env);
     const workers = [await spawnWorker(env), await spawnWorker(env)];
     const k = killer(workers, () => spawnWorker(env), 37, KILLS);
-    try {
-      const load = await customersWriting({ urls: () => [api.url], customers: 40, perCustomer: QUICK ? 6 : 12, phonePrefix: '549119200', redeliver: true, onAck: k.onAck });
-      await settle(redisUrl);
-      return { acked: load.acked, kills: k.kills(), redisUrl };
-    } finally {
-      await Promise.all([api, ...workers].map((p) => p.stop()));
-    }
+    const load = await customersWriting({ urls: () => [api.url], customers: 40, perCustomer: QUICK ? 6 : 12, phonePrefix: '549119200', redeliver: true, onAck: k.onAck });
+    return { acked: load.acked, kills: k.kills(), redisUrl, stop: async () => void (await Promise.all([api, ...workers].map((p) => p.stop()))) };
   });
 
   // C. PostgreSQL restart under load
-  await scenario('C. PostgreSQL restart under load (direct)', async (sim) => {
+  if (want('C')) await scenario('C. PostgreSQL restart under load (direct)', async (sim) => {
     const env = baseEnv(sim.url);
     const procs = [await spawnRouter(env), await spawnRouter(env)];
     const version = readdirSync('/etc/postgresql')[0]!;
     let restarted = false;
-    try {
+    {
       const load = await customersWriting({
         urls: () => procs.map((p) => p.url),
         customers: 30,
@@ -166,28 +175,34 @@ async function main() {
         onAck: (n) => {
           if (restarted || n < 60) return;
           restarted = true;
-          execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '-m', 'fast'], { stdio: 'ignore' });
+          // Asynchronously: the Graph simulator lives in this process and must keep answering meanwhile
+          // (a frozen simulator would turn the restart into Graph timeouts, a different fault).
+          return execFileAsync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '-m', 'fast']).then(() => undefined);
         },
       });
-      return { acked: load.acked, kills: 1 };
-    } finally {
-      await Promise.all(procs.map((p) => p.stop()));
+      const stop = async () => {
+        const warnings = new Map<string, number>();
+        for (const p of procs) for (const l of p.logs) if (l['level'] === 'warn' || l['level'] === 'error') warnings.set(String(l['msg']), (warnings.get(String(l['msg'])) ?? 0) + 1);
+        log(`C warnings: ${JSON.stringify([...warnings])}`);
+        await Promise.all(procs.map((p) => p.stop()));
+      };
+      return { acked: load.acked, kills: 0, stop };
     }
   });
 
   // D. Redis restart under load: a Redis of our own with AOF fsync always (what production needs)
-  await scenario('D. Redis restart under load (queue, AOF)', async (sim) => {
+  if (want('D')) await scenario('D. Redis restart under load (queue, AOF)', async (sim) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'psi-redis-'));
     const port = 6391;
-    const startRedis = () => execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: 'ignore' });
-    startRedis();
+    const redisArgs = ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
+    execFileSync('redis-server', redisArgs, { stdio: 'ignore' });
     const redisUrl = `redis://127.0.0.1:${port}`;
     await waitForRedis(port);
     const env = { ...baseEnv(sim.url), QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl };
     const api = await spawnRouter(env);
     const workers = [await spawnWorker(env), await spawnWorker(env)];
     let restarted = false;
-    try {
+    {
       const load = await customersWriting({
         urls: () => [api.url],
         customers: 30,
@@ -197,30 +212,31 @@ async function main() {
         onAck: (n) => {
           if (restarted || n < 60) return;
           restarted = true;
-          execFileSync('redis-cli', ['-p', String(port), 'SHUTDOWN'], { stdio: 'ignore' });
-          startRedis();
-          return waitForRedis(port);
+          return execFileAsync('redis-cli', ['-p', String(port), 'SHUTDOWN'])
+            .catch(() => undefined)
+            .then(() => execFileAsync('redis-server', redisArgs))
+            .then(() => waitForRedis(port));
         },
       });
-      await settle(redisUrl);
-      return { acked: load.acked, kills: 1, redisUrl };
-    } finally {
-      await Promise.all([api, ...workers].map((p) => p.stop()));
-      try {
-        execFileSync('redis-cli', ['-p', String(port), 'SHUTDOWN', 'NOSAVE'], { stdio: 'ignore' });
-      } catch {
-        // already gone
-      }
-      rmSync(dir, { recursive: true, force: true });
+      const stop = async () => {
+        await Promise.all([api, ...workers].map((p) => p.stop()));
+        try {
+          execFileSync('redis-cli', ['-p', String(port), 'SHUTDOWN', 'NOSAVE'], { stdio: 'ignore' });
+        } catch {
+          // already gone
+        }
+        rmSync(dir, { recursive: true, force: true });
+      };
+      return { acked: load.acked, kills: 0, redisUrl, stop };
     }
   });
 
   // E. Graph outage, then a 429 storm
-  await scenario('E. Graph outage + 130429 storm', async (sim) => {
+  if (want('E')) await scenario('E. Graph outage + 130429 storm', async (sim) => {
     const env = baseEnv(sim.url);
     const procs = [await spawnRouter(env)];
     let phase = 0;
-    try {
+    {
       const load = await customersWriting({
         urls: () => [procs[0]!.url],
         customers: 30,
@@ -233,14 +249,12 @@ async function main() {
             sim.setDown(true);
             setTimeout(() => {
               sim.setDown(false);
-              sim.script(...Array.from({ length: 60 }, () => metaFailures.rateLimitHit()));
+              sim.script(...Array.from({ length: 20 }, () => metaFailures.rateLimitHit()));
             }, 3_000);
           }
         },
       });
-      return { acked: load.acked, kills: 0 };
-    } finally {
-      await Promise.all(procs.map((p) => p.stop()));
+      return { acked: load.acked, kills: 0, stop: async () => void (await Promise.all(procs.map((p) => p.stop()))) };
     }
   });
 

@@ -19,7 +19,7 @@ import { freePort } from '../test/helpers/start-router.js';
  */
 const QUICK = process.env.BENCH_QUICK === '1';
 const STEP_S = QUICK ? 4 : 10;
-const RATES = (process.env.BENCH_RATES ?? (QUICK ? '200,600,1000' : '200,400,600,800,1000,1200,1500,2000')).split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? (QUICK ? '50,150,300' : '50,100,150,200,300,400,600,800,1000,1500')).split(',').map(Number);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const LIMITS = { ackP99: 100, e2eP99: 1000, drainMs: 5000 };
 

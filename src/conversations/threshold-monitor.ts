@@ -36,6 +36,7 @@ export class ThresholdMonitor {
   private leaseConflicts = 0;
   private readonly lastWarned = new Map<string, number>();
   private lastCheck = -Infinity;
+  private lastVolumeCheck = -Infinity;
 
   constructor(
     private readonly log: Logger,
@@ -94,10 +95,16 @@ export class ThresholdMonitor {
     };
   }
 
-  /** At most once a second: a snapshot sorts the latency sample, too costly for every message. */
+  /**
+   * Volume thresholds are checked on every message (the current minute's count is O(1)); the full
+   * snapshot, which sorts the latency sample, runs at most once a second or when volume trips.
+   */
   private check(): void {
     const t = this.now();
-    if (t - this.lastCheck < 1_000) return;
+    const minuteCount = this.buckets.get(Math.floor(t / MINUTE)) ?? 0;
+    const volumeNews = (minuteCount > THRESHOLDS.perMinute || this.timeouts > 0) && t - this.lastVolumeCheck >= WARN_EVERY_MS;
+    if (!volumeNews && t - this.lastCheck < 1_000) return;
+    if (volumeNews) this.lastVolumeCheck = t;
     this.lastCheck = t;
     const snap = this.snapshot();
     for (const reason of snap.reasons) {

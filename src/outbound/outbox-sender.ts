@@ -45,6 +45,7 @@ export class OutboxSender {
   private woken = false;
   private loop: Promise<void> | null = null;
   private inFlight = 0;
+  private readonly unrecorded = new Map<string, string>();
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -123,6 +124,10 @@ export class OutboxSender {
 
   /** One claim-and-send pass; returns how many rows it handled. */
   async drainOnce(): Promise<number> {
+    if (this.unrecorded.size > 0 && !(await this.flushUnrecorded())) {
+      await new Promise((r) => setTimeout(r, 100));
+      return 0;
+    }
     const channels = this.circuit.current() === 'open' ? ['inbox'] : ['whatsapp', 'inbox'];
     const items = await claimOutbox(this.db, {
       owner: this.owner,
@@ -151,6 +156,35 @@ export class OutboxSender {
     }
   }
 
+  /**
+   * Records a delivery Meta (or the inbox) accepted. If the database is unreachable right now, the
+   * fact is kept in memory and recorded as soon as it answers — before this sender claims anything
+   * new — so a database outage does not turn every send of that moment into a duplicate later.
+   */
+  private async record(id: string, wamid: string): Promise<string[]> {
+    try {
+      return await recordSent(this.db, id, this.owner, wamid);
+    } catch (err) {
+      this.unrecorded.set(id, wamid);
+      this.log.warn({ outboxId: id, err: { message: (err as Error).message } }, 'send accepted but not recorded yet; will record when the database answers');
+      return [];
+    }
+  }
+
+  /** Retries the records that failed; returns false while the database still refuses them. */
+  private async flushUnrecorded(): Promise<boolean> {
+    for (const [id, wamid] of this.unrecorded) {
+      try {
+        const revived = await recordSent(this.db, id, this.owner, wamid);
+        this.unrecorded.delete(id);
+        if (revived.length > 0) this.hooks.onStatusesRevived?.(revived);
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private async sendWhatsapp(item: OutboxItem): Promise<SendResult> {
     const base = { outboxId: item.id, line: item.linea, attempt: item.intentos };
     // Free-form messages only inside the customer-service window (templates are allowed outside it);
@@ -174,7 +208,7 @@ export class OutboxSender {
     try {
       const { wamid } = await this.graph.sendMessage(item.linea ?? '', item.payload);
       this.circuit.success();
-      const revived = await recordSent(this.db, item.id, this.owner, wamid);
+      const revived = await this.record(item.id, wamid);
       if (revived.length > 0) this.hooks.onStatusesRevived?.(revived);
       this.log.debug({ ...base, outcome: 'sent' }, 'WhatsApp message sent');
       return { outcome: 'sent', code: null };
@@ -200,7 +234,7 @@ export class OutboxSender {
     const base = { outboxId: item.id, attempt: item.intentos, event };
     try {
       await this.inbox.deliver(item.destinatario, item.payload, event, item.id);
-      await recordSent(this.db, item.id, this.owner, `inbox-${item.id}`);
+      await this.record(item.id, `inbox-${item.id}`);
       this.log.debug({ ...base, outcome: 'sent' }, 'inbox notified');
       return { outcome: 'sent', code: null };
     } catch (err) {

@@ -59,7 +59,9 @@ export async function recordSent(db: Queryable, id: string, owner: string, wamid
     `WITH ob AS (
        UPDATE router_outbox SET estado = CASE WHEN $3::text IS NULL THEN 'omitido' ELSE 'enviado' END,
               wamid = $3, enviado_at = now(), hasta = NULL, error = NULL, error_codigo = NULL
-        WHERE id = $1::bigint AND owner = $2 AND estado = 'enviando'
+        -- Ours, or taken over after our claim expired while the database was away: we did send it,
+        -- so record it either way (the taker may be sending a duplicate right now; nothing to do).
+        WHERE id = $1::bigint AND estado IN ('enviando', 'pendiente') AND (owner = $2 OR $3::text IS NOT NULL)
         RETURNING mensaje_id
      ),
      msg AS (
