@@ -142,8 +142,9 @@ async function main() {
   if (want('A')) await scenario(`A. kill -9 routers (direct, 2 processes)`, async (sim) => {
     const env = baseEnv(sim.url);
     const procs = [await spawnRouter(env), await spawnRouter(env)];
-    const k = killer(procs, () => spawnRouter(env), 37, KILLS);
-    const load = await customersWriting({ urls: () => procs.filter((p) => p.child.exitCode === null).map((p) => p.url), customers: 40, perCustomer: QUICK ? 6 : 12, phonePrefix: '549119100', redeliver: true, onAck: k.onAck });
+    const k = killer(procs, () => spawnRouter(env), 25, KILLS);
+    // Customers keep writing until every planned kill has happened under load.
+    const load = await customersWriting({ urls: () => procs.filter((p) => p.child.exitCode === null).map((p) => p.url), customers: 40, perCustomer: QUICK ? 6 : 12, phonePrefix: '549119100', redeliver: true, onAck: k.onAck, keepGoing: () => k.kills() < KILLS });
     return { acked: load.acked, kills: k.kills(), stop: async () => void (await Promise.all(procs.map((p) => p.stop()))) };
   });
 
@@ -154,8 +155,8 @@ async function main() {
     const env = { ...baseEnv(sim.url), QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl };
     const api = await spawnRouter(env);
     const workers = [await spawnWorker(env), await spawnWorker(env)];
-    const k = killer(workers, () => spawnWorker(env), 37, KILLS);
-    const load = await customersWriting({ urls: () => [api.url], customers: 40, perCustomer: QUICK ? 6 : 12, phonePrefix: '549119200', redeliver: true, onAck: k.onAck });
+    const k = killer(workers, () => spawnWorker(env), 25, KILLS);
+    const load = await customersWriting({ urls: () => [api.url], customers: 40, perCustomer: QUICK ? 6 : 12, phonePrefix: '549119200', redeliver: true, onAck: k.onAck, keepGoing: () => k.kills() < KILLS });
     return { acked: load.acked, kills: k.kills(), redisUrl, stop: async () => void (await Promise.all([api, ...workers].map((p) => p.stop()))) };
   });
 

@@ -6,6 +6,7 @@ import { ROOT, startNode, type NodeProcess } from './lib/processes.js';
 import { SECRET, SIM_TOKEN, runStep, startOutside, type StepResult } from './lib/ramp.js';
 import { blast, contextBeforeAfter, httpCeiling, pgbenchCeiling, signedRequests } from './lib/reference.js';
 import { round, table } from './lib/stats.js';
+import { mediaIsolation } from './lib/media-phase.js';
 import { freePort } from '../test/helpers/start-router.js';
 
 /**
@@ -118,6 +119,10 @@ async function main() {
   const direct = await directMode();
   log('queue mode …');
   const queue = await queueMode();
+  const mediaRate = Math.max(20, Math.floor(direct.sustained / 2));
+  log(`media isolation at ${mediaRate} text msg/s …`);
+  const media = await mediaIsolation((url, port) => routerEnv(url, port), mediaRate, STEP_S);
+  log(`media: text e2e p99 alone ${media.alone.e2eP99} ms, with ${media.mediaInFlightAtStart} downloads in flight ${media.during.e2eP99} ms`);
 
   const modeRow = (mode: string, m: typeof direct | typeof queue) => ({
     mode,
@@ -139,6 +144,7 @@ async function main() {
     reference: { http, pgbench: pgb, context: ctx },
     direct,
     queue,
+    media,
   };
   process.stdout.write('\nRouter (latencies at half the sustained rate; ack path = closed loop, 64 connections)\n');
   process.stdout.write(`${table([modeRow('direct', direct), modeRow(`queue (${WORKERS} workers)`, queue)])}\n\n`);
@@ -150,6 +156,13 @@ async function main() {
       { what: 'context: 3 sequential queries (before)', 'per second': ctx.before.perSecond, 'p99 ms': ctx.before.p99, ratio: '' },
       { what: 'context: one query (after)', 'per second': ctx.after.perSecond, 'p99 ms': ctx.after.p99, ratio: `${round(ctx.after.perSecond / ctx.before.perSecond, 2)}× throughput, p50 ${ctx.before.p50} → ${ctx.after.p50} ms` },
     ])}\n\n`,
+  );
+  process.stdout.write('Media isolation (text load alone vs. with 100 × 4 MiB image downloads in flight)\n');
+  process.stdout.write(
+    `${table([
+      { run: 'text alone', 'msg/s': media.alone.rate, 'ack p50': media.alone.ackP50, 'ack p99': media.alone.ackP99, 'e2e p50': media.alone.e2eP50, 'e2e p99': media.alone.e2eP99, 'media in flight': 0 },
+      { run: 'text + media', 'msg/s': media.during.rate, 'ack p50': media.during.ackP50, 'ack p99': media.during.ackP99, 'e2e p50': media.during.e2eP50, 'e2e p99': media.during.e2eP99, 'media in flight': media.mediaInFlightAtStart },
+    ])}\n(${media.mediaDownloaded} of 100 downloaded and stored)\n\n`,
   );
   process.stdout.write('Ramp steps\n');
   const stepRows = (mode: string, m: typeof direct) =>
