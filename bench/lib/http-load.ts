@@ -157,7 +157,8 @@ export async function openLoop(args: {
   await new Promise<void>((resolve) => {
     const tick = () => {
       const elapsed = performance.now() - t0;
-      const due = Math.min(Math.floor((elapsed / 1000) * args.rate), Math.floor((args.durationMs / 1000) * args.rate));
+      // Request k is due at k/rate (k from 0), so floor(elapsed·rate) + 1 requests are due by now.
+      const due = Math.min(Math.floor((elapsed / 1000) * args.rate) + 1, Math.floor((args.durationMs / 1000) * args.rate));
       while (stats.sent < due) {
         const spec = args.next();
         if (!spec) break;
