@@ -22,6 +22,9 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   runtime.startBackground();
+  // Signals first, banner second: whoever waits for the banner may signal at once, and until a
+  // handler is installed the OS default for SIGINT/SIGTERM is to kill the process mid-work.
+  bindSignals(createShutdown(runtime, server, log), log);
   log.info(
     {
       port,
@@ -41,8 +44,6 @@ async function main(): Promise<void> {
   if (config.WHATSAPP_APP_SECRET.length === 0) {
     log.warn('WHATSAPP_APP_SECRET is not set: webhook signatures are NOT verified (refused in production)');
   }
-  const shutdown = createShutdown(runtime, server, log);
-  bindSignals(shutdown, log);
   // PM2 wait_ready: only now is the process able to accept webhooks.
   process.send?.('ready');
 }

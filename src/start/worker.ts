@@ -31,11 +31,12 @@ async function main(): Promise<void> {
   runtime.startBackground();
   // Workers have no webhook, but Prometheus still wants to scrape them.
   const server = config.WORKER_METRICS_PORT !== undefined ? await serveMetrics(runtime, config.WORKER_METRICS_PORT, config.HOST) : null;
+  // Signals before the banner (see api.ts): a supervisor may signal as soon as it reads it.
+  bindSignals(createShutdown(runtime, server, log), log);
   log.info(
     { store: describeStore(config), queue: 'psi-inbound', metricsPort: server ? (server.address() as AddressInfo).port : null, concurrency: config.WORKER_CONCURRENCY, maxConcurrency: config.MAX_CONCURRENCY, owner: runtime.processor.owner },
     'psi-router worker consuming',
   );
-  bindSignals(createShutdown(runtime, server, log), log);
   process.send?.('ready');
 }
 
