@@ -1,21 +1,12 @@
-import { ConfigError, loadConfig } from '../config.js';
 import { configureLogger, logger } from '../logger.js';
 import { describeStore } from '../store/open-db.js';
 import { createRuntime, listen } from './runtime.js';
+import { configOrExit } from './config-or-exit.js';
 import { bindSignals, createShutdown } from './shutdown.js';
 
 /** `npm start` / PM2 entry: config → store → HTTP → ready. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      logger.fatal({ code: err.code, problems: err.problems }, 'invalid configuration; refusing to start');
-      process.exit(78); // EX_CONFIG
-    }
-    throw err;
-  }
+  const config = configOrExit();
   const log = configureLogger(config.LOG_LEVEL);
   const runtime = await createRuntime(config, log);
   const server = await listen(runtime.app, config.PORT, config.HOST);

@@ -1,7 +1,7 @@
-import { ConfigError, loadConfig } from '../config.js';
 import { configureLogger, logger } from '../logger.js';
 import { describeStore } from '../store/open-db.js';
 import { createRuntime } from './runtime.js';
+import { configOrExit } from './config-or-exit.js';
 import { bindSignals, createShutdown } from './shutdown.js';
 import { serveMetrics } from './worker-metrics.js';
 import type { AddressInfo } from 'node:net';
@@ -12,16 +12,7 @@ import type { AddressInfo } from 'node:net';
  * as the volume needs; the Postgres lease keeps each conversation on one worker at a time.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      logger.fatal({ code: err.code, problems: err.problems }, 'invalid configuration; refusing to start');
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = configOrExit();
   const log = configureLogger(config.LOG_LEVEL).child({ role: 'worker' });
   if (!config.REDIS_URL) {
     log.fatal({ code: 'CONFIG_INVALID', problems: ['REDIS_URL: is required for a worker'] }, 'invalid configuration; refusing to start');
