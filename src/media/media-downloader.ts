@@ -1,3 +1,4 @@
+import { WakeSignal } from '../shared/wake-signal.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -40,8 +41,7 @@ export class MediaDownloader {
   private readonly abort = new AbortController();
   private running = false;
   private stopping = false;
-  private woken = false;
-  private wakeUp: (() => void) | null = null;
+  private readonly signal = new WakeSignal();
   private loop: Promise<void> | null = null;
   /** Waiters resolve only on a pass that started after they asked (its claim saw their commit). */
   private idleWaiters: { after: number; resolve: () => void }[] = [];
@@ -70,8 +70,7 @@ export class MediaDownloader {
 
   /** A media job was committed (or a slot freed up): look now instead of at the next poll. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.signal.wake();
   }
 
   /** Resolves when a pass found nothing due and nothing is downloading (tests); at once when not running. */
@@ -108,7 +107,7 @@ export class MediaDownloader {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      this.woken = false;
+      this.signal.reset();
       const pass = ++this.passes;
       const free = this.options.concurrency - this.active.size;
       let claimed = 0;
@@ -124,7 +123,7 @@ export class MediaDownloader {
       if (claimed === 0 && this.active.size === 0) this.resolveIdle(pass);
       // All free slots filled: there may be more due work, so look again at once (it sleeps when full).
       if (free > 0 && claimed === free) continue;
-      if (!this.woken && !this.stopping) await this.sleep(this.options.pollMs);
+      if (!this.stopping) await this.signal.sleep(this.options.pollMs);
     }
   }
 
@@ -156,20 +155,6 @@ export class MediaDownloader {
     return settled;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      t.unref();
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = null;
-        done();
-      };
-    });
-  }
 
   private async handle(job: MediaJob): Promise<void> {
     const started = performance.now();

@@ -1,3 +1,4 @@
+import { WakeSignal } from '../shared/wake-signal.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
@@ -41,8 +42,7 @@ export class OutboxSender {
   private readonly log: Logger;
   private running = false;
   private stopping = false;
-  private wakeUp: (() => void) | null = null;
-  private woken = false;
+  private readonly signal = new WakeSignal();
   private loop: Promise<void> | null = null;
   private inFlight = 0;
   private readonly unrecorded = new Map<string, string>();
@@ -71,8 +71,7 @@ export class OutboxSender {
 
   /** New rows were committed: look now instead of at the next poll. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.signal.wake();
   }
 
   async stop(): Promise<void> {
@@ -91,7 +90,7 @@ export class OutboxSender {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      this.woken = false;
+      this.signal.reset();
       let claimed = 0;
       try {
         claimed = await this.drainOnce();
@@ -102,25 +101,11 @@ export class OutboxSender {
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const w of waiters) w();
-        if (!this.woken && !this.stopping) await this.sleep(this.options.pollMs);
+        if (!this.stopping) await this.signal.sleep(this.options.pollMs);
       }
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      t.unref();
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = null;
-        done();
-      };
-    });
-  }
 
   /** One claim-and-send pass; returns how many rows it handled. */
   async drainOnce(): Promise<number> {
