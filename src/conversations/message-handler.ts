@@ -18,13 +18,3 @@ export interface CommitPlan {
 export interface MessageHandler {
   handle(ctx: ProcessingContext): Promise<CommitPlan>;
 }
-
-/**
- * Store-only handler: the message is kept, nothing is answered. Used where a line has no menu and
- * as the baseline before routing is enabled.
- */
-export const storeOnlyHandler: MessageHandler = {
-  async handle(ctx) {
-    return { outcome: ctx.duplicate && ctx.attempt === 1 ? 'duplicate' : 'stored' };
-  },
-};

@@ -23,10 +23,7 @@ const FINAL_AT_INGEST = new Set<InboundEvent['kind']>(['error', 'other']);
  */
 const JOURNAL_INSERT_SQL = `
 WITH x AS (
-  SELECT x.*,
-         CASE x.payload->>'status'
-           WHEN 'sent' THEN 'enviado' WHEN 'delivered' THEN 'entregado' WHEN 'read' THEN 'leido'
-           WHEN 'played' THEN 'leido' WHEN 'failed' THEN 'fallido' END AS estado_envio
+  SELECT x.*
     FROM jsonb_to_recordset($1::jsonb) AS x(ord int, clave text, tipo text, conv_key text, wamid text,
                                             linea text, wa_ts timestamptz, estado text, payload jsonb, seq bigint)
 ),
@@ -54,9 +51,7 @@ st AS (
          (SELECT jsonb_object_agg(a.payload->>'status', to_timestamp((a.payload->>'timestamp')::double precision))
             FROM ins a WHERE a.tipo = 'status' AND a.wamid = s.wamid) AS estados,
          s.payload->'pricing' AS pricing
-    FROM (SELECT i.*, CASE i.payload->>'status'
-                        WHEN 'sent' THEN 'enviado' WHEN 'delivered' THEN 'entregado' WHEN 'read' THEN 'leido'
-                        WHEN 'played' THEN 'leido' WHEN 'failed' THEN 'fallido' END AS estado_envio
+    FROM (SELECT i.*, router_estado_de_status(i.payload->>'status') AS estado_envio
             FROM ins i WHERE i.tipo = 'status' AND i.estado = 'hecho') s
    WHERE s.estado_envio IS NOT NULL
    ORDER BY s.wamid, router_rango_estado(s.estado_envio) DESC

@@ -102,18 +102,6 @@ export async function recordFailure(
   );
 }
 
-/** Rows waiting to go out, by channel (for /ready, metrics and the admin API). */
-export async function outboxBacklog(db: Queryable): Promise<{ whatsapp: number; inbox: number; oldestSeconds: number }> {
-  const res = await db.query<{ whatsapp: number; inbox: number; oldest: number | null }>(
-    `SELECT count(*) FILTER (WHERE canal = 'whatsapp')::int AS whatsapp,
-            count(*) FILTER (WHERE canal = 'inbox')::int AS inbox,
-            extract(epoch FROM now() - min(created_at))::int AS oldest
-       FROM router_outbox WHERE estado IN ('pendiente', 'enviando')`,
-  );
-  const r = res.rows[0];
-  return { whatsapp: r?.whatsapp ?? 0, inbox: r?.inbox ?? 0, oldestSeconds: r?.oldest ?? 0 };
-}
-
 /**
  * Statuses parked as orphans whose message is now known (the wamid was recorded by a statement
  * that could not yet see them): put back to pending for the status path. Run by the sweeper.

@@ -1,14 +1,5 @@
 import type { Queryable } from './db.js';
 
-/** Meta's status → `mensajes.estado_envio`. `played` (voice note listened to) counts as read. */
-export const STATUS_TO_ESTADO: Record<string, string> = {
-  sent: 'enviado',
-  delivered: 'entregado',
-  read: 'leido',
-  played: 'leido',
-  failed: 'fallido',
-};
-
 export type StatusOutcome = 'applied' | 'stale' | 'orphan' | 'ignored' | 'already_done';
 
 /**
@@ -25,9 +16,7 @@ export async function applyStatusEvent(db: Queryable, eventId: string): Promise<
      ),
      s AS (
        SELECT ev.id, ev.wamid, ev.payload->>'status' AS status,
-              CASE ev.payload->>'status'
-                WHEN 'sent' THEN 'enviado' WHEN 'delivered' THEN 'entregado' WHEN 'read' THEN 'leido'
-                WHEN 'played' THEN 'leido' WHEN 'failed' THEN 'fallido' END AS estado,
+              router_estado_de_status(ev.payload->>'status') AS estado,
               to_timestamp((ev.payload->>'timestamp')::double precision) AS ts,
               (ev.payload->'errors'->0->>'code')::int AS err_code,
               coalesce(ev.payload->'errors'->0->>'title', ev.payload->'errors'->0->>'message') AS err_text,

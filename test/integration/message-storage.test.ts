@@ -170,6 +170,27 @@ describe('message storage', () => {
     ]);
   });
 
+  it('when one batch carries sent, read and delivered for the same message, then it ends read with all three times kept', async () => {
+    await insertOutbound('wamid.BATCH', 'pendiente');
+    await router.postWebhook(
+      envelope(
+        messagesChange({
+          statuses: [
+            statusItem({ id: 'wamid.BATCH', status: 'sent', timestamp: 1_780_000_001 }),
+            statusItem({ id: 'wamid.BATCH', status: 'read', timestamp: 1_780_000_009 }),
+            statusItem({ id: 'wamid.BATCH', status: 'delivered', timestamp: 1_780_000_005 }),
+          ],
+        }),
+      ),
+    );
+    await router.idle();
+    const [row] = await rows<{ estado_envio: string; estados: Record<string, string> }>(
+      `SELECT estado_envio, metadata->'estados' AS estados FROM mensajes WHERE whatsapp_message_id = 'wamid.BATCH'`,
+    );
+    expect(row?.estado_envio).toBe('leido');
+    expect(Object.keys(row?.estados ?? {}).sort()).toEqual(['delivered', 'read', 'sent']);
+  });
+
   it('when delivered and read race in parallel requests, then the message ends read', async () => {
     await insertOutbound('wamid.RACE');
     const posts = [];
