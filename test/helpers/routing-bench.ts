@@ -26,12 +26,13 @@ export interface RoutingRig {
  */
 export async function startRoutingRig(
   env: Record<string, string> = {},
-  options: { statuses?: boolean; logLines?: string[]; mediaUrlTtlMs?: number } = {},
+  options: { statuses?: boolean; logLines?: string[]; mediaUrlTtlMs?: number; simLatencyMs?: number } = {},
 ): Promise<RoutingRig> {
   const port = await freePort();
   const sim = await startGraphSimulator({
     accessToken: SIM_TOKEN,
     ...(options.mediaUrlTtlMs !== undefined ? { mediaUrlTtlMs: options.mediaUrlTtlMs } : {}),
+    ...(options.simLatencyMs !== undefined ? { latencyMs: options.simLatencyMs } : {}),
     ...(options.statuses === false ? {} : { statusWebhook: { url: `http://127.0.0.1:${port}/webhook`, appSecret: TEST_APP_SECRET } }),
   });
   const inbox = await startFakeInbox(INBOX_SECRET);

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inboundEnvelope, textMessage } from '../fixtures/whatsapp/builders.js';
+import { resetDatabase, withClient } from '../helpers/reset-db.js';
+import { startRoutingRig, type RoutingRig } from '../helpers/routing-bench.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+
+/**
+ * DESIGN §5 "a duplicate send is possible only in the instant between Meta's answer and recording
+ * it": when the database goes away while a send is in flight, the accepted send must be recorded
+ * once it is back — not resent after its claim expires.
+ */
+describe('outbox: a send accepted while the database is away', () => {
+  let proxy: TcpProxy;
+  let rig: RoutingRig;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    proxy = await startTcpProxy('127.0.0.1', 5432);
+    rig = await startRoutingRig(
+      { DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/test`, DB_CONNECT_TIMEOUT_MS: '300', OUTBOX_CLAIM_MS: '1000', OUTBOX_POLL_MS: '50' },
+      { statuses: false, simLatencyMs: 600 },
+    );
+  });
+  afterAll(async () => {
+    proxy.restore();
+    await rig.close();
+    await proxy.close();
+  });
+
+  it('when Meta accepts a reply while Postgres is unreachable, then it is recorded afterwards and sent exactly once', async () => {
+    await rig.router.postWebhook(inboundEnvelope(textMessage({ body: 'hola', timestamp: Math.floor(Date.now() / 1000) - 5 })));
+    await rig.router.idle();
+    // The sender has claimed the reply and is waiting on Graph (600 ms of simulated latency)…
+    await expect
+      .poll(async () => (await withClient((c) => c.query(`SELECT estado FROM router_outbox`))).rows.map((r) => r.estado), { timeout: 5_000, interval: 10 })
+      .toEqual(['enviando']);
+    proxy.cut();
+    const [sent] = await rig.sim.waitForSent(1, 5_000); // …and Meta accepts it while the database is away.
+    // Stay away past the claim lease (1 s): a sender that forgot the accepted send would resend it.
+    await new Promise((r) => setTimeout(r, 1_500));
+    proxy.restore();
+    await expect
+      .poll(async () => (await withClient((c) => c.query(`SELECT estado, wamid FROM router_outbox`))).rows, { timeout: 10_000, interval: 50 })
+      .toEqual([{ estado: 'enviado', wamid: sent!.wamid }]);
+    await rig.settle();
+    expect(rig.sim.sent).toHaveLength(1);
+  });
+});
