@@ -77,6 +77,7 @@ const schema = z
     JOURNAL_RETENTION_DAYS: z.coerce.number().int().min(1).default(14),
 
     MAIN_MENU_ID: z.string().min(1).default('principal'),
+    DEFAULT_LINE: z.string().regex(/^[a-z0-9_]{1,40}$/, 'must be a CRM line code such as wsp4').default('wsp4'),
     GLOBAL_COMMANDS: csv.pipe(z.array(z.string()).min(1, 'needs at least one command')).default(['MENU', 'MENÚ', '0', 'VOLVER', 'ATRAS', 'ATRÁS']),
     REENTRY_HOURS: z.coerce.number().positive().default(24),
     ANTI_LOOP_MINUTES: z.coerce.number().min(0).default(15),
@@ -108,6 +109,7 @@ const schema = z
     MEDIA_STORAGE: z.enum(['off', 'local', 'supabase']).default('local'),
     MEDIA_URL_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     MEDIA_URL_TTL_S: z.coerce.number().int().min(60).default(365 * 24 * 3600),
+    MEDIA_LINK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(20_000),
     MEDIA_PUBLIC_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
     SUPABASE_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
     SUPABASE_SERVICE_ROLE_KEY: optionalString,

@@ -3,8 +3,8 @@
 -- Placeholders: {area} area name, {ticket} ticket id, {page}/{pages} course list page.
 
 INSERT INTO router_textos (clave, texto) VALUES
-  ('derivacion_confirmacion', '¡Listo! Te derivamos con {area}. Tu número de ticket es {ticket}. Una persona del equipo te va a responder por acá.'),
-  ('ya_derivado', 'Ya te derivamos con {area}: en breve te responden por acá. Si querés volver al menú escribí MENU.'),
+  ('derivacion_confirmacion', '✅ Te derivamos con {area}. Tu número de ticket es {ticket}. En breve una persona del equipo te responde por acá. ¡Gracias por tu paciencia!'),
+  ('ya_derivado', 'Ya te derivamos con {area}: en breve te responden por acá.'),
   ('nota_linea_inbox', 'Hola 👋 Este número no recibe consultas. Escribinos a nuestro número principal y te atendemos enseguida.'),
   ('cursos_header', 'Cursos'),
   ('cursos_body', 'Elegí un curso para hablar con un asesor (página {page} de {pages}).'),
@@ -15,9 +15,12 @@ INSERT INTO router_textos (clave, texto) VALUES
   ('sin_cursos', 'Por ahora no hay cursos abiertos. Escribí MENU para volver al menú.')
 ON CONFLICT (clave) DO NOTHING;
 
+-- The CRM's inbox codes (T:5, CH:1254). `administracion` is the CRM's "Nuevo chat" spelling of admin.
 INSERT INTO router_areas (id, nombre, inbox_webhook_url) VALUES
-  ('administracion', 'Administración', NULL),
+  ('admin', 'Administración', NULL),
   ('alumnos', 'Alumnos', NULL),
-  ('ventas', 'Inscripciones', NULL),
-  ('comunidad', 'Comunidad', NULL)
+  ('ventas', 'Ventas', NULL),
+  ('comunidad', 'Comunidad', NULL),
+  ('ventas_api', 'Ventas API', NULL),
+  ('administracion', 'Administración', NULL)
 ON CONFLICT (id) DO NOTHING;

@@ -5,7 +5,7 @@ import { isAppError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-repository.js';
 import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
-import { loadConversationContext } from '../store/context-query.js';
+import { DEFAULT_CONTEXT_OPTIONS, loadConversationContext, type ContextOptions } from '../store/context-query.js';
 import { applyStatusEvent } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
 import { KeyedExecutor } from './keyed-executor.js';
@@ -29,6 +29,8 @@ export interface ProcessorOptions {
   mediaJobs?: boolean;
   /** Called after a commit that created a media job (wakes the downloader). */
   onMediaJob?: () => void;
+  /** How the context query writes for this database (unread counting, media links, default line). */
+  context?: ContextOptions;
 }
 
 const STATUS_PREFIX = 'status#';
@@ -154,7 +156,7 @@ export class DirectProcessor {
     const { leaseMs, maxAttempts } = this.options;
     while (!this.stopping) {
       const started = performance.now();
-      const ctx = await this.withStoreRetry(convKey, () => loadConversationContext(this.db, convKey, this.owner, leaseMs, this.options.orderWaitMs));
+      const ctx = await this.withStoreRetry(convKey, () => loadConversationContext(this.db, convKey, this.owner, leaseMs, this.options.orderWaitMs, this.options.context ?? DEFAULT_CONTEXT_OPTIONS));
       if (ctx === null) return;
       if (ctx.status === 'not_leased') {
         // Another worker holds the conversation. It takes our event too unless it is just letting go;

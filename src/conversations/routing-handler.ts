@@ -1,14 +1,18 @@
 import type { Logger } from 'pino';
 import { outboundType, graphMessageBody } from '../outbound/message-builders.js';
-import type { CatalogCache } from '../routing/catalog-cache.js';
-import { decide, type Decision } from '../routing/decide.js';
+import { lineFor, type CatalogCache } from '../routing/catalog-cache.js';
+import { decide, type Decision, type Derivation } from '../routing/decide.js';
 import type { Line } from '../routing/types.js';
-import { ROUTING_WRITES_CTES, routingWritesParams, type RoutingWrites } from '../store/routing-writes.js';
+import { routingWritesCtes, routingWritesParams, type RoutingWrites } from '../store/routing-writes.js';
+import type { SchemaProfile } from '../store/schema-profile.js';
+import { ROUTER_VERSION } from '../version.js';
 import type { InboundMessageEvent } from '../webhook/inbound-event.js';
 import type { CommitPlan, MessageHandler, ProcessingContext } from './message-handler.js';
 
 export interface RoutingHandlerDeps {
   catalog: CatalogCache;
+  /** What the live columns accept (derivaciones.ticket_id, audit_log.registro_id). */
+  profile: SchemaProfile;
   log: Logger;
   /** Called after a commit that queued something to send. */
   onOutbound: () => void;
@@ -24,20 +28,19 @@ export interface RoutingHandlerDeps {
 export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
   const now = deps.now ?? Date.now;
   const log = deps.log.child({ module: 'routing' });
+  const ctes = routingWritesCtes(deps.profile);
   return {
     async handle(ctx: ProcessingContext): Promise<CommitPlan> {
       // The wamid was stored before this journal row was ever attempted: a redelivery after the
       // journal forgot it. It was routed back then; answering again would duplicate the reply.
       if (ctx.duplicate && ctx.attempt === 1) return { outcome: 'duplicate' };
       const catalog = await deps.catalog.get();
-      const line: Line = catalog.lines.get(ctx.event.line.phoneNumberId) ?? {
-        phoneNumberId: ctx.event.line.phoneNumberId,
-        name: ctx.event.line.displayPhoneNumber ?? ctx.event.line.phoneNumberId,
-        mode: 'menu',
-      };
+      const line: Line = lineFor(catalog, ctx.line);
       const decision = decide({
         line,
         conversation: ctx.conversation,
+        created: ctx.created,
+        previousWindowEnd: ctx.previousWindowEnd,
         message: ctx.event,
         recent: ctx.recent,
         knownElsewhere: ctx.knownElsewhere,
@@ -48,7 +51,7 @@ export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
       const writes = toWrites(ctx, decision, line, catalog.settings.ticketTimeZone, now());
       return {
         outcome: decision.outcome,
-        extraCtes: ROUTING_WRITES_CTES,
+        extraCtes: ctes,
         extraParams: routingWritesParams(writes),
         afterCommit: () => {
           if (writes.replies.length > 0 || writes.notify) deps.onOutbound();
@@ -64,24 +67,26 @@ function toWrites(ctx: ProcessingContext, decision: Decision, line: Line, timeZo
   const to = event.from ?? event.userId ?? '';
   const windowEnd = Math.max(dateMs(ctx.conversation.ventana_24h_fin), dateMs(ctx.conversation.ventana_72h_fin));
   const windowOpen = windowEnd > nowMs;
+  const label = line.code.toUpperCase();
   return {
     conversationId: ctx.conversation.id,
-    contactId: ctx.conversation.contacto_id,
     at: new Date(event.timestamp * 1000).toISOString(),
     line: event.line.phoneNumberId,
+    lineCode: line.code,
     to,
+    phone: event.from ? `+${event.from}` : ctx.conversation.telefono,
     inReplyTo: event.wamid,
+    botName: `Router ${label}`,
     state: decision.state,
-    derivation: decision.derivation
-      ? { area: decision.derivation.area.id, fromArea: decision.derivation.fromArea, subLabel: decision.derivation.subLabel, reason: decision.derivation.reason, timeZone }
-      : null,
+    derivation: decision.derivation ? derivationWrites(decision.derivation, line, label, event, timeZone) : null,
     replies: decision.replies.map((r, ord) => ({
       ord,
       preview: r.preview,
       tipo: outboundType(r.content),
       body: graphMessageBody(to, r.content),
-      estado: windowOpen ? 'pendiente' : 'fallido',
+      estado: windowOpen ? 'pendiente' : 'failed',
       error: windowOpen ? null : 'outside_24h_window: the customer wrote more than 24 h ago; free-form messages are not allowed',
+      store: line.settings.storeBotReplies,
     })),
     notify: decision.notify
       ? {
@@ -93,6 +98,40 @@ function toWrites(ctx: ProcessingContext, decision: Decision, line: Line, timeZo
   };
 }
 
+/**
+ * The rows a derivation leaves for the CRM, as the old router wrote them (R:447-518, R:741-807): the
+ * 🤖 line, the ticket's metadata, the audit row the agents page lists (origen router-<line>).
+ */
+function derivationWrites(d: Derivation, line: Line, label: string, event: InboundMessageEvent, timeZone: string): NonNullable<RoutingWrites['derivation']> {
+  const common = { area: d.area.id, subLabel: d.subLabel, reason: d.reason, optionSelected: d.optionSelected, timeZone, version: ROUTER_VERSION };
+  const origen = `menu_${line.code}`;
+  if (d.course) {
+    const c = d.course;
+    return {
+      ...common,
+      systemLine: `🤖 ${label} → ${d.area.name} → Interesado en: ${c.name} (${c.code})`,
+      ticketMetadata: { curso_id: c.id, curso_codigo: c.code, curso_nombre: c.name, nombre_contacto: event.profileName, origen },
+      audit: {
+        accion: `seleccion_curso_${line.code}`,
+        tabla: 'menu_interacciones',
+        detalles: `Curso ${c.code} elegido en el menú ${label}: derivado a ${d.area.id} (ticket {ticket})`,
+        valores: { curso_id: c.id, curso_codigo: c.code, curso_nombre: c.name, area: d.area.id, derivado: true },
+      },
+    };
+  }
+  return {
+    ...common,
+    systemLine: `🤖 ${label} → ${d.area.id} → ${d.reason ?? ''}`,
+    ticketMetadata: { menu_option: d.optionSelected, mensaje_contexto: d.reason, nombre_contacto: event.profileName, origen },
+    audit: {
+      accion: 'derivacion_menu_interactivo',
+      tabla: 'conversaciones',
+      detalles: `Derivado a ${d.area.id} desde el menú ${label} (${d.optionSelected ?? 'sin opción'}), ticket {ticket}`,
+      valores: { area: d.area.id, estado: 'derivada', router_estado: 'derivado', menu_option: d.optionSelected, subetiqueta: d.subLabel },
+    },
+  };
+}
+
 /** What an area's inbox (n8n) receives: enough to show and answer the conversation. */
 function notificationPayload(ctx: ProcessingContext, decision: Decision, line: Line, event: InboundMessageEvent): Record<string, unknown> {
   const area = decision.notify!.area;
@@ -100,7 +139,7 @@ function notificationPayload(ctx: ProcessingContext, decision: Decision, line: L
     event: decision.notify!.event,
     ticket: decision.derivation ? '{ticket}' : (ctx.conversation.ticket_id ?? null),
     area: { id: area.id, name: area.name },
-    line: { phoneNumberId: line.phoneNumberId, name: line.name, displayPhoneNumber: event.line.displayPhoneNumber },
+    line: { code: line.code, phoneNumberId: event.line.phoneNumberId, name: line.name, displayPhoneNumber: event.line.displayPhoneNumber },
     conversation: { id: ctx.conversation.id, estado: decision.state?.estado ?? ctx.conversation.estado },
     contact: {
       id: ctx.conversation.contacto_id,

@@ -9,6 +9,9 @@ import { AppError } from '../errors.js';
 import type { AdminSender } from '../outbound/admin-sender.js';
 import type { Db } from '../store/db.js';
 import { closeConversation, resetConversation, routerStats } from '../store/admin-repository.js';
+import { listLines, upsertLine } from '../store/line-repository.js';
+import type { CatalogCache } from '../routing/catalog-cache.js';
+import { DEFAULT_LINE_SETTINGS, type LineSettings } from '../routing/types.js';
 import { adminAuth } from './admin-auth.js';
 
 export interface AdminDeps {
@@ -19,8 +22,26 @@ export interface AdminDeps {
   deadLetters: DeadLetterService;
   sender: AdminSender;
   queueCounts: () => Promise<Record<string, number> | null>;
+  /** Line edits take effect at once in this process (others reload within CATALOG_TTL_MS). */
+  catalog: CatalogCache;
   log: Logger;
 }
+
+const settingKeys = Object.keys(DEFAULT_LINE_SETTINGS) as (keyof LineSettings)[];
+
+/** PUT /admin/lines/:codigo — the CRM's line code is the key; the body describes the number. */
+const lineSchema = z
+  .object({
+    nombre: z.string().trim().min(1).max(100),
+    tipo: z.enum(['cloud', 'evolution']).default('cloud'),
+    phoneNumberId: z.string().regex(/^\d{5,20}$/, 'must be the Cloud API phone_number_id (digits)').nullable().optional(),
+    flujo: z.enum(['menu', 'inbox']).default('menu'),
+    ajustes: z.partialRecord(z.enum(settingKeys as [keyof LineSettings, ...(keyof LineSettings)[]]), z.boolean()).default({}),
+    activo: z.boolean().default(true),
+  })
+  .strict()
+  .refine((v) => v.tipo !== 'cloud' || Boolean(v.phoneNumberId), { message: 'a cloud line needs phoneNumberId', path: ['phoneNumberId'] });
+const lineCode = z.string().regex(/^[a-z0-9_]{1,40}$/, 'must be a CRM line code such as wsp4 (a-z, 0-9, _)');
 
 const uuid = z.uuid('must be a conversation uuid');
 
@@ -79,6 +100,35 @@ export function adminRoutes(deps: AdminDeps): Router {
     const result = await deps.sender.send(req.body, idempotencyKey);
     audit(req, res, result.conversationId, result.status);
     res.status(result.status === 'queued' ? 202 : 200).json(result);
+  });
+
+  router.get('/admin/lines', async (req, res) => {
+    res.json({ lines: await listLines(deps.db) });
+    audit(req, res, null, 'listed');
+  });
+
+  router.put('/admin/lines/:codigo', async (req, res) => {
+    const codigo = parse(lineCode, req.params.codigo);
+    const body = parse(lineSchema, req.body);
+    try {
+      const { row, created } = await upsertLine(deps.db, {
+        codigo,
+        nombre: body.nombre,
+        tipo: body.tipo,
+        phone_number_id: body.phoneNumberId ?? null,
+        flujo: body.flujo,
+        ajustes: body.ajustes,
+        activo: body.activo,
+      });
+      deps.catalog.invalidate();
+      audit(req, res, codigo, created ? 'created' : 'updated');
+      res.status(created ? 201 : 200).json({ line: row });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'DB_DUPLICATE' || (err as { code?: string }).code === '23505') {
+        throw new AppError('DB_DUPLICATE', 'that phoneNumberId already belongs to another line');
+      }
+      throw err;
+    }
   });
 
   router.get('/admin/dead-letters', async (req, res) => {

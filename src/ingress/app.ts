@@ -10,6 +10,7 @@ import type { InboundEvent } from '../webhook/inbound-event.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { adminRoutes, type AdminDeps } from './admin-routes.js';
 import { mediaRoutes } from './media-routes.js';
+import { mediaLinkRoutes } from './media-link-routes.js';
 import type { LocalMediaAccess } from '../media/create-media.js';
 import type { RouterMetrics } from '../observability/metrics.js';
 import { webhookOutcome } from '../observability/observers.js';
@@ -47,6 +48,7 @@ export function buildApp(deps: AppDeps): Express {
     res.type(contentType).send(body);
   });
   app.use(adminRoutes(deps.admin));
+  app.use(mediaLinkRoutes({ db: deps.db, local: deps.media ?? null, waitMs: deps.config.MEDIA_LINK_WAIT_MS, log: deps.log.child({ module: 'media-route' }) }));
   app.use(mediaRoutes(deps.media ?? null, deps.log.child({ module: 'media-route' })));
   app.use(healthRoutes({ config: deps.config, db: deps.db, checks: deps.readinessChecks ?? [] }));
   app.use((_req, res) => {

@@ -7,7 +7,7 @@ const sendSchema = z
   .object({
     conversationId: z.uuid().optional(),
     to: z.string().regex(/^\+?\d{6,16}$/, 'must be a phone number in E.164 (digits, optional +)').optional(),
-    line: z.string().regex(/^\d{5,20}$/, 'must be a phone_number_id').optional(),
+    line: z.string().regex(/^[a-z0-9_]{1,40}$/, 'must be a line code such as wsp4').optional(),
     text: z.string().trim().min(1).max(4096).optional(),
     template: z
       .object({

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { CatalogRows } from '../store/catalog-repository.js';
-import type { Catalog, RoutingSettings, RoutingTexts } from './types.js';
+import { DEFAULT_LINE_SETTINGS, type Catalog, type Line, type RoutingSettings, type RoutingTexts } from './types.js';
 import { normaliseCommand } from './normalise-command.js';
 
 /** `router_textos.clave` for each text the engine sends. */
@@ -21,6 +21,7 @@ const TEXT_KEYS: Record<keyof RoutingTexts, string> = {
 export function settingsFromConfig(config: Config): RoutingSettings {
   return {
     mainMenuId: config.MAIN_MENU_ID,
+    defaultLine: config.DEFAULT_LINE,
     globalCommands: config.GLOBAL_COMMANDS.map(normaliseCommand),
     reentryMs: config.REENTRY_HOURS * 3_600_000,
     antiLoopMs: config.ANTI_LOOP_MINUTES * 60_000,
@@ -41,10 +42,35 @@ export function buildCatalog(rows: CatalogRows, settings: RoutingSettings, log: 
     menus: new Map(rows.menus.map((m) => [m.id, m])),
     courses: rows.courses,
     areas: new Map(rows.areas.map((a) => [a.id, a])),
-    lines: new Map(rows.lines.map((l) => [l.phoneNumberId, l])),
+    lines: new Map(rows.lines.map((l) => [l.code, withDefaults(l)])),
     texts,
     settings,
   };
+}
+
+/** Settings missing from `ajustes` take the business's defaults (unknown keys are ignored). */
+function withDefaults(line: Line): Line {
+  const given = (line.settings ?? {}) as Partial<Line['settings']>;
+  const settings = { ...DEFAULT_LINE_SETTINGS };
+  for (const key of Object.keys(DEFAULT_LINE_SETTINGS) as (keyof Line['settings'])[]) {
+    if (typeof given[key] === 'boolean') settings[key] = given[key];
+  }
+  return { ...line, settings };
+}
+
+/** The line a message arrived on: configured by code, else the default line on the main menu. */
+export function lineFor(catalog: Catalog, code: string): Line {
+  return (
+    catalog.lines.get(code) ?? {
+      code,
+      name: code,
+      kind: 'cloud',
+      phoneNumberId: null,
+      // An unconfigured number next to configured lines is stored and forwarded, never answered.
+      flow: code === catalog.settings.defaultLine ? 'menu' : 'inbox',
+      settings: DEFAULT_LINE_SETTINGS,
+    }
+  );
 }
 
 /**

@@ -2,24 +2,26 @@ import type { InboundMessageEvent } from '../webhook/inbound-event.js';
 import { normaliseCommand } from './normalise-command.js';
 import { coursePageCount, parseCourseRowId, renderCoursePage } from './render-courses.js';
 import { renderMenu } from './render-menu.js';
-import type { Area, Catalog, Line, Menu, MenuOption, RenderedMessage } from './types.js';
+import type { Area, Catalog, Course, Line, Menu, MenuOption, RenderedMessage } from './types.js';
 
-/** The parts of the conversation row the engine reads. */
+/** The parts of the conversation row the engine reads (the CRM's `conversaciones`). */
 export interface ConversationState {
-  estado: 'activa' | 'derivada' | 'cerrada';
+  /** The CRM's domain: activa, derivada, cerrada, nueva, abierta, esperando, resuelta … */
+  estado: string | null;
   router_estado: string | null;
   menu_actual: string | null;
   area: string | null;
   ts_ultima_derivacion: string | null;
   ticket_id: string | null;
-  metadata: Record<string, unknown>;
-  /** Created by this very message. */
-  creada: boolean;
+  metadata: Record<string, unknown> | null;
+  desconectado_wsp4: boolean | null;
+  desconectado_ventas_api: boolean | null;
+  inbox_fijo: string | null;
 }
 
 export interface PriorMessage {
-  direccion: 'entrante' | 'saliente';
-  remitente_tipo: string;
+  direccion: string;
+  remitente_tipo: string | null;
   whatsapp_message_id: string | null;
   timestamp: string;
 }
@@ -27,6 +29,10 @@ export interface PriorMessage {
 export interface RoutingInput {
   line: Line;
   conversation: ConversationState;
+  /** The conversation was created by this very message. */
+  created: boolean;
+  /** `ventana_24h_fin` before this message rolled it (null when unknown). */
+  previousWindowEnd: string | null;
   message: InboundMessageEvent;
   /** Messages before this one, newest first (the context query's last 10). */
   recent: readonly PriorMessage[];
@@ -36,7 +42,7 @@ export interface RoutingInput {
 }
 
 export interface StatePatch {
-  estado?: 'activa' | 'derivada' | 'cerrada';
+  estado?: string;
   router_estado?: string | null;
   menu_actual?: string | null;
   area?: string | null;
@@ -48,7 +54,11 @@ export interface Derivation {
   area: Area;
   fromArea: string | null;
   subLabel: string | null;
+  /** The option's mensaje_contexto (or title): motivo, and the tail of the 🤖 line. */
   reason: string | null;
+  /** derivaciones.menu_option_selected: opcion_id, or curso_{id}. */
+  optionSelected: string | null;
+  course: Course | null;
 }
 
 export interface Decision {
@@ -60,6 +70,7 @@ export interface Decision {
     | 'derived'
     | 'already_derived'
     | 'forwarded'
+    | 'forwarded_disconnected'
     | 'reentry_menu'
     | 'reopened_menu'
     | 'command_menu'
@@ -76,39 +87,43 @@ export interface Decision {
 
 /** Stored and never answered (DESIGN §4.1). */
 const NEVER_ANSWERED = new Set(['reaction', 'system', 'unsupported', 'revoke', 'edit']);
-const COURSES_PREFIX = 'cursos:';
+const COURSES_MENU = 'cursos';
 const DERIVED = 'derivado';
 const MAIN = 'menu_principal';
 
 /**
- * The routing state machine of DESIGN §4, as a pure function: same input, same decision. All
- * times come from the message's WhatsApp timestamp, so a message processed late (after an outage)
- * is judged by when the customer wrote it.
+ * The routing state machine (DESIGN §4 as CRM-CONTRACT §12 amends it), as a pure function: same
+ * input, same decision. All times come from the message's WhatsApp timestamp, so a message processed
+ * late (after an outage) is judged by when the customer wrote it. In order:
+ *   1. disconnected by the CRM ("Desconectar del Router", inbox_fijo) → store and forward, never answer;
+ *   2. reactions, statuses, system events → stored, never answered (forwarded when an agent has it);
+ *   3. closed by an agent → main menu;
+ *   4. derived → the agent's: everything forwarded, nothing answered, unless the customer comes back
+ *      after the re-entry period (or a global command, where the line allows it);
+ *   5. global commands → main menu; 6. new → main menu; 7. menu states.
  */
 export function decide(input: RoutingInput): Decision {
-  if (input.line.mode === 'inbox') return decideInboxLine(input);
-  const { conversation: conv, message, catalog } = input;
+  if (input.line.flow === 'inbox') return decideInboxLine(input);
+  const { conversation: conv, message, catalog, line } = input;
   const at = message.timestamp * 1000;
+  const derived = conv.router_estado === DERIVED || conv.estado === 'derivada';
+  const closed = conv.estado === 'cerrada';
 
+  if (line.settings.honourDisconnect && isDisconnected(conv)) return forward(input, 'forwarded_disconnected', conv.inbox_fijo ?? conv.area);
   if (NEVER_ANSWERED.has(message.type)) {
-    // A derived conversation still shows the agent a reaction or an edit; nothing is answered.
-    return conv.router_estado === DERIVED && conv.estado !== 'cerrada' ? forward(input, 'forwarded') : nothing('ignored');
+    // An agent's conversation still shows them a reaction or an edit; nothing is answered.
+    return derived && !closed ? forward(input, 'forwarded', conv.area) : nothing('ignored');
+  }
+  if (closed) return line.settings.closedRestartsMenu ? mainMenu(input, 'reopened_menu') : nothing('ignored');
+  if (derived && !input.created) {
+    if (line.settings.reentryAfterWindow && cameBackAfterWindow(input, at)) return mainMenu(input, 'reentry_menu');
+    if (line.settings.commandsWhenDerived && isGlobalCommand(message, catalog)) return mainMenu(input, 'command_menu');
+    return forward(input, 'forwarded', conv.area);
   }
   if (isGlobalCommand(message, catalog)) return mainMenu(input, 'command_menu');
-  if (conv.creada || conv.router_estado === null) return mainMenu(input, 'menu_sent');
-  if (conv.estado === 'cerrada') return mainMenu(input, 'reopened_menu');
+  if (input.created || conv.router_estado === null) return mainMenu(input, 'menu_sent');
 
-  if (conv.router_estado === DERIVED || conv.estado === 'derivada') {
-    const silentSince = lastActivity(input.recent, message.wamid);
-    if (silentSince !== null && at - silentSince > catalog.settings.reentryMs) return mainMenu(input, 'reentry_menu');
-    const tapped = findOptionAnywhere(catalog, tapId(message));
-    if (tapped?.option.action === 'derivar' && isRecentDerivationTo(conv, tapped.option.area, at, catalog)) {
-      return alreadyDerived(input, tapped.option.area);
-    }
-    return forward(input, 'forwarded');
-  }
-
-  if (conv.menu_actual?.startsWith(COURSES_PREFIX)) return decideInCourses(input);
+  if (conv.menu_actual === COURSES_MENU) return decideInCourses(input);
 
   const menu = currentMenu(input);
   const selected = selectOption(menu, message);
@@ -121,11 +136,29 @@ export function decide(input: RoutingInput): Decision {
   return showMenu(menu, input, 'menu_repeated');
 }
 
+/** The CRM's "Desconectar del Router" (CH:289-297) and "Nuevo chat" (CP:240) leave these. */
+function isDisconnected(conv: ConversationState): boolean {
+  return conv.desconectado_wsp4 === true || conv.desconectado_ventas_api === true || (conv.inbox_fijo ?? '').trim() !== '';
+}
+
+/**
+ * The customer comes back after the re-entry period: nobody (customer or agent) wrote for longer
+ * than it. The last such message is among the recent ones; when none is (an agent wrote ten times
+ * since), the stored window end stands in for it.
+ */
+function cameBackAfterWindow(input: RoutingInput, at: number): boolean {
+  const last = lastActivity(input.recent, input.message.wamid);
+  if (last !== null) return at - last > input.catalog.settings.reentryMs;
+  if (input.previousWindowEnd === null) return false;
+  return at > Date.parse(input.previousWindowEnd);
+}
+
 function decideInboxLine(input: RoutingInput): Decision {
   const { conversation: conv, message, catalog } = input;
   if (NEVER_ANSWERED.has(message.type)) return nothing('ignored');
   const known = input.knownElsewhere || input.recent.some((m) => m.remitente_tipo === 'agente');
-  const lastNote = typeof conv.metadata['nota_inbox_at'] === 'string' ? Date.parse(conv.metadata['nota_inbox_at']) : null;
+  const noted = conv.metadata?.['nota_inbox_at'];
+  const lastNote = typeof noted === 'string' ? Date.parse(noted) : null;
   const at = message.timestamp * 1000;
   if (known || (lastNote !== null && at - lastNote < catalog.settings.inboxNoteCooldownMs)) return nothing('inbox_stored');
   return {
@@ -137,17 +170,21 @@ function decideInboxLine(input: RoutingInput): Decision {
 
 function decideInCourses(input: RoutingInput): Decision {
   const { conversation: conv, message, catalog } = input;
-  const [, launcherId = '', pageText = '0'] = (conv.menu_actual ?? '').split(':');
-  const page = Number.parseInt(pageText, 10) || 0;
+  const where = coursesPosition(conv);
+  const launcherId = where.launcher;
+  const page = where.page;
   const launcher = findOptionAnywhere(catalog, launcherId)?.option ?? null;
   const id = tapId(message) ?? numberedCourseRow(catalog, page, message);
   const parsed = id ? parseCourseRowId(id) : null;
   if (parsed?.kind === 'back') return mainMenu(input, 'menu_sent');
   if (parsed?.kind === 'page') return coursesPage(input, launcherId, parsed.page);
   if (parsed?.kind === 'course') {
-    const course = catalog.courses.find((c) => c.code === parsed.code);
-    if (course && launcher) {
-      return derive(input, launcher.area, launcher.subLabel ? `${launcher.subLabel}:${course.code}` : course.code, `Curso: ${course.name}`);
+    const course = catalog.courses.find((c) => c.id === parsed.id);
+    if (course) {
+      // The old router sent every course to Ventas (R:455); a launcher option may name its own area.
+      const area = launcher?.area ?? 'ventas';
+      return derive(input, area, launcher?.subLabel ? `${launcher.subLabel}:${course.code}` : course.code,
+        `Interesado en: ${course.name} (${course.code})`, `curso_${course.id}`, course);
     }
   }
   return coursesPage(input, launcherId, page, 'menu_repeated');
@@ -167,7 +204,8 @@ function runOption(input: RoutingInput, option: MenuOption, from: Menu): Decisio
   const { catalog } = input;
   switch (option.action) {
     case 'submenu': {
-      const sub = option.submenuId ? catalog.menus.get(option.submenuId) : undefined;
+      // The CRM's option editor never sets submenu_id (AJ:384-420): a menu named like the option stands in.
+      const sub = catalog.menus.get(option.submenuId ?? option.optionId);
       if (!sub) return { ...showMenu(from, input, 'menu_repeated'), warnings: [`option ${option.optionId}: submenu ${option.submenuId ?? '(none)'} is missing or inactive`] };
       return showMenu(sub, input, 'submenu_sent');
     }
@@ -176,11 +214,18 @@ function runOption(input: RoutingInput, option: MenuOption, from: Menu): Decisio
     case 'cursos_dinamico':
       return coursesPage(input, option.optionId, 0);
     case 'derivar':
-      return derive(input, option.area, option.subLabel, option.contextMessage ?? option.title);
+      return derive(input, option.area, option.subLabel, option.contextMessage ?? option.title, option.optionId, null);
   }
 }
 
-function derive(input: RoutingInput, areaId: string | null, subLabel: string | null, reason: string | null): Decision {
+function derive(
+  input: RoutingInput,
+  areaId: string | null,
+  subLabel: string | null,
+  reason: string | null,
+  optionSelected: string | null,
+  course: Course | null,
+): Decision {
   const { conversation: conv, catalog } = input;
   const at = input.message.timestamp * 1000;
   const warnings: string[] = [];
@@ -191,7 +236,7 @@ function derive(input: RoutingInput, areaId: string | null, subLabel: string | n
     outcome: 'derived',
     state: { estado: 'derivada', router_estado: DERIVED, menu_actual: null, area: area.id },
     replies: [text(catalog.texts.derivationConfirmation.replaceAll('{area}', area.name))],
-    derivation: { area, fromArea: conv.area, subLabel, reason },
+    derivation: { area, fromArea: conv.area, subLabel, reason, optionSelected, course },
     notify: { area, event: 'derivation' },
     warnings,
   };
@@ -210,9 +255,9 @@ function alreadyDerived(input: RoutingInput, areaId: string | null): Decision {
   };
 }
 
-function forward(input: RoutingInput, outcome: 'forwarded'): Decision {
+function forward(input: RoutingInput, outcome: 'forwarded' | 'forwarded_disconnected', areaId: string | null): Decision {
   const warnings: string[] = [];
-  const area = input.conversation.area ? resolveArea(input.catalog, input.conversation.area, warnings) : null;
+  const area = areaId && areaId !== input.line.code ? resolveArea(input.catalog, areaId, warnings) : null;
   return { outcome, state: null, replies: [], derivation: null, notify: area ? { area, event: 'message' } : null, warnings };
 }
 
@@ -244,11 +289,21 @@ function coursesPage(input: RoutingInput, launcherId: string, page: number, outc
   const rendered = renderCoursePage(catalog.courses, clamped, catalog.texts);
   return {
     outcome,
-    state: { estado: 'activa', router_estado: 'submenu_cursos', menu_actual: `${COURSES_PREFIX}${launcherId}:${rendered.page}` },
+    state: { estado: 'activa', router_estado: 'submenu_cursos', menu_actual: COURSES_MENU, metadata: { cursos: { lanzador: launcherId, pagina: rendered.page } } },
     replies: [rendered],
     derivation: null,
     notify: null,
     warnings: rendered.warnings,
+  };
+}
+
+/** Which course page the customer is on (kept in conversaciones.metadata; menu_actual is just 'cursos'). */
+function coursesPosition(conv: ConversationState): { launcher: string; page: number } {
+  const raw = conv.metadata?.['cursos'];
+  const c = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  return {
+    launcher: typeof c['lanzador'] === 'string' ? c['lanzador'] : '',
+    page: typeof c['pagina'] === 'number' && Number.isInteger(c['pagina']) ? c['pagina'] : 0,
   };
 }
 

@@ -10,9 +10,10 @@ import { fitText, nonBlank } from './limit-text.js';
 import { META_LIMITS } from './types.js';
 import type { Course, ListRow, RenderedMessage, RoutingTexts } from './types.js';
 
-const COURSE_PREFIX = 'curso:';
-const PAGE_PREFIX = 'cursos:pagina:';
-const BACK_ID = 'menu:volver';
+// Row ids as the old router sent them (contract §7), so taps on lists sent before the cut-over work.
+const COURSE_PREFIX = 'curso_';
+const PAGE_PREFIX = 'ver_mas_cursos_p';
+const BACK_ID = 'volver';
 
 const ROWS = META_LIMITS.listRowsTotal;
 const SINGLE_PAGE = ROWS - 1; // back
@@ -23,7 +24,7 @@ const LAST_PAGE = ROWS - 2; // previous + back
 // Used only when the configured texts are blank: Meta rejects empty titles and buttons.
 const FALLBACK = { button: 'Ver opciones', next: 'Siguiente', previous: 'Anterior', back: 'Volver' } as const;
 
-export type CourseRowId = { kind: 'course'; code: string } | { kind: 'page'; page: number } | { kind: 'back' };
+export type CourseRowId = { kind: 'course'; id: string } | { kind: 'page'; page: number } | { kind: 'back' };
 
 /** Number of list pages for `total` courses (0 when there are none: a text is sent instead). */
 export function coursePageCount(total: number): number {
@@ -89,8 +90,8 @@ export function renderCoursePage(
 export function parseCourseRowId(id: string): CourseRowId | null {
   if (id === BACK_ID) return { kind: 'back' };
   if (id.startsWith(COURSE_PREFIX)) {
-    const code = id.slice(COURSE_PREFIX.length);
-    return code === '' ? null : { kind: 'course', code };
+    const courseId = id.slice(COURSE_PREFIX.length);
+    return courseId === '' ? null : { kind: 'course', id: courseId };
   }
   if (id.startsWith(PAGE_PREFIX)) {
     const digits = id.slice(PAGE_PREFIX.length);
@@ -107,15 +108,15 @@ export function parseCourseRowId(id: string): CourseRowId | null {
 function sendableCourses(courses: readonly Course[], warnings: string[]): Course[] {
   const seen = new Set<string>();
   return courses.filter((c) => {
-    if (c.code.trim() === '' || COURSE_PREFIX.length + c.code.length > META_LIMITS.rowId) {
-      warnings.push(`courses: course ${JSON.stringify(c.code)} has an unusable code, not listed`);
+    if (c.id.trim() === '' || COURSE_PREFIX.length + c.id.length > META_LIMITS.rowId) {
+      warnings.push(`courses: course ${JSON.stringify(c.code)} has an unusable id, not listed`);
       return false;
     }
-    if (seen.has(c.code)) {
-      warnings.push(`courses: duplicate course code ${c.code}, only the first is listed`);
+    if (seen.has(c.id)) {
+      warnings.push(`courses: duplicate course id ${c.id}, only the first is listed`);
       return false;
     }
-    seen.add(c.code);
+    seen.add(c.id);
     return true;
   });
 }
@@ -126,7 +127,7 @@ function courseRow(course: Course, warnings: string[]): ListRow {
   const title = fitText(name, META_LIMITS.rowTitle, `courses: course ${course.code} title`, warnings);
   const description = title === name ? course.code : name;
   return {
-    id: COURSE_PREFIX + course.code,
+    id: COURSE_PREFIX + course.id,
     title,
     description: fitText(description, META_LIMITS.rowDescription, `courses: course ${course.code} description`, warnings),
   };

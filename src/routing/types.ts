@@ -7,13 +7,15 @@ export type ActionType = 'derivar' | 'submenu' | 'volver' | 'cursos_dinamico';
 
 /** A row of `router_menu_opciones`. */
 export interface MenuOption {
-  /** `opcion_id`: the id put in list rows / reply buttons and matched on taps. */
+  /** `opcion_id`: the id put in list rows / reply buttons, matched on taps, and what
+   * derivaciones.menu_option_selected records for the CRM's statistics (ES:379-383). */
   optionId: string;
   order: number;
   emoji: string | null;
   title: string;
   description: string | null;
   action: ActionType;
+  /** The submenu's `tipo_menu`, resolved from `submenu_id` (the config row's uuid). */
   submenuId: string | null;
   area: string | null;
   subLabel: string | null;
@@ -22,6 +24,7 @@ export interface MenuOption {
 
 /** A row of `router_menu_config` with its active options sorted by `orden`. */
 export interface Menu {
+  /** `tipo_menu`: how the CRM and the router name a menu ('principal', 'alumnos', …). */
   id: string;
   name: string;
   header: string | null;
@@ -35,6 +38,8 @@ export interface Menu {
 }
 
 export interface Course {
+  /** `cursos.id`: list rows are `curso_{id}` and derivations record `curso_{id}` (contract §7). */
+  id: string;
   code: string;
   name: string;
 }
@@ -47,12 +52,47 @@ export interface Area {
   inboxUrl: string | null;
 }
 
-export type LineMode = 'menu' | 'inbox';
+export type LineFlow = 'menu' | 'inbox';
+export type LineKind = 'cloud' | 'evolution';
+
+/**
+ * Per-line behaviour switches (`router_lineas.ajustes`). Each default is what the business runs
+ * today (CRM-CONTRACT §12), except where the README's cut-over guide says it differs on purpose.
+ */
+export interface LineSettings {
+  /** Global commands (MENU, 0…) also pull a derived conversation back to the menu. Default off:
+   * a derived conversation belongs to the agent. */
+  commandsWhenDerived: boolean;
+  /** A derived conversation whose customer comes back after the re-entry period gets the menu. */
+  reentryAfterWindow: boolean;
+  /** The CRM's "Desconectar del Router" flags (desconectado_wsp4, desconectado_ventas_api,
+   * inbox_fijo) silence the router: store and forward only. */
+  honourDisconnect: boolean;
+  /** A conversation an agent closed (estado 'cerrada') starts over at the main menu. Default on
+   * (today the contact stays silenced). */
+  closedRestartsMenu: boolean;
+  /** Keep the router's own replies as `saliente`/`bot` rows so agents see what the customer was
+   * shown. Off = today's behaviour (nothing but the 🤖 lines). */
+  storeBotReplies: boolean;
+}
+
+export const DEFAULT_LINE_SETTINGS: LineSettings = {
+  commandsWhenDerived: false,
+  reentryAfterWindow: true,
+  honourDisconnect: true,
+  closedRestartsMenu: true,
+  storeBotReplies: true,
+};
 
 export interface Line {
-  phoneNumberId: string;
+  /** The CRM's line code (conversaciones.linea_origen): wsp4, ventas_api, … */
+  code: string;
   name: string;
-  mode: LineMode;
+  kind: LineKind;
+  /** Cloud API number id; null for a line that does not use the Cloud API. */
+  phoneNumberId: string | null;
+  flow: LineFlow;
+  settings: LineSettings;
 }
 
 /**
@@ -73,7 +113,10 @@ export interface RoutingTexts {
 }
 
 export interface RoutingSettings {
+  /** `tipo_menu` of the main menu. */
   mainMenuId: string;
+  /** The line every number is when router_lineas has no Cloud line (the embedded default). */
+  defaultLine: string;
   /** Normalised (upper case, no accents, trimmed) global commands that always go to the main menu. */
   globalCommands: string[];
   /** Silence (customer and agent) after which a derived conversation starts over at the menu. */
@@ -90,6 +133,7 @@ export interface Catalog {
   menus: ReadonlyMap<string, Menu>;
   courses: readonly Course[];
   areas: ReadonlyMap<string, Area>;
+  /** By CRM code. */
   lines: ReadonlyMap<string, Line>;
   texts: RoutingTexts;
   settings: RoutingSettings;

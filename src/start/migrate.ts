@@ -8,8 +8,9 @@ const config = loadConfig();
 const log = configureLogger(config.LOG_LEVEL);
 const db = await openDb(config, log);
 try {
-  const ran = await migrate(db, log, { seed: config.SEED_DEFAULT_MENU });
+  const { ran, blockers } = await migrate(db, log, { seed: config.SEED_DEFAULT_MENU });
   log.info({ applied: ran.length }, ran.length ? 'migrations applied' : 'database already up to date');
+  if (blockers.length > 0) process.exitCode = 2;
 } finally {
   await db.close();
 }

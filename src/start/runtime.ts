@@ -26,7 +26,8 @@ import { OutboxSender } from '../outbound/outbox-sender.js';
 import { CatalogCache, settingsFromConfig } from '../routing/catalog-cache.js';
 import { loadCatalogRows } from '../store/catalog-repository.js';
 import type { Db } from '../store/db.js';
-import { migrate } from '../store/migrate.js';
+import { assertNoBlockers, migrate } from '../store/migrate.js';
+import { readSchemaProfile } from '../store/schema-profile.js';
 import { openDb } from '../store/open-db.js';
 
 /**
@@ -69,7 +70,12 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const role = options.role ?? 'api';
   const db = options.db ?? (await openDb(config, log));
-  await migrate(db, log.child({ module: 'migrate' }), { seed: config.SEED_DEFAULT_MENU });
+  assertNoBlockers(await migrate(db, log.child({ module: 'migrate' }), { seed: config.SEED_DEFAULT_MENU }));
+  const profile = await readSchemaProfile(db);
+  log.info(
+    { unreadTrigger: profile.unreadTrigger, derivationTicket: profile.derivationTicket },
+    profile.unreadByTrigger ? 'the database counts unread messages itself (trigger); the router will not' : 'the router counts unread messages (no trigger found)',
+  );
   const catalog = new CatalogCache(() => loadCatalogRows(db), settingsFromConfig(config), config.CATALOG_TTL_MS, log);
   const monitor = new ThresholdMonitor(log);
   // Filled in below; the metrics read them lazily at scrape time.
@@ -110,7 +116,7 @@ export async function createRuntime(
   circuitState = () => (graph ? sender.circuit.current() : null);
   const handler =
     options.handler ??
-    createRoutingHandler({ catalog, log, onOutbound: () => sender.wake(), onDerived: (area) => metrics.derivations.inc({ area }) });
+    createRoutingHandler({ catalog, profile, log, onOutbound: () => sender.wake(), onDerived: (area) => metrics.derivations.inc({ area }) });
   const media = await createMedia(config, db, log);
   const processor = new DirectProcessor(
     db,
@@ -122,6 +128,13 @@ export async function createRuntime(
       maxAttempts: config.PROCESS_MAX_ATTEMPTS,
       orderWaitMs: config.QUEUE_ORDER_WAIT_MS,
       mediaJobs: media.downloader !== null,
+      context: {
+        countUnread: !profile.unreadByTrigger,
+        // media_url is the router's own /media link from the first instant (media-routes.ts), so the
+        // chat renders the file as soon as the row is inserted; the link waits for the download.
+        mediaBaseUrl: media.downloader ? (config.MEDIA_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`).replace(/\/+$/, '') : null,
+        defaultLine: config.DEFAULT_LINE,
+      },
       onMediaJob: () => media.downloader?.wake(),
     },
     log,
@@ -164,7 +177,7 @@ export async function createRuntime(
       async () => ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S ? ['outbox_backlog'] : [],
     ],
     media: media.local,
-    admin: { config, db, processor, monitor, deadLetters, sender: adminSender, queueCounts: () => queueCounts(), log },
+    admin: { config, db, processor, monitor, deadLetters, sender: adminSender, queueCounts: () => queueCounts(), catalog, log },
   });
 
   return {

@@ -33,37 +33,63 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
        SELECT m.id, m.conversacion_id FROM mensajes m, i
         WHERE i.j->>'idempotencyKey' IS NOT NULL AND m.metadata->>'idempotency_key' = i.j->>'idempotencyKey'
      ),
+     c_found AS (
+       SELECT c.id FROM contactos c, i
+        WHERE i.j->>'conversationId' IS NULL AND i.j->>'phoneDigits' IS NOT NULL
+          AND c.telefono = ANY (router_telefono_variantes(i.j->>'phoneDigits'))
+        ORDER BY (c.telefono = '+' || (i.j->>'phoneDigits')) DESC, c.created_at LIMIT 1
+     ),
      c_new AS (
        INSERT INTO contactos AS c (telefono, origen)
        SELECT '+' || (i.j->>'phoneDigits'), 'crm' FROM i
-        WHERE i.j->>'conversationId' IS NULL AND i.j->>'phoneDigits' IS NOT NULL AND NOT EXISTS (SELECT 1 FROM prior)
+        WHERE i.j->>'conversationId' IS NULL AND i.j->>'phoneDigits' IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM prior) AND NOT EXISTS (SELECT 1 FROM c_found)
        ON CONFLICT (telefono) DO UPDATE SET telefono = c.telefono
        RETURNING c.id
      ),
+     contact AS (SELECT id FROM c_found UNION ALL SELECT id FROM c_new LIMIT 1),
+     cv_found AS (
+       SELECT cv.id, cv.telefono, cv.linea_origen, cv.ventana_24h_fin, cv.ventana_72h_fin, cv.contacto_id
+         FROM conversaciones cv, i
+        WHERE cv.contacto_id = (SELECT id FROM contact) AND cv.linea_origen = i.j->>'line'
+        ORDER BY cv.ts_ultimo_mensaje DESC NULLS LAST, cv.created_at DESC LIMIT 1
+     ),
      cv_new AS (
-       INSERT INTO conversaciones AS cv (contacto_id, telefono, linea_origen, estado)
-       SELECT c_new.id, '+' || (i.j->>'phoneDigits'), i.j->>'line', 'activa' FROM c_new, i
-       ON CONFLICT (contacto_id, linea_origen) DO UPDATE SET updated_at = cv.updated_at
+       INSERT INTO conversaciones AS cv (contacto_id, telefono, linea_origen, area, estado, canal, origen, iniciado_por)
+       SELECT contact.id, '+' || (i.j->>'phoneDigits'), i.j->>'line', i.j->>'line', 'activa', 'whatsapp', 'crm', 'agente'
+         FROM contact, i
+        WHERE NOT EXISTS (SELECT 1 FROM cv_found) AND NOT EXISTS (SELECT 1 FROM prior)
        RETURNING cv.id, cv.telefono, cv.linea_origen, cv.ventana_24h_fin, cv.ventana_72h_fin, cv.contacto_id
      ),
      conv AS (
        SELECT cv.id, cv.telefono, cv.linea_origen, cv.ventana_24h_fin, cv.ventana_72h_fin, cv.contacto_id
          FROM conversaciones cv, i WHERE cv.id = (i.j->>'conversationId')::uuid AND NOT EXISTS (SELECT 1 FROM prior)
+       UNION ALL SELECT * FROM cv_found
        UNION ALL SELECT * FROM cv_new
      ),
      target AS (
        -- A contact created by this statement is not visible to its own joins: fall back to the input.
        SELECT conv.*, coalesce(ct.telefono, '+' || (i.j->>'phoneDigits')) AS contact_phone, ct.wa_user_id,
+              -- The number to send from: the line's configured phone_number_id, else the one the
+              -- customer last wrote to (the embedded default configures no line).
+              -- WhatsApp's own spelling of the number (+54 stored without the 9 → 549…), or the user id.
+              CASE WHEN coalesce(ct.telefono, '+' || (i.j->>'phoneDigits')) ~ '^\+?[0-9]{6,}$'
+                   THEN router_telefono_clave(coalesce(ct.telefono, '+' || (i.j->>'phoneDigits'))) ELSE ct.wa_user_id END AS dest,
+              coalesce((SELECT l.phone_number_id FROM router_lineas l WHERE l.codigo = conv.linea_origen AND l.activo),
+                       (SELECT m.metadata->'line'->>'phoneNumberId' FROM mensajes m
+                         WHERE m.conversacion_id = conv.id AND m.direccion = 'entrante' AND m.metadata ? 'line'
+                         ORDER BY m."timestamp" DESC LIMIT 1),
+                       (SELECT e.linea FROM router_eventos e WHERE e.tipo = 'message' ORDER BY e.id DESC LIMIT 1)) AS pnid,
               greatest(conv.ventana_24h_fin, conv.ventana_72h_fin) AS window_end,
               (NOT (i.j->>'requiresWindow')::boolean OR greatest(conv.ventana_24h_fin, conv.ventana_72h_fin) > now()) AS allowed
          FROM conv LEFT JOIN contactos ct ON ct.id = conv.contacto_id, i
         LIMIT 1
      ),
      msg AS (
-       INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, remitente_tipo, remitente_nombre, estado_envio, error_texto, metadata, "timestamp")
+       INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, remitente_tipo, remitente_nombre, estado_envio, fallido, error_mensaje, eliminado, metadata, "timestamp")
        SELECT t.id, i.j->>'preview', i.j->>'tipo', 'saliente', 'agente', i.j->>'agentName',
-              CASE WHEN t.allowed THEN 'pendiente' ELSE 'fallido' END,
-              CASE WHEN t.allowed THEN NULL ELSE 'outside_24h_window: free-form message refused; use a template' END,
+              CASE WHEN t.allowed THEN NULL ELSE 'failed' END, NOT t.allowed,
+              CASE WHEN t.allowed THEN NULL ELSE 'outside_24h_window: free-form message refused; use a template' END, false,
               jsonb_strip_nulls(jsonb_build_object('idempotency_key', i.j->>'idempotencyKey', 'origen', 'admin_api')),
               now()
          FROM target t, i
@@ -72,9 +98,9 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
      ),
      ob AS (
        INSERT INTO router_outbox (canal, mensaje_id, conversacion_id, linea, destinatario, orden_key, payload)
-       SELECT 'whatsapp', msg.id, t.id, t.linea_origen, coalesce(ltrim(t.contact_phone, '+'), t.wa_user_id),
-              'wa:' || t.linea_origen || ':' || coalesce(ltrim(t.contact_phone, '+'), t.wa_user_id),
-              (i.j->'body') || jsonb_build_object('to', coalesce(ltrim(t.contact_phone, '+'), t.wa_user_id))
+       SELECT 'whatsapp', msg.id, t.id, t.pnid, t.dest,
+              'wa:' || t.pnid || ':' || t.dest,
+              (i.j->'body') || jsonb_build_object('to', t.dest)
          FROM msg, target t, i WHERE t.allowed
        RETURNING id
      )

@@ -2,37 +2,40 @@ import type { InboundMessageEvent } from '../webhook/inbound-event.js';
 import type { Queryable } from './db.js';
 import { AppError } from '../errors.js';
 
-/** Conversation state as the router needs it (a subset of `conversaciones`). */
+/** Conversation state as the router needs it (a subset of the CRM's `conversaciones`). */
 export interface ConversationRow {
   id: string;
-  contacto_id: string;
+  contacto_id: string | null;
   telefono: string | null;
-  linea_origen: string;
+  nombre: string | null;
+  linea_origen: string | null;
   area: string | null;
-  estado: 'activa' | 'derivada' | 'cerrada';
+  /** The CRM's domain: activa, derivada, cerrada, nueva, abierta, esperando, resuelta … */
+  estado: string | null;
   router_estado: string | null;
   menu_actual: string | null;
   ultimo_mensaje: string | null;
   ts_ultimo_mensaje: string | null;
-  sin_leer: number;
+  mensajes_no_leidos: number | null;
   ventana_24h_fin: string | null;
   ventana_72h_fin: string | null;
+  desconectado_wsp4: boolean | null;
+  desconectado_ventas_api: boolean | null;
+  inbox_fijo: string | null;
   ts_ultima_derivacion: string | null;
-  numero_derivaciones: number;
+  numero_derivaciones: number | null;
   ticket_id: string | null;
-  metadata: Record<string, unknown>;
+  metadata: Record<string, unknown> | null;
   created_at: string;
   updated_at: string;
-  /** True when this very statement created the conversation. */
-  creada: boolean;
 }
 
 export interface RecentMessage {
   id: string;
   mensaje: string | null;
   tipo: string;
-  direccion: 'entrante' | 'saliente';
-  remitente_tipo: string;
+  direccion: string;
+  remitente_tipo: string | null;
   whatsapp_message_id: string | null;
   estado_envio: string | null;
   timestamp: string;
@@ -57,26 +60,46 @@ export type ContextResult =
       attempt: number;
       /** The wamid was already in `mensajes` before this statement (redelivery or a retried attempt). */
       duplicate: boolean;
+      /** The CRM code of the line the message arrived on (router_lineas, or the default line). */
+      line: string;
       conversation: ConversationRow;
-      /** Id of the stored message. */
-      messageId: string;
+      /** This statement created the conversation. */
+      created: boolean;
+      /** `ventana_24h_fin` before this message rolled it: the window the customer came back in. */
+      previousWindowEnd: string | null;
+      /** Id of the stored message (for a reaction: the message reacted to, when known). */
+      messageId: string | null;
       /** Up to 10 messages before this one, newest first. */
       recent: RecentMessage[];
       /** The contact has a conversation on another line too (a customer the business knows). */
       knownElsewhere: boolean;
     };
 
+export interface ContextOptions {
+  /** The router counts `mensajes_no_leidos` itself (false when the database's own trigger does). */
+  countUnread: boolean;
+  /** Public base URL of this router's /media route; null when media is not kept. */
+  mediaBaseUrl: string | null;
+  /** Line code of a number when no Cloud line is configured (the embedded default): `wsp4`. */
+  defaultLine: string;
+}
+
 /**
  * THE context query: one statement, one round trip, which
  *   1. takes or renews this worker's lease on the conversation (fencing: nothing happens without it),
  *   2. picks the conversation's oldest pending journal event (WhatsApp time, then arrival),
- *   3. upserts the contact (by phone, or by business-scoped user id for username-only users),
- *   4. upserts the conversation (one per contact and line) rolling ultimo_mensaje, sin_leer and the
- *      24 h / 72 h windows — unless the message was already stored, in which case nothing changes,
- *   5. inserts the message idempotently (unique wamid),
- *   6. returns the conversation, the stored message id and the previous 10 messages.
- * It replaces the 3+ sequential queries of the CRM's old router. All CTEs share one snapshot, so the
- * values flow between them through RETURNING only.
+ *   3. resolves the line's CRM code from the phone_number_id (router_lineas),
+ *   4. finds the contact under any spelling of the phone the CRM uses (+549…, +54…, no '+'),
+ *      creating it only when none exists, and fills an empty name from the WhatsApp profile,
+ *   5. finds the conversation (this contact on this line, else one the CRM opened by hand with
+ *      "Nuevo chat"), creating it only when none exists — the CRM's table has no unique key to
+ *      upsert on, and the lease makes this find-or-create exclusive for the router,
+ *   6. rolls what the CRM's list reads (ultimo_mensaje, ts_ultimo_mensaje, the 24 h / 72 h windows,
+ *      the unread count when no trigger keeps it) — unless the message was already stored,
+ *   7. inserts the message as the chat renders it, idempotently (partial unique index on the wamid),
+ *      or, for a reaction, sets the contact's one row in mensaje_reacciones,
+ *   8. returns the conversation, the stored message id and the previous 10 messages.
+ * All CTEs share one snapshot, so the values flow between them through RETURNING only.
  */
 export const CONTEXT_SQL = `
 WITH lease AS (
@@ -113,90 +136,173 @@ ev AS (
 ),
 f AS (
   SELECT ev.id, ev.wamid, ev.wa_ts AS ts, ev.payload AS p, ev.request_id,
-         CASE WHEN ev.payload->>'from' IS NOT NULL THEN '+' || (ev.payload->>'from') END AS telefono,
+         ev.payload->>'from' AS digits,
+         -- A username-only customer has no phone: the CRM's telefono (NOT NULL) gets the user id.
+         coalesce('+' || (ev.payload->>'from'), ev.payload->>'userId') AS telefono,
+         CASE WHEN ev.payload->>'from' IS NOT NULL THEN router_telefono_variantes(ev.payload->>'from')
+              ELSE ARRAY[ev.payload->>'userId'] END AS variantes,
          ev.payload->>'userId' AS user_id,
          ev.payload->>'username' AS username,
-         ev.payload->>'profileName' AS nombre,
-         ev.payload->'line'->>'phoneNumberId' AS linea,
+         nullif(btrim(ev.payload->>'profileName'), '') AS nombre,
+         ev.payload->'line'->>'phoneNumberId' AS pnid,
          ev.payload->>'type' AS tipo,
-         ev.payload->>'text' AS texto,
+         ev.payload->>'type' <> 'reaction' AS es_mensaje,
+         router_texto_crm(ev.payload) AS texto,
          CASE WHEN jsonb_typeof(ev.payload->'referral') = 'object' THEN ev.payload->'referral' END AS referral,
-         coalesce(ev.payload->'context'->>'messageId', ev.payload->'reaction'->>'messageId') AS context_id,
+         ev.payload->'context'->>'messageId' AS context_id,
+         ev.payload->'reaction'->>'messageId' AS reaccion_a,
+         nullif(ev.payload->'reaction'->>'emoji', '') AS emoji,
          ev.payload->'media'->>'id' AS media_id,
-         ev.payload->'media'->>'mimeType' AS media_mime,
-         ev.payload->'media'->>'filename' AS media_filename,
+         router_media_type(ev.payload->>'type') AS media_type,
+         CASE WHEN ev.payload->'media'->>'id' IS NOT NULL
+              THEN router_media_nombre(ev.payload->>'type', ev.payload->'media'->>'mimeType', ev.payload->'media'->>'filename') END AS media_nombre,
+         gen_random_uuid() AS nuevo_id,
          EXISTS (SELECT 1 FROM mensajes m WHERE m.whatsapp_message_id = ev.wamid) AS dup,
          ev.intentos + 1 AS intento
     FROM ev
+),
+ln AS (
+  SELECT coalesce(
+           (SELECT l.codigo FROM router_lineas l WHERE l.phone_number_id = f.pnid AND l.activo),
+           CASE WHEN NOT EXISTS (SELECT 1 FROM router_lineas l WHERE l.tipo = 'cloud' AND l.activo) THEN $7
+                ELSE f.pnid END) AS codigo
+    FROM f
 ),
 bump AS (
   UPDATE router_eventos SET intentos = intentos + 1, iniciado_at = clock_timestamp(), procesado_por = $2
    WHERE id = (SELECT id FROM f)
   RETURNING id, extract(epoch FROM clock_timestamp() - recibido_at) * 1000 AS wait_ms
 ),
-c_phone AS (
-  INSERT INTO contactos AS c (telefono, wa_user_id, username, nombre, origen)
-  SELECT telefono, user_id, username, nombre, 'whatsapp' FROM f WHERE telefono IS NOT NULL
-  ON CONFLICT (telefono) DO UPDATE SET
-    nombre = coalesce(excluded.nombre, c.nombre),
-    username = coalesce(excluded.username, c.username),
-    wa_user_id = coalesce(c.wa_user_id, excluded.wa_user_id),
-    updated_at = CASE WHEN (excluded.nombre IS NOT NULL AND excluded.nombre IS DISTINCT FROM c.nombre)
-                        OR (excluded.username IS NOT NULL AND excluded.username IS DISTINCT FROM c.username)
-                        OR (c.wa_user_id IS NULL AND excluded.wa_user_id IS NOT NULL)
-                      THEN now() ELSE c.updated_at END
-  RETURNING c.id
-),
-c_user_found AS (
-  SELECT c.id FROM contactos c, f
-   WHERE f.telefono IS NULL AND c.wa_user_id = f.user_id
-   ORDER BY (c.telefono IS NULL), c.created_at
+c_found AS (
+  SELECT c.id, c.nombre, c.wa_user_id, c.username FROM contactos c, f
+   WHERE c.telefono = ANY (f.variantes)
+      OR (f.digits IS NULL AND f.user_id IS NOT NULL AND c.wa_user_id = f.user_id)
+   ORDER BY (c.telefono = f.telefono) DESC, c.created_at, c.id
    LIMIT 1
 ),
-c_user_new AS (
-  INSERT INTO contactos AS c (wa_user_id, username, nombre, origen)
-  SELECT user_id, username, nombre, 'whatsapp' FROM f
-   WHERE f.telefono IS NULL AND NOT EXISTS (SELECT 1 FROM c_user_found)
-  ON CONFLICT (wa_user_id) WHERE telefono IS NULL DO UPDATE SET
-    nombre = coalesce(excluded.nombre, c.nombre), username = coalesce(excluded.username, c.username)
+c_new AS (
+  INSERT INTO contactos AS c (telefono, nombre, origen, wa_user_id, username)
+  SELECT f.telefono, f.nombre, 'whatsapp', f.user_id, f.username FROM f
+   WHERE NOT EXISTS (SELECT 1 FROM c_found)
+  -- Another line's worker created this very phone a moment ago: take its row.
+  ON CONFLICT (telefono) DO UPDATE SET nombre = coalesce(nullif(c.nombre, ''), excluded.nombre)
+  RETURNING c.id
+),
+c_upd AS (
+  UPDATE contactos c SET nombre = coalesce(nullif(c.nombre, ''), f.nombre),
+         wa_user_id = coalesce(c.wa_user_id, f.user_id), username = coalesce(f.username, c.username),
+         updated_at = now()
+    FROM f
+   WHERE c.id = (SELECT id FROM c_found)
+     AND ((f.nombre IS NOT NULL AND coalesce(c.nombre, '') = '')
+          OR (c.wa_user_id IS NULL AND f.user_id IS NOT NULL)
+          OR (f.username IS NOT NULL AND f.username IS DISTINCT FROM c.username))
   RETURNING c.id
 ),
 contact AS (
-  SELECT id FROM c_phone UNION ALL SELECT id FROM c_user_found UNION ALL SELECT id FROM c_user_new LIMIT 1
+  SELECT id FROM c_found UNION ALL SELECT id FROM c_new LIMIT 1
+),
+cv_found AS (
+  SELECT cv.* FROM conversaciones cv, f, ln
+   WHERE (cv.contacto_id = (SELECT id FROM contact)
+          OR (cv.contacto_id IS NULL AND cv.telefono = ANY (f.variantes)))
+     AND (cv.linea_origen = ln.codigo OR cv.origen = 'crm')
+   ORDER BY (cv.linea_origen = ln.codigo) DESC, cv.ts_ultimo_mensaje DESC NULLS LAST,
+            cv.updated_at DESC NULLS LAST, cv.created_at DESC NULLS LAST, cv.id
+   LIMIT 1
+),
+cv_new AS (
+  INSERT INTO conversaciones AS cv (contacto_id, telefono, nombre, linea_origen, area, estado, canal, origen,
+    iniciado_por, prioridad, leida, ultimo_mensaje, ts_ultimo_mensaje, ultimo_mensaje_at, mensajes_no_leidos,
+    ventana_24h_activa, ventana_24h_inicio, ventana_24h_fin, ventana_72h_activa, ventana_72h_inicio,
+    ventana_72h_fin, es_lead_meta, metadata, created_at, updated_at)
+  SELECT (SELECT id FROM contact), f.telefono, f.nombre, ln.codigo, ln.codigo, 'activa', 'whatsapp', 'whatsapp',
+         'usuario', 'media', false,
+         CASE WHEN f.es_mensaje THEN f.texto END, CASE WHEN f.es_mensaje THEN f.ts END,
+         CASE WHEN f.es_mensaje THEN f.ts END,
+         CASE WHEN f.es_mensaje AND $5 THEN 1 ELSE 0 END,
+         f.es_mensaje, CASE WHEN f.es_mensaje THEN f.ts END, CASE WHEN f.es_mensaje THEN f.ts + interval '24 hours' END,
+         f.referral IS NOT NULL, CASE WHEN f.referral IS NOT NULL THEN f.ts END,
+         CASE WHEN f.referral IS NOT NULL THEN f.ts + interval '72 hours' END,
+         f.referral IS NOT NULL,
+         CASE WHEN f.referral IS NOT NULL THEN jsonb_build_object('referral', f.referral || jsonb_build_object('ts', f.ts))
+              ELSE '{}'::jsonb END,
+         now(), now()
+    FROM f, ln
+   WHERE NOT EXISTS (SELECT 1 FROM cv_found)
+  RETURNING cv.*
+),
+cv_upd AS (
+  UPDATE conversaciones cv SET
+    ultimo_mensaje = CASE WHEN f.ts >= coalesce(cv.ts_ultimo_mensaje, '-infinity') THEN f.texto ELSE cv.ultimo_mensaje END,
+    ts_ultimo_mensaje = greatest(cv.ts_ultimo_mensaje, f.ts),
+    ultimo_mensaje_at = greatest(cv.ultimo_mensaje_at, f.ts),
+    mensajes_no_leidos = coalesce(cv.mensajes_no_leidos, 0) + CASE WHEN $5 THEN 1 ELSE 0 END,
+    nombre = coalesce(nullif(cv.nombre, ''), f.nombre),
+    contacto_id = coalesce(cv.contacto_id, (SELECT id FROM contact)),
+    ventana_24h_activa = true,
+    ventana_24h_inicio = CASE WHEN f.ts + interval '24 hours' > coalesce(cv.ventana_24h_fin, '-infinity') THEN f.ts ELSE cv.ventana_24h_inicio END,
+    ventana_24h_fin = greatest(cv.ventana_24h_fin, f.ts + interval '24 hours'),
+    ventana_72h_activa = CASE WHEN f.referral IS NOT NULL THEN true ELSE cv.ventana_72h_activa END,
+    ventana_72h_inicio = CASE WHEN f.referral IS NOT NULL THEN f.ts ELSE cv.ventana_72h_inicio END,
+    ventana_72h_fin = CASE WHEN f.referral IS NOT NULL THEN greatest(cv.ventana_72h_fin, f.ts + interval '72 hours') ELSE cv.ventana_72h_fin END,
+    es_lead_meta = CASE WHEN f.referral IS NOT NULL THEN true ELSE cv.es_lead_meta END,
+    metadata = CASE WHEN f.referral IS NOT NULL
+                    THEN coalesce(cv.metadata, '{}'::jsonb) || jsonb_build_object('referral', f.referral || jsonb_build_object('ts', f.ts))
+                    ELSE cv.metadata END,
+    updated_at = now()
+    FROM f
+   WHERE cv.id = (SELECT id FROM cv_found) AND f.es_mensaje AND NOT f.dup
+  RETURNING cv.*
 ),
 conv AS (
-  -- For a redelivered message the inserted values are NULL/0, which the update below ignores.
-  INSERT INTO conversaciones AS cv (contacto_id, telefono, linea_origen, estado, ultimo_mensaje,
-    ts_ultimo_mensaje, sin_leer, ventana_24h_fin, ventana_72h_fin, metadata)
-  SELECT contact.id, f.telefono, f.linea, 'activa',
-         CASE WHEN NOT f.dup THEN left(coalesce(f.texto, '[' || f.tipo || ']'), 500) END,
-         CASE WHEN NOT f.dup THEN f.ts END,
-         CASE WHEN f.dup THEN 0 ELSE 1 END,
-         CASE WHEN NOT f.dup THEN f.ts + interval '24 hours' END,
-         CASE WHEN NOT f.dup AND f.referral IS NOT NULL THEN f.ts + interval '72 hours' END,
-         CASE WHEN NOT f.dup AND f.referral IS NOT NULL
-              THEN jsonb_build_object('referral', f.referral || jsonb_build_object('ts', f.ts))
-              ELSE '{}'::jsonb END
-    FROM f, contact
-  ON CONFLICT (contacto_id, linea_origen) DO UPDATE SET
-    ultimo_mensaje = CASE WHEN excluded.ts_ultimo_mensaje >= coalesce(cv.ts_ultimo_mensaje, '-infinity')
-                          THEN excluded.ultimo_mensaje ELSE cv.ultimo_mensaje END,
-    ts_ultimo_mensaje = greatest(cv.ts_ultimo_mensaje, excluded.ts_ultimo_mensaje),
-    sin_leer = cv.sin_leer + excluded.sin_leer,
-    telefono = coalesce(cv.telefono, excluded.telefono),
-    ventana_24h_fin = greatest(cv.ventana_24h_fin, excluded.ventana_24h_fin),
-    ventana_72h_fin = greatest(cv.ventana_72h_fin, excluded.ventana_72h_fin),
-    metadata = cv.metadata || excluded.metadata,
-    updated_at = CASE WHEN excluded.sin_leer > 0 THEN now() ELSE cv.updated_at END
-  RETURNING cv.*, (xmax = 0) AS creada
+  SELECT * FROM cv_upd
+  UNION ALL SELECT * FROM cv_new
+  UNION ALL SELECT * FROM cv_found WHERE NOT EXISTS (SELECT 1 FROM cv_upd)
 ),
 msg AS (
-  INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, remitente_tipo, remitente_nombre,
-    whatsapp_message_id, whatsapp_context_id, media_id, media_type, media_filename, metadata, "timestamp")
-  SELECT conv.id, f.texto, f.tipo, 'entrante', 'contacto', f.nombre, f.wamid, f.context_id,
-         f.media_id, f.media_mime, f.media_filename, f.p, f.ts
+  INSERT INTO mensajes (id, conversacion_id, mensaje, tipo, direccion, remitente_tipo, remitente_nombre,
+    whatsapp_message_id, whatsapp_context_id, mensaje_citado_id, media_id, media_type, media_url, media_filename,
+    eliminado, telefono, metadata, "timestamp")
+  SELECT f.nuevo_id, conv.id, f.texto, router_tipo_crm(f.tipo), 'entrante', 'contacto', f.nombre,
+         f.wamid, f.context_id,
+         (SELECT q.id FROM mensajes q WHERE f.context_id IS NOT NULL AND q.whatsapp_message_id = f.context_id
+           ORDER BY q.created_at LIMIT 1),
+         f.media_id, CASE WHEN f.media_id IS NOT NULL THEN f.media_type END,
+         CASE WHEN f.media_id IS NOT NULL AND $6::text IS NOT NULL
+              THEN $6::text || '/media/' || f.nuevo_id || '/' || router_url_segmento(f.media_nombre) END,
+         f.media_nombre, false, f.telefono, f.p, f.ts
     FROM f, conv
-  ON CONFLICT (whatsapp_message_id) DO NOTHING
+   WHERE f.es_mensaje AND NOT f.dup
+  ON CONFLICT (whatsapp_message_id) WHERE whatsapp_message_id IS NOT NULL AND whatsapp_message_id <> '' DO NOTHING
+  RETURNING id
+),
+-- The contact's reaction: one row per message (usuario_id NULL; agents' rows are theirs), an empty
+-- emoji removes it, a new one replaces it (contract §4). Never a bubble of its own.
+r_target AS (
+  SELECT m.id FROM mensajes m, f
+   WHERE NOT f.es_mensaje AND f.reaccion_a IS NOT NULL AND f.reaccion_a <> '' AND m.whatsapp_message_id = f.reaccion_a
+   ORDER BY m.created_at LIMIT 1
+),
+r_rows AS (
+  SELECT r.id, r.emoji, row_number() OVER (ORDER BY r.created_at, r.id) AS n
+    FROM mensaje_reacciones r WHERE r.mensaje_id = (SELECT id FROM r_target) AND r.usuario_id IS NULL
+),
+r_del AS (
+  DELETE FROM mensaje_reacciones r USING f
+   WHERE r.id IN (SELECT id FROM r_rows WHERE f.emoji IS NULL OR n > 1)
+  RETURNING r.id
+),
+r_upd AS (
+  UPDATE mensaje_reacciones r SET emoji = f.emoji, created_at = now()
+    FROM f
+   WHERE r.id = (SELECT id FROM r_rows WHERE n = 1) AND f.emoji IS NOT NULL AND r.emoji IS DISTINCT FROM f.emoji
+  RETURNING r.id
+),
+r_ins AS (
+  INSERT INTO mensaje_reacciones (mensaje_id, usuario_id, emoji)
+  SELECT t.id, NULL, f.emoji FROM r_target t, f
+   WHERE f.emoji IS NOT NULL AND NOT EXISTS (SELECT 1 FROM r_rows)
   RETURNING id
 ),
 recent AS (
@@ -212,12 +318,17 @@ SELECT EXISTS (SELECT 1 FROM lease) AS leased,
        (SELECT greatest(0, extract(epoch FROM head.disponible_at - now()) * 1000)::int FROM head
          WHERE NOT EXISTS (SELECT 1 FROM ev)) AS wait_ms,
        f.id::text AS event_id, f.p AS event, f.dup, f.intento, f.request_id,
+       (SELECT codigo FROM ln) AS line,
        (SELECT wait_ms FROM bump)::float8 AS pickup_ms,
        (SELECT row_to_json(conv) FROM conv) AS conversation,
-       coalesce((SELECT id FROM msg), (SELECT m.id FROM mensajes m WHERE m.whatsapp_message_id = f.wamid)) AS message_id,
+       EXISTS (SELECT 1 FROM cv_new) AS created,
+       (SELECT ventana_24h_fin FROM cv_found)::text AS previous_window_end,
+       CASE WHEN f.es_mensaje
+            THEN coalesce((SELECT id FROM msg), (SELECT m.id FROM mensajes m WHERE m.whatsapp_message_id = f.wamid ORDER BY m.created_at LIMIT 1))
+            ELSE (SELECT id FROM r_target) END AS message_id,
        coalesce((SELECT json_agg(recent) FROM recent), '[]'::json) AS recent,
-       EXISTS (SELECT 1 FROM conversaciones o
-                WHERE o.contacto_id = (SELECT id FROM contact) AND o.linea_origen <> f.linea) AS other_lines
+       EXISTS (SELECT 1 FROM conversaciones o, ln
+                WHERE o.contacto_id = (SELECT id FROM contact) AND o.linea_origen IS DISTINCT FROM ln.codigo) AS other_lines
   FROM (SELECT 1) AS one LEFT JOIN f ON true`;
 
 interface ContextRow {
@@ -227,14 +338,24 @@ interface ContextRow {
   event_id: string | null;
   event: InboundMessageEvent | null;
   request_id: string | null;
+  line: string | null;
   pickup_ms: number | null;
   dup: boolean | null;
   intento: number | null;
   conversation: ConversationRow | null;
+  created: boolean;
+  previous_window_end: string | null;
   message_id: string | null;
   recent: RecentMessage[];
   other_lines: boolean | null;
 }
+
+/** The statement's parameters, in order (the benchmark and EXPLAIN tests build them the same way). */
+export function contextParams(convKey: string, owner: string, leaseMs: number, orderWaitMs: number, options: ContextOptions): unknown[] {
+  return [convKey, owner, leaseMs, orderWaitMs, options.countUnread, options.mediaBaseUrl, options.defaultLine];
+}
+
+export const DEFAULT_CONTEXT_OPTIONS: ContextOptions = { countUnread: true, mediaBaseUrl: null, defaultLine: 'wsp4' };
 
 export async function loadConversationContext(
   db: Queryable,
@@ -242,14 +363,16 @@ export async function loadConversationContext(
   owner: string,
   leaseMs: number,
   orderWaitMs = 10_000,
+  options: ContextOptions = DEFAULT_CONTEXT_OPTIONS,
 ): Promise<ContextResult> {
-  const res = await db.query<ContextRow>(CONTEXT_SQL, [convKey, owner, leaseMs, orderWaitMs]);
+  const res = await db.query<ContextRow>(CONTEXT_SQL, contextParams(convKey, owner, leaseMs, orderWaitMs, options));
   const row = res.rows[0];
   if (!row || !row.leased) return { status: 'not_leased' };
   if (row.gap) return { status: 'gap' };
   if (row.wait_ms !== null && row.wait_ms !== undefined) return { status: 'backoff', waitMs: Number(row.wait_ms) };
   if (row.event_id === null || row.event === null) return { status: 'empty' };
-  if (row.conversation === null || row.message_id === null) {
+  const event = parseJson<InboundMessageEvent>(row.event);
+  if (row.conversation === null || (row.message_id === null && event.type !== 'reaction')) {
     throw new AppError('DB_ERROR', 'context query returned no conversation for a pending event', {
       details: { eventId: row.event_id },
     });
@@ -257,14 +380,19 @@ export async function loadConversationContext(
   return {
     status: 'event',
     eventId: row.event_id,
-    event: typeof row.event === 'string' ? (JSON.parse(row.event) as InboundMessageEvent) : row.event,
+    event,
     requestId: row.request_id,
     pickupMs: Number(row.pickup_ms ?? 0),
     attempt: Number(row.intento ?? 1),
     duplicate: Boolean(row.dup),
-    conversation: typeof row.conversation === 'string' ? JSON.parse(row.conversation) : row.conversation,
+    line: row.line ?? options.defaultLine,
+    conversation: parseJson<ConversationRow>(row.conversation),
+    created: Boolean(row.created),
+    previousWindowEnd: row.previous_window_end,
     messageId: row.message_id,
-    recent: typeof row.recent === 'string' ? JSON.parse(row.recent) : row.recent,
+    recent: parseJson<RecentMessage[]>(row.recent),
     knownElsewhere: Boolean(row.other_lines),
   };
 }
+
+const parseJson = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));

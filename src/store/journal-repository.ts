@@ -1,6 +1,7 @@
 import type { InboundEvent } from '../webhook/inbound-event.js';
 import type { Queryable } from './db.js';
 import { eventKey, conversationKey, eventTimestamp } from '../webhook/event-keys.js';
+import { META_ERROR_TEXT, TICK_FLAGS } from './tick-flags.js';
 
 export interface JournalAppendResult {
   /** Events written now (new), with their journal id. Duplicates of earlier deliveries are absent. */
@@ -47,7 +48,7 @@ ins AS (
 st AS (
   SELECT DISTINCT ON (s.wamid) s.wamid, s.estado_envio,
          (s.payload->'errors'->0->>'code')::int AS err_code,
-         coalesce(s.payload->'errors'->0->>'title', s.payload->'errors'->0->>'message') AS err_text,
+         ${META_ERROR_TEXT('s.payload')} AS err_text,
          (SELECT jsonb_object_agg(a.payload->>'status', to_timestamp((a.payload->>'timestamp')::double precision))
             FROM ins a WHERE a.tipo = 'status' AND a.wamid = s.wamid) AS estados,
          s.payload->'pricing' AS pricing
@@ -58,9 +59,9 @@ st AS (
 ),
 applied AS (
   UPDATE mensajes m
-     SET estado_envio = st.estado_envio,
-         error_codigo = CASE WHEN st.estado_envio = 'fallido' THEN st.err_code ELSE m.error_codigo END,
-         error_texto = CASE WHEN st.estado_envio = 'fallido' THEN st.err_text ELSE m.error_texto END,
+     SET estado_envio = st.estado_envio, ${TICK_FLAGS('st.estado_envio')},
+         error_codigo = CASE WHEN st.estado_envio = 'failed' THEN st.err_code ELSE m.error_codigo END,
+         error_mensaje = CASE WHEN st.estado_envio = 'failed' THEN st.err_text ELSE m.error_mensaje END,
          metadata = m.metadata
            || jsonb_build_object('estados', coalesce(m.metadata->'estados', '{}'::jsonb) || coalesce(st.estados, '{}'::jsonb))
            || CASE WHEN jsonb_typeof(st.pricing) = 'object' THEN jsonb_build_object('pricing', st.pricing) ELSE '{}'::jsonb END

@@ -80,15 +80,17 @@ export async function completeMediaJob(db: Queryable, r: StoredMediaRecord): Pro
   const res = await db.query(
     `WITH job AS (
        UPDATE router_media_jobs
-          SET estado = 'hecho', done_at = now(), hasta = NULL, error = NULL, storage = $3, storage_key = $4
+          SET estado = 'hecho', done_at = now(), hasta = NULL, error = NULL, storage = $3, storage_key = $4, url = $5
         WHERE id = $1::bigint AND owner = $2 AND estado = 'descargando'
         RETURNING mensaje_id
      )
+     -- media_url keeps the router's link written with the message (it now serves this file); a row
+     -- stored without one (no public URL known then) gets the store's URL.
      UPDATE mensajes m
-        SET media_url = $5, media_type = coalesce($6, m.media_type), media_filename = coalesce(m.media_filename, $7),
-            media_size = $8, media_sha256 = $9, media_error = NULL
+        SET media_url = coalesce(m.media_url, $5), media_type = coalesce(m.media_type, router_media_type(m.tipo)),
+            media_filename = coalesce(m.media_filename, $6), media_size = $7, media_sha256 = $8, media_error = NULL
       WHERE m.id = (SELECT mensaje_id FROM job)`,
-    [r.id, r.owner, r.storage, r.key, r.url, r.mimeType, r.filename, r.size, r.sha256],
+    [r.id, r.owner, r.storage, r.key, r.url, r.filename, r.size, r.sha256],
   );
   return res.rowCount === 1;
 }
@@ -111,7 +113,8 @@ export async function failMediaJob(
         RETURNING mensaje_id, estado
      ),
      msg AS (
-       UPDATE mensajes SET media_error = left($5, 1000)
+       -- No file will ever be there: the chat falls back to the text placeholder ([Imagen]…).
+       UPDATE mensajes SET media_error = left($5, 1000), media_url = NULL
         WHERE id = (SELECT mensaje_id FROM job WHERE estado = 'fallido')
         RETURNING 1
      )
@@ -119,6 +122,27 @@ export async function failMediaJob(
     [args.id, args.owner, args.retry, args.backoffMs, args.error],
   );
   return res.rows[0]?.estado ?? null;
+}
+
+export interface MediaLinkState {
+  /** No such message, or it has no media. */
+  found: boolean;
+  estado: 'pendiente' | 'descargando' | 'hecho' | 'fallido' | 'omitido' | null;
+  storage: 'local' | 'supabase' | null;
+  key: string | null;
+  url: string | null;
+  mimeType: string | null;
+}
+
+/** What the router's /media/<message id>/<name> link can serve right now. */
+export async function mediaLinkState(db: Queryable, messageId: string): Promise<MediaLinkState> {
+  const res = await db.query<{ estado: MediaLinkState['estado']; storage: MediaLinkState['storage']; storage_key: string | null; url: string | null; mime_type: string | null }>(
+    `SELECT j.estado, j.storage, j.storage_key, j.url, j.mime_type FROM router_media_jobs j WHERE j.mensaje_id = $1::uuid`,
+    [messageId],
+  );
+  const row = res.rows[0];
+  if (!row) return { found: false, estado: null, storage: null, key: null, url: null, mimeType: null };
+  return { found: true, estado: row.estado, storage: row.storage, key: row.storage_key, url: row.url, mimeType: row.mime_type };
 }
 
 /** Shutdown: jobs this downloader still holds go back to the queue at once instead of waiting out the claim. */

@@ -2,29 +2,53 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
-import type { Db } from './db.js';
+import { enforceDataGuarantees, type DataBlocker } from './data-gate.js';
+import type { Db, ScriptRunner } from './db.js';
 
 /** Same key in every process, so concurrent starts apply migrations one after the other. */
-const MIGRATION_LOCK_KEY = 7_261_001;
+export const MIGRATION_LOCK_KEY = 7_261_001;
 
 export const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 export const SEED_FILE = new URL('../../supabase/seed.sql', import.meta.url);
 export const SEED_TEXTS_FILE = new URL('../../supabase/seed-texts.sql', import.meta.url);
 
+/** psi-router 0.1 created its own, CRM-incompatible tables under this name (CHECKs, phone-id lines). */
+const PRE_CRM_MIGRATION = '0001-crm-tables.sql';
+
+export interface MigrationResult {
+  /** Files applied by this run. */
+  ran: string[];
+  /** Data that still blocks a guarantee (see data-gate.ts); `npm start` refuses while any is left. */
+  blockers: DataBlocker[];
+}
+
+export async function migrationFiles(): Promise<string[]> {
+  return (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{4}-[a-z0-9-]+\.sql$/.test(f)).sort();
+}
+
 /**
  * Applies `migrations/NNNN-*.sql` in order, each once, recorded in `router_migraciones`. Runs under
  * a PostgreSQL advisory lock so several PM2 processes starting together do not race; each file runs
- * in its own transaction so a failure leaves nothing half-applied. Then, when the menu tables are
- * empty, loads `supabase/seed.sql` (the default menu) — never over menus the CRM has edited — and
- * adds missing texts/areas from `supabase/seed-texts.sql`.
+ * in its own transaction so a failure leaves nothing half-applied. Every migration is additive and
+ * idempotent, written to run on the CRM's live database as well as on an empty one.
+ * Then, when the menu tables are empty, loads `supabase/seed.sql` (the default menu) — never over
+ * menus the CRM has edited — adds missing texts/areas from `supabase/seed-texts.sql`, and creates
+ * what the data allows (data-gate.ts).
  */
-export async function migrate(db: Db, log: Logger, options: { seed: boolean }): Promise<string[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{4}-[a-z0-9-]+\.sql$/.test(f)).sort();
+export async function migrate(db: Db, log: Logger, options: { seed: boolean }): Promise<MigrationResult> {
+  const files = await migrationFiles();
   return db.withAdvisoryLock(MIGRATION_LOCK_KEY, async (conn) => {
     await conn.exec(`CREATE TABLE IF NOT EXISTS router_migraciones (
       nombre text PRIMARY KEY, checksum text NOT NULL, aplicada_at timestamptz NOT NULL DEFAULT now())`);
     const done = await conn.query<{ nombre: string; checksum: string }>('SELECT nombre, checksum FROM router_migraciones');
     const applied = new Map(done.rows.map((r) => [r.nombre, r.checksum]));
+    if (applied.has(PRE_CRM_MIGRATION)) {
+      throw new AppError(
+        'MIGRATION_FAILED',
+        'this database was created by psi-router 0.1, whose tables are not the CRM\'s; start from an empty database (embedded default: remove DATA_DIR) or the CRM\'s own',
+        { details: { migration: PRE_CRM_MIGRATION } },
+      );
+    }
     const ran: string[] = [];
     for (const file of files) {
       const sql = await readFile(new URL(file, MIGRATIONS_DIR), 'utf8');
@@ -38,20 +62,39 @@ export async function migrate(db: Db, log: Logger, options: { seed: boolean }): 
         await conn.exec(`BEGIN;\n${sql}\n;INSERT INTO router_migraciones (nombre, checksum) VALUES ('${file}', '${checksum}');\nCOMMIT;`);
       } catch (err) {
         await conn.exec('ROLLBACK').catch(() => undefined);
-        throw new AppError('MIGRATION_FAILED', `migration ${file} failed`, { cause: err, details: { migration: file } });
+        throw new AppError('MIGRATION_FAILED', `migration ${file} failed: ${(err as Error).message}`, { cause: err, details: { migration: file } });
       }
       log.info({ migration: file }, 'migration applied');
       ran.push(file);
     }
-    if (options.seed) {
-      const menus = await conn.query<{ n: number }>('SELECT count(*)::int AS n FROM router_menu_config');
-      if ((menus.rows[0]?.n ?? 0) === 0) {
-        await conn.exec(`BEGIN;\n${await readFile(SEED_FILE, 'utf8')}\n;COMMIT;`);
-        log.info('default menu seeded');
-      }
-      // Texts and areas: only missing keys are added, so CRM edits survive every start.
-      await conn.exec(`BEGIN;\n${await readFile(SEED_TEXTS_FILE, 'utf8')}\n;COMMIT;`);
+    if (options.seed) await seed(conn, log);
+    const blockers = await enforceDataGuarantees(conn);
+    for (const b of blockers) log.error({ check: b.check }, `data blocks a guarantee: ${b.message}`);
+    return { ran, blockers };
+  });
+}
+
+async function seed(conn: ScriptRunner, log: Logger): Promise<void> {
+  const menus = await conn.query<{ n: number }>('SELECT count(*)::int AS n FROM router_menu_config');
+  if ((menus.rows[0]?.n ?? 0) === 0) {
+    try {
+      await conn.exec(`BEGIN;\n${await readFile(SEED_FILE, 'utf8')}\n;COMMIT;`);
+      log.info('default menu seeded');
+    } catch (err) {
+      // A live table shaped differently (no id default…) keeps the router running without a menu.
+      await conn.exec('ROLLBACK').catch(() => undefined);
+      log.warn({ err: { message: (err as Error).message } }, 'default menu could not be seeded; create it in the CRM');
     }
-    return ran;
+  }
+  // Texts and areas: only missing keys are added, so CRM edits survive every start.
+  await conn.exec(`BEGIN;\n${await readFile(SEED_TEXTS_FILE, 'utf8')}\n;COMMIT;`);
+}
+
+/** For `npm start`: refuse, naming the check, while the data blocks a guarantee. */
+export function assertNoBlockers(result: MigrationResult): void {
+  if (result.blockers.length === 0) return;
+  const list = result.blockers.map((b) => `${b.check}: ${b.message}`).join('; ');
+  throw new AppError('DATA_BLOCKED', `the database's data blocks a guarantee (${list}); run \`npm run migrate -- --check\`, then \`npm run migrate -- --fix\``, {
+    details: { checks: result.blockers.map((b) => b.check) },
   });
 }

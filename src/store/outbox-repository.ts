@@ -65,9 +65,8 @@ export async function recordSent(db: Queryable, id: string, owner: string, wamid
         RETURNING mensaje_id
      ),
      msg AS (
-       UPDATE mensajes m
-          SET whatsapp_message_id = $3,
-              estado_envio = CASE WHEN router_rango_estado(m.estado_envio) < router_rango_estado('enviado') THEN 'enviado' ELSE m.estado_envio END
+       -- Only the wamid: the ticks come from Meta's own statuses (sent ✓ is Meta's word, not ours).
+       UPDATE mensajes m SET whatsapp_message_id = $3
         WHERE $3::text IS NOT NULL AND m.id = (SELECT mensaje_id FROM ob)
         RETURNING m.id
      ),
@@ -96,7 +95,7 @@ export async function recordFailure(
         WHERE id = $1::bigint AND owner = $2 AND estado = 'enviando'
         RETURNING mensaje_id
      )
-     UPDATE mensajes SET estado_envio = 'fallido', error_codigo = $5, error_texto = left($6, 1000)
+     UPDATE mensajes SET estado_envio = 'failed', fallido = true, error_codigo = $5, error_mensaje = left($6, 1000)
       WHERE NOT $3 AND id = (SELECT mensaje_id FROM ob)`,
     [args.id, args.owner, args.retry, args.backoffMs, args.code, args.error],
   );

@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { META_ERROR_TEXT, TICK_FLAGS } from './tick-flags.js';
 
 export type StatusOutcome = 'applied' | 'stale' | 'orphan' | 'ignored' | 'already_done';
 
@@ -19,7 +20,7 @@ export async function applyStatusEvent(db: Queryable, eventId: string): Promise<
               router_estado_de_status(ev.payload->>'status') AS estado,
               to_timestamp((ev.payload->>'timestamp')::double precision) AS ts,
               (ev.payload->'errors'->0->>'code')::int AS err_code,
-              coalesce(ev.payload->'errors'->0->>'title', ev.payload->'errors'->0->>'message') AS err_text,
+              ${META_ERROR_TEXT('ev.payload')} AS err_text,
               ev.payload AS p
          FROM ev
      ),
@@ -28,9 +29,9 @@ export async function applyStatusEvent(db: Queryable, eventId: string): Promise<
      ),
      upd AS (
        UPDATE mensajes m
-          SET estado_envio = s.estado,
-              error_codigo = CASE WHEN s.estado = 'fallido' THEN s.err_code ELSE m.error_codigo END,
-              error_texto = CASE WHEN s.estado = 'fallido' THEN s.err_text ELSE m.error_texto END,
+          SET estado_envio = s.estado, ${TICK_FLAGS('s.estado')},
+              error_codigo = CASE WHEN s.estado = 'failed' THEN s.err_code ELSE m.error_codigo END,
+              error_mensaje = CASE WHEN s.estado = 'failed' THEN s.err_text ELSE m.error_mensaje END,
               metadata = m.metadata || jsonb_build_object('estados',
                 coalesce(m.metadata->'estados', '{}'::jsonb) || jsonb_build_object(s.status, s.ts))
                 || CASE WHEN s.p ? 'pricing' AND jsonb_typeof(s.p->'pricing') = 'object'

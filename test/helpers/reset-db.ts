@@ -15,7 +15,9 @@ export async function resetDatabase(url = TEST_DATABASE_URL): Promise<void> {
   }
 }
 
-export const DATA_TABLES = ['router_outbox', 'mensajes', 'derivaciones', 'tickets', 'conversaciones', 'contactos', 'router_eventos', 'router_locks'];
+export const DATA_TABLES = [
+  'router_outbox', 'mensaje_reacciones', 'mensajes', 'derivaciones', 'tickets', 'audit_log', 'conversaciones', 'contactos', 'router_eventos', 'router_locks',
+];
 
 /**
  * Removes conversation data but keeps schema and menus. A running router's sweeper and sender touch

@@ -21,29 +21,37 @@ describe('migrations', () => {
 
   it('when four processes start at once on an empty database, then each migration is applied exactly once and the menu seeded once', async () => {
     for (let i = 0; i < 4; i++) dbs.push(open());
-    const ran = await Promise.all(dbs.map((db) => migrate(db, log, { seed: true })));
+    const ran = (await Promise.all(dbs.map((db) => migrate(db, log, { seed: true })))).map((r) => r.ran);
     const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
     expect(files.length).toBeGreaterThanOrEqual(3);
     expect(ran.flat().sort()).toEqual(files);
     await withClient(async (c) => {
       expect((await c.query('SELECT count(*)::int AS n FROM router_migraciones')).rows[0].n).toBe(files.length);
-      expect((await c.query(`SELECT count(*)::int AS n FROM router_menu_opciones WHERE menu_config_id = 'principal'`)).rows[0].n).toBe(4);
+      const main = `(SELECT id FROM router_menu_config WHERE tipo_menu = 'principal')`;
+      expect((await c.query(`SELECT count(*)::int AS n FROM router_menu_config WHERE tipo_menu = 'principal'`)).rows[0].n).toBe(1);
+      expect((await c.query(`SELECT count(*)::int AS n FROM router_menu_opciones WHERE menu_config_id = ${main}`)).rows[0].n).toBe(4);
     });
   });
 
   it('when migrations run again, then nothing is applied and CRM edits to the menu survive', async () => {
-    await withClient((c) => c.query(`UPDATE router_menu_config SET body = 'Texto editado en el CRM' WHERE id = 'principal'`));
+    await withClient((c) => c.query(`UPDATE router_menu_config SET body = 'Texto editado en el CRM' WHERE tipo_menu = 'principal'`));
     await withClient((c) => c.query(`DELETE FROM router_menu_opciones WHERE opcion_id = 'comunidad'`));
-    expect(await migrate(dbs[0]!, log, { seed: true })).toEqual([]);
+    expect(await migrate(dbs[0]!, log, { seed: true })).toEqual({ ran: [], blockers: [] });
     await withClient(async (c) => {
-      expect((await c.query(`SELECT body FROM router_menu_config WHERE id = 'principal'`)).rows[0].body).toBe('Texto editado en el CRM');
+      expect((await c.query(`SELECT body FROM router_menu_config WHERE tipo_menu = 'principal'`)).rows[0].body).toBe('Texto editado en el CRM');
       expect((await c.query(`SELECT count(*)::int AS n FROM router_menu_opciones WHERE opcion_id = 'comunidad'`)).rows[0].n).toBe(0);
     });
+  });
+
+  it('when the database was made by psi-router 0.1, then migrating refuses and says how to start over', async () => {
+    await withClient((c) => c.query(`INSERT INTO router_migraciones (nombre, checksum) VALUES ('0001-crm-tables.sql', 'x')`));
+    await expect(migrate(dbs[0]!, log, { seed: true })).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining('psi-router 0.1') });
+    await withClient((c) => c.query(`DELETE FROM router_migraciones WHERE nombre = '0001-crm-tables.sql'`));
   });
 
   it('when the schema exists without the migrations table (CRM-created tables), then the IF NOT EXISTS migrations still apply', async () => {
     await withClient((c) => c.query('DROP TABLE router_migraciones'));
     const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql'));
-    expect((await migrate(dbs[0]!, log, { seed: true })).length).toBe(files.length);
+    expect((await migrate(dbs[0]!, log, { seed: true })).ran.length).toBe(files.length);
   });
 });

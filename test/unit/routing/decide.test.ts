@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type ConversationState, type PriorMessage, type RoutingInput } from '../../../src/routing/decide.js';
 import type { InboundMessageEvent } from '../../../src/webhook/inbound-event.js';
-import { catalog, courses } from '../../fixtures/routing/catalog.js';
+import { catalog, courses, line } from '../../fixtures/routing/catalog.js';
 
-const LINE = { phoneNumberId: '106540352242922', name: 'Principal', mode: 'menu' as const };
+const LINE = line();
 const T = 1_790_000_000; // message time, unix seconds
 const iso = (secondsBefore: number) => new Date((T - secondsBefore) * 1000).toISOString();
 
 function msg(o: Partial<InboundMessageEvent> = {}): InboundMessageEvent {
   return {
-    kind: 'message', line: { phoneNumberId: LINE.phoneNumberId, displayPhoneNumber: '15550783881', wabaId: 'W' }, wamid: 'wamid.CURRENT', timestamp: T,
+    kind: 'message', line: { phoneNumberId: '106540352242922', displayPhoneNumber: '15550783881', wabaId: 'W' }, wamid: 'wamid.CURRENT', timestamp: T,
     from: '5491155550001', userId: null, username: null, profileName: 'Lucía', type: 'text', rawType: 'text', text: 'hola', media: null, context: null,
     referral: null, interactive: null, reaction: null, details: {}, errors: [], ...o,
   };
@@ -19,7 +19,10 @@ const tap = (id: string, kind: 'list_reply' | 'button_reply' = 'list_reply') =>
 const text = (t: string) => msg({ text: t });
 
 function conv(o: Partial<ConversationState> = {}): ConversationState {
-  return { estado: 'activa', router_estado: 'menu_principal', menu_actual: 'principal', area: null, ts_ultima_derivacion: null, ticket_id: null, metadata: {}, creada: false, ...o };
+  return {
+    estado: 'activa', router_estado: 'menu_principal', menu_actual: 'principal', area: 'wsp4', ts_ultima_derivacion: null, ticket_id: null, metadata: {},
+    desconectado_wsp4: false, desconectado_ventas_api: false, inbox_fijo: null, ...o,
+  };
 }
 const derived = (o: Partial<ConversationState> = {}) =>
   conv({ estado: 'derivada', router_estado: 'derivado', menu_actual: null, area: 'administracion', ts_ultima_derivacion: iso(3600), ticket_id: 'TKT-1', ...o });
@@ -27,8 +30,9 @@ const prior = (direccion: 'entrante' | 'saliente', secondsBefore: number, remite
   ({ direccion, remitente_tipo, whatsapp_message_id: `wamid.P${secondsBefore}`, timestamp: iso(secondsBefore) });
 
 function run(c: ConversationState, m: InboundMessageEvent, o: Partial<RoutingInput> = {}) {
-  return decide({ line: LINE, conversation: c, message: m, recent: [prior('entrante', 60)], knownElsewhere: false, catalog: catalog(), ...o });
+  return decide({ line: LINE, conversation: c, created: false, previousWindowEnd: null, message: m, recent: [prior('entrante', 60)], knownElsewhere: false, catalog: catalog(), ...o });
 }
+const fresh = (m: InboundMessageEvent, o: Partial<RoutingInput> = {}) => run(conv({ router_estado: null, menu_actual: null }), m, { created: true, recent: [], ...o });
 const rowIds = (d: ReturnType<typeof run>) => {
   const content = d.replies[0]?.content;
   return content?.kind === 'list' ? content.sections.flatMap((s) => s.rows.map((r) => r.id)) : [];
@@ -36,7 +40,7 @@ const rowIds = (d: ReturnType<typeof run>) => {
 
 describe('decide: menu line', () => {
   it('when a new conversation starts, then the main menu is sent and the state is menu_principal', () => {
-    const d = run(conv({ creada: true, router_estado: null, menu_actual: null }), text('hola'));
+    const d = fresh(text('hola'));
     expect(d.outcome).toBe('menu_sent');
     expect(d.state).toMatchObject({ estado: 'activa', router_estado: 'menu_principal', menu_actual: 'principal' });
     expect(rowIds(d)).toEqual(['administracion', 'alumnos', 'inscripciones', 'comunidad']);
@@ -65,7 +69,7 @@ describe('decide: menu line', () => {
     const d = run(conv(), tap('administracion'));
     expect(d.outcome).toBe('derived');
     expect(d.state).toEqual({ estado: 'derivada', router_estado: 'derivado', menu_actual: null, area: 'administracion' });
-    expect(d.derivation).toMatchObject({ area: { id: 'administracion' }, fromArea: null, reason: 'Consulta administrativa' });
+    expect(d.derivation).toMatchObject({ area: { id: 'administracion' }, fromArea: 'wsp4', reason: 'Consulta administrativa', optionSelected: 'administracion', course: null });
     expect(d.replies.map((r) => r.preview)).toEqual(['Te derivamos con Administración. Ticket {ticket}.']);
     expect(d.notify).toMatchObject({ event: 'derivation', area: { inboxUrl: 'http://inbox.test/administracion' } });
   });
@@ -75,16 +79,55 @@ describe('decide: menu line', () => {
     expect(d).toMatchObject({ outcome: 'forwarded', replies: [], state: null, derivation: null, notify: { event: 'message', area: { id: 'administracion' } } });
   });
 
-  it.each(['MENU', 'menú', '  Menu  ', 'atrás', 'ATRAS', 'Volver', '0'])('when %j is written while derived, then the main menu comes back', (cmd) => {
-    const d = run(derived(), text(cmd));
+  it.each(['MENU', 'menú', '  Menu  ', 'atrás', 'ATRAS', 'Volver', '0'])('when %j is written in a menu, then the main menu comes back', (cmd) => {
+    const d = run(conv({ router_estado: 'submenu_alumnos', menu_actual: 'alumnos' }), text(cmd));
     expect(d.outcome).toBe('command_menu');
     expect(d.state).toMatchObject({ estado: 'activa', router_estado: 'menu_principal' });
+  });
+
+  it.each(['MENU', '0', 'volver'])('when %j is written while derived, then it goes to the agent like any message (the business removed the escape)', (cmd) => {
+    const d = run(derived(), text(cmd));
+    expect(d).toMatchObject({ outcome: 'forwarded', replies: [], state: null });
+  });
+
+  it('when the line allows commands while derived, then a command brings the main menu back', () => {
+    const d = run(derived(), text('MENU'), { line: line({ settings: { ...LINE.settings, commandsWhenDerived: true } }) });
+    expect(d.outcome).toBe('command_menu');
+  });
+
+  it.each([
+    ['desconectado_wsp4', { desconectado_wsp4: true }],
+    ['desconectado_ventas_api', { desconectado_ventas_api: true }],
+    ['inbox_fijo', { inbox_fijo: 'administracion', estado: 'nueva', router_estado: null, menu_actual: null }],
+  ] as const)('when the CRM disconnected the conversation (%s), then it is stored and forwarded, never answered', (_flag, patch) => {
+    for (const m of [text('hola'), text('MENU'), tap('administracion')]) {
+      const d = run(conv(patch), m);
+      expect(d).toMatchObject({ outcome: 'forwarded_disconnected', replies: [], state: null, derivation: null });
+    }
+    expect(run(conv({ inbox_fijo: 'administracion' }), text('hola')).notify).toMatchObject({ area: { id: 'administracion' } });
+  });
+
+  it('when the line does not honour the disconnect flags, then the menu runs as usual', () => {
+    const d = run(conv({ desconectado_wsp4: true }), tap('administracion'), { line: line({ settings: { ...LINE.settings, honourDisconnect: false } }) });
+    expect(d.outcome).toBe('derived');
   });
 
   it('when the CRM closed the conversation and the customer writes, then it reopens at the main menu', () => {
     const d = run(derived({ estado: 'cerrada' }), text('hola de nuevo'));
     expect(d.outcome).toBe('reopened_menu');
     expect(d.state).toMatchObject({ estado: 'activa', router_estado: 'menu_principal' });
+  });
+
+  it('when the line keeps closed conversations silent (the old behaviour), then nothing is answered', () => {
+    const d = run(derived({ estado: 'cerrada' }), text('hola'), { line: line({ settings: { ...LINE.settings, closedRestartsMenu: false } }) });
+    expect(d).toMatchObject({ outcome: 'ignored', replies: [] });
+  });
+
+  it('when no recent message tells the last activity, then the window end the customer came back after decides', () => {
+    const after = run(derived(), text('hola'), { recent: [prior('saliente', 60, 'bot')], previousWindowEnd: iso(3600) });
+    expect(after.outcome).toBe('reentry_menu');
+    const within = run(derived(), text('hola'), { recent: [], previousWindowEnd: iso(-3600) });
+    expect(within.outcome).toBe('forwarded');
   });
 
   it('when a derived customer was silent (and the agent too) longer than the re-entry period, then it starts over at the menu', () => {
@@ -110,10 +153,9 @@ describe('decide: menu line', () => {
     expect(d.outcome).toBe('derived');
   });
 
-  it('when a stale list tap would derive to the area the customer is already with, then it gets the short note, no ticket', () => {
+  it('when a stale list tap arrives while derived, then it goes to the agent: no note, no ticket', () => {
     const d = run(derived({ ts_ultima_derivacion: iso(60) }), tap('administracion'));
-    expect(d.outcome).toBe('already_derived');
-    expect(d.derivation).toBeNull();
+    expect(d).toMatchObject({ outcome: 'forwarded', replies: [], derivation: null });
   });
 
   it('when a tap from an older menu arrives in another menu, then the current menu is repeated', () => {
@@ -131,26 +173,29 @@ describe('decide: menu line', () => {
 });
 
 describe('decide: dynamic course list', () => {
-  const inCourses = (page: number) => conv({ router_estado: 'submenu_cursos', menu_actual: `cursos:inscripciones_cursos:${page}` });
+  const inCourses = (page: number) => conv({ router_estado: 'submenu_cursos', menu_actual: 'cursos', metadata: { cursos: { lanzador: 'inscripciones_cursos', pagina: page } } });
+  const C = (n: number) => courses(13)[n - 1]!;
 
   it('when the course option is tapped, then page 1 of the list is sent', () => {
     const d = run(conv({ router_estado: 'submenu_inscripciones', menu_actual: 'inscripciones' }), tap('inscripciones_cursos'));
     expect(d.outcome).toBe('courses_sent');
-    expect(d.state).toMatchObject({ router_estado: 'submenu_cursos', menu_actual: 'cursos:inscripciones_cursos:0' });
+    expect(d.state).toMatchObject({ router_estado: 'submenu_cursos', menu_actual: 'cursos', metadata: { cursos: { lanzador: 'inscripciones_cursos', pagina: 0 } } });
     expect(rowIds(d).length).toBeLessThanOrEqual(10);
-    expect(rowIds(d)).toContain('cursos:pagina:1');
+    expect(rowIds(d)).toContain('ver_mas_cursos_p1');
   });
 
   it('when "next page" is tapped, then the next page is sent and the page is remembered', () => {
-    const d = run(inCourses(0), tap('cursos:pagina:1'));
-    expect(d.state).toMatchObject({ menu_actual: 'cursos:inscripciones_cursos:1' });
-    expect(rowIds(d)).toContain('curso:C13');
+    const d = run(inCourses(0), tap('ver_mas_cursos_p1'));
+    expect(d.state).toMatchObject({ menu_actual: 'cursos', metadata: { cursos: { pagina: 1 } } });
+    expect(rowIds(d)).toContain(`curso_${C(13).id}`);
   });
 
   it('when a course is tapped, then the customer is derived to the launching option area with the course as sub-label', () => {
-    const d = run(inCourses(1), tap('curso:C12'));
+    const d = run(inCourses(1), tap(`curso_${C(12).id}`));
     expect(d.outcome).toBe('derived');
-    expect(d.derivation).toMatchObject({ area: { id: 'ventas' }, subLabel: 'curso:C12', reason: 'Curso: Curso número 12' });
+    expect(d.derivation).toMatchObject({
+      area: { id: 'ventas' }, subLabel: 'curso:C12', reason: 'Interesado en: Curso número 12 (C12)', optionSelected: `curso_${C(12).id}`, course: { code: 'C12' },
+    });
   });
 
   it('when a number is typed on a course page, then it picks that row of the page', () => {
@@ -159,7 +204,7 @@ describe('decide: dynamic course list', () => {
   });
 
   it('when "back" is tapped, then the main menu is sent', () => {
-    expect(run(inCourses(1), tap('menu:volver')).state).toMatchObject({ router_estado: 'menu_principal' });
+    expect(run(inCourses(1), tap('volver')).state).toMatchObject({ router_estado: 'menu_principal' });
   });
 
   it('when there are no courses, then the no-courses text is sent', () => {
@@ -169,10 +214,10 @@ describe('decide: dynamic course list', () => {
 });
 
 describe('decide: inbox line', () => {
-  const inbox = { ...LINE, mode: 'inbox' as const };
+  const inbox = line({ code: 'administracion', flow: 'inbox' });
 
   it('when an unknown contact writes, then it gets the note once and the time is remembered', () => {
-    const d = run(conv({ creada: true, router_estado: null }), text('hola'), { line: inbox, recent: [] });
+    const d = fresh(text('hola'), { line: inbox });
     expect(d.outcome).toBe('inbox_note');
     expect(d.replies[0]?.preview).toBe('Escribinos al número principal.');
     expect(d.state).toEqual({ metadata: { nota_inbox_at: new Date(T * 1000).toISOString() } });
@@ -188,7 +233,7 @@ describe('decide: inbox line', () => {
   });
 
   it('when the contact is known (another line, or an agent talked to them), then nothing is answered', () => {
-    expect(run(conv({ creada: true }), text('hola'), { line: inbox, knownElsewhere: true }).outcome).toBe('inbox_stored');
+    expect(fresh(text('hola'), { line: inbox, knownElsewhere: true }).outcome).toBe('inbox_stored');
     expect(run(conv(), text('hola'), { line: inbox, recent: [prior('saliente', 60, 'agente')] }).outcome).toBe('inbox_stored');
   });
 });

@@ -19,13 +19,13 @@ const texts: RoutingTexts = {
 
 // supabase/seed.sql
 const seedCourses: Course[] = [
-  { code: 'PROG-01', name: 'Programación inicial' },
-  { code: 'DIS-01', name: 'Diseño gráfico' },
-  { code: 'MKT-01', name: 'Marketing digital' },
-  { code: 'ING-01', name: 'Inglés conversacional' },
+  { id: 'PROG-01', code: 'PROG-01', name: 'Programación inicial' },
+  { id: 'DIS-01', code: 'DIS-01', name: 'Diseño gráfico' },
+  { id: 'MKT-01', code: 'MKT-01', name: 'Marketing digital' },
+  { id: 'ING-01', code: 'ING-01', name: 'Inglés conversacional' },
 ];
 
-const coursesOf = (n: number): Course[] => Array.from({ length: n }, (_, i) => ({ code: `C${i + 1}`, name: `Curso ${i + 1}` }));
+const coursesOf = (n: number): Course[] => Array.from({ length: n }, (_, i) => ({ id: `C${i + 1}`, code: `C${i + 1}`, name: `Curso ${i + 1}` }));
 
 const rowsOf = (content: OutboundContent): ListRow[] => {
   if (content.kind !== 'list') throw new Error(`expected a list, got ${content.kind}`);
@@ -45,11 +45,11 @@ describe('renderCoursePage — layout', () => {
       sections: [
         {
           rows: [
-            { id: 'curso:PROG-01', title: 'Programación inicial', description: 'PROG-01' },
-            { id: 'curso:DIS-01', title: 'Diseño gráfico', description: 'DIS-01' },
-            { id: 'curso:MKT-01', title: 'Marketing digital', description: 'MKT-01' },
-            { id: 'curso:ING-01', title: 'Inglés conversacional', description: 'ING-01' },
-            { id: 'menu:volver', title: '↩️ Menú principal' },
+            { id: 'curso_PROG-01', title: 'Programación inicial', description: 'PROG-01' },
+            { id: 'curso_DIS-01', title: 'Diseño gráfico', description: 'DIS-01' },
+            { id: 'curso_MKT-01', title: 'Marketing digital', description: 'MKT-01' },
+            { id: 'curso_ING-01', title: 'Inglés conversacional', description: 'ING-01' },
+            { id: 'volver', title: '↩️ Menú principal' },
           ],
         },
       ],
@@ -66,14 +66,14 @@ describe('renderCoursePage — layout', () => {
     const second = renderCoursePage(courses, 1, texts);
     expect([first.pages, second.pages]).toEqual([2, 2]);
     expect(rowsOf(first.content).map((r) => r.id)).toEqual([
-      ...courses.slice(0, 8).map((c) => `curso:${c.code}`),
-      'cursos:pagina:1',
-      'menu:volver',
+      ...courses.slice(0, 8).map((c) => `curso_${c.code}`),
+      'ver_mas_cursos_p1',
+      'volver',
     ]);
     expect(rowsOf(second.content).map((r) => r.id)).toEqual([
-      ...courses.slice(8).map((c) => `curso:${c.code}`),
-      'cursos:pagina:0',
-      'menu:volver',
+      ...courses.slice(8).map((c) => `curso_${c.code}`),
+      'ver_mas_cursos_p0',
+      'volver',
     ]);
     expect(rowsOf(first.content).slice(-2).map((r) => r.title)).toEqual(['Más cursos ▶', '↩️ Menú principal']);
     expect(rowsOf(second.content).slice(-2).map((r) => r.title)).toEqual(['◀ Anteriores', '↩️ Menú principal']);
@@ -106,7 +106,7 @@ describe('renderCoursePage — layout', () => {
         const rows = rowsOf(rendered.content);
         expect(rows.length).toBeLessThanOrEqual(META_LIMITS.listRowsTotal);
         const parsed = rows.map((r) => parseCourseRowId(r.id));
-        const courseCodes = parsed.flatMap((p) => (p?.kind === 'course' ? [p.code] : []));
+        const courseCodes = parsed.flatMap((p) => (p?.kind === 'course' ? [p.id] : []));
         const pageTargets = parsed.flatMap((p) => (p?.kind === 'page' ? [p.page] : []));
         expect(courseCodes.length).toBeGreaterThan(0);
         listed.push(...courseCodes);
@@ -151,25 +151,25 @@ describe('renderCoursePage — edges', () => {
 
   it('when a course name is longer than 24, then the title is cut with an ellipsis and the description holds the full name', () => {
     const name = 'Programación avanzada con TypeScript y Node.js';
-    const rendered = renderCoursePage([{ code: 'TS-02', name }], 0, texts);
-    expect(rowsOf(rendered.content)[0]).toEqual({ id: 'curso:TS-02', title: 'Programación avanzada c…', description: name });
+    const rendered = renderCoursePage([{ id: 'TS-02', code: 'TS-02', name }], 0, texts);
+    expect(rowsOf(rendered.content)[0]).toEqual({ id: 'curso_TS-02', title: 'Programación avanzada c…', description: name });
     expect(rendered.warnings).toEqual(['courses: course TS-02 title cut to 24 characters (Meta limit)']);
   });
 
   it('when course codes repeat or are blank, then only the first of each usable code is listed, with warnings', () => {
     const rendered = renderCoursePage(
       [
-        { code: 'A', name: 'Uno' },
-        { code: 'A', name: 'Uno bis' },
-        { code: ' ', name: 'Sin código' },
+        { id: 'A', code: 'A', name: 'Uno' },
+        { id: 'A', code: 'A', name: 'Uno bis' },
+        { id: ' ', code: ' ', name: 'Sin código' },
       ],
       0,
       texts,
     );
-    expect(rowsOf(rendered.content).map((r) => r.id)).toEqual(['curso:A', 'menu:volver']);
+    expect(rowsOf(rendered.content).map((r) => r.id)).toEqual(['curso_A', 'volver']);
     expect(rendered.warnings).toEqual([
-      'courses: duplicate course code A, only the first is listed',
-      'courses: course " " has an unusable code, not listed',
+      'courses: duplicate course id A, only the first is listed',
+      'courses: course " " has an unusable id, not listed',
     ]);
   });
 
@@ -194,16 +194,16 @@ describe('renderCoursePage — edges', () => {
 
 describe('parseCourseRowId', () => {
   it.each([
-    ['curso:PROG-01', { kind: 'course', code: 'PROG-01' }],
-    ['curso:A:B', { kind: 'course', code: 'A:B' }],
-    ['cursos:pagina:0', { kind: 'page', page: 0 }],
-    ['cursos:pagina:12', { kind: 'page', page: 12 }],
-    ['menu:volver', { kind: 'back' }],
-    ['curso:', null],
-    ['cursos:pagina:', null],
-    ['cursos:pagina:-1', null],
-    ['cursos:pagina:1.5', null],
-    ['cursos:pagina:99999999999999999999', null],
+    ['curso_PROG-01', { kind: 'course', id: 'PROG-01' }],
+    ['curso_A:B', { kind: 'course', id: 'A:B' }],
+    ['ver_mas_cursos_p0', { kind: 'page', page: 0 }],
+    ['ver_mas_cursos_p12', { kind: 'page', page: 12 }],
+    ['volver', { kind: 'back' }],
+    ['curso_', null],
+    ['ver_mas_cursos_p', null],
+    ['ver_mas_cursos_p-1', null],
+    ['ver_mas_cursos_p1.5', null],
+    ['ver_mas_cursos_p99999999999999999999', null],
     ['administracion', null],
     ['', null],
   ])('when the row id is %j, then it parses to %j', (id, expected) => {

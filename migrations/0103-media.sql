@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS router_media_jobs (
   hasta          timestamptz,                -- end of that claim; an expired claim is taken over
   storage        text,                       -- local | supabase, once stored
   storage_key    text,                       -- object key in that backend (to re-sign a URL later)
+  url            text,                       -- where the stored file is opened (Storage URL or signed /media path)
   error          text,
   created_at     timestamptz NOT NULL DEFAULT now(),
   done_at        timestamptz
@@ -27,8 +28,10 @@ CREATE TABLE IF NOT EXISTS router_media_jobs (
 CREATE INDEX IF NOT EXISTS router_media_jobs_due
   ON router_media_jobs (disponible_at, id) WHERE estado IN ('pendiente', 'descargando');
 
--- What the CRM reads besides media_url / media_type / media_filename (0001): the stored size and
--- checksum, and why a file could not be kept (the message itself is always kept).
+-- mensajes.media_url is the router's own link (/media/<message id>/<file name>), written with the
+-- message so the chat renders the file at once; that link serves the file from here once stored.
+-- Kept beside it: the stored size and checksum, and why a file could not be kept (the message
+-- itself is always kept).
 ALTER TABLE mensajes ADD COLUMN IF NOT EXISTS media_size bigint;
 ALTER TABLE mensajes ADD COLUMN IF NOT EXISTS media_sha256 text;
 ALTER TABLE mensajes ADD COLUMN IF NOT EXISTS media_error text;

@@ -39,11 +39,37 @@ CREATE TABLE IF NOT EXISTS router_locks (
   tomado_at   timestamptz NOT NULL DEFAULT now()
 );
 
--- Delivery states only move forward: pendiente < enviado < entregado < leido. `fallido` ranks with
--- `leido` so a late failure can still overwrite sent/delivered, but nothing overwrites a terminal state.
+-- Who processed each journal event and when it started: an audit trail that also proves the
+-- per-conversation exclusion (for one conv_key, [iniciado_at, procesado_at] intervals never overlap).
+ALTER TABLE router_eventos ADD COLUMN IF NOT EXISTS iniciado_at timestamptz;
+ALTER TABLE router_eventos ADD COLUMN IF NOT EXISTS procesado_por text;
+CREATE INDEX IF NOT EXISTS router_eventos_muertos ON router_eventos (procesado_at DESC) WHERE estado = 'muerto';
+
+-- Queue mode order: the webhook gives each message a per-conversation sequence number in Redis at
+-- ack time (stable for redeliveries). Workers journal jobs in parallel, so a later message can reach
+-- the journal first; the processor waits (bounded) for the gap below it to fill before processing.
+ALTER TABLE router_eventos ADD COLUMN IF NOT EXISTS seq bigint;
+CREATE TABLE IF NOT EXISTS router_conv_seq (
+  conv_key    text PRIMARY KEY,
+  ultimo_seq  bigint NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- mensajes.estado_envio holds Meta's own status words, as the CRM's ticks read them (CH:880-884):
+-- sent ✓, delivered ✓✓, read blue ✓✓, anything else ○. States only move forward; `failed` ranks
+-- with `read` so a late failure can still overwrite sent/delivered, but nothing overwrites a
+-- terminal state. NULL (not sent yet) ranks lowest.
 CREATE OR REPLACE FUNCTION router_rango_estado(estado text) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE estado
-    WHEN 'pendiente' THEN 0 WHEN 'enviado' THEN 1 WHEN 'entregado' THEN 2
-    WHEN 'leido' THEN 3 WHEN 'fallido' THEN 3 ELSE -1 END
+    WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 3 ELSE 0 END
+$$;
+
+-- Meta's status word → estado_envio (`played`, a voice note listened to, shows as read). NULL for a
+-- status the router does not track.
+CREATE OR REPLACE FUNCTION router_estado_de_status(status text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE status
+    WHEN 'sent' THEN 'sent' WHEN 'delivered' THEN 'delivered' WHEN 'read' THEN 'read'
+    WHEN 'played' THEN 'read' WHEN 'failed' THEN 'failed' END
 $$;

@@ -1,19 +1,28 @@
--- Router-owned routing data: lines (business numbers and their mode), areas (human inboxes),
--- customer-facing texts, the transactional outbox, and human-readable ticket ids.
+-- Router-owned routing data: lines (business numbers), areas (human inboxes), customer-facing
+-- texts, ticket ids and the transactional outbox.
 
+-- A line is a business number under its CRM code (wsp4, ventas_api, …): the code is what
+-- conversaciones.linea_origen holds. `tipo` says how it talks to WhatsApp (cloud = Meta's Cloud API;
+-- evolution later), `flujo` what the router does with it, `ajustes` the per-line behaviour switches
+-- (src/routing/line-settings.ts). Configured through PUT /admin/lines/:codigo.
 CREATE TABLE IF NOT EXISTS router_lineas (
-  phone_number_id  text PRIMARY KEY,
+  codigo           text PRIMARY KEY,
   nombre           text NOT NULL,
-  modo             text NOT NULL DEFAULT 'menu' CHECK (modo IN ('menu', 'inbox')),
+  tipo             text NOT NULL DEFAULT 'cloud' CHECK (tipo IN ('cloud', 'evolution')),
+  phone_number_id  text UNIQUE,
+  flujo            text NOT NULL DEFAULT 'menu' CHECK (flujo IN ('menu', 'inbox')),
+  ajustes          jsonb NOT NULL DEFAULT '{}'::jsonb,
   activo           boolean NOT NULL DEFAULT true,
   created_at       timestamptz NOT NULL DEFAULT now(),
   updated_at       timestamptz NOT NULL DEFAULT now()
 );
 
+-- Areas by the CRM's inbox codes (admin, alumnos, ventas, comunidad, ventas_api); `inbox_webhook_url`
+-- is the n8n webhook that hears about derivations and the messages of derived conversations.
 CREATE TABLE IF NOT EXISTS router_areas (
   id                 text PRIMARY KEY,
   nombre             text NOT NULL,
-  inbox_webhook_url  text,                 -- n8n webhook receiving derivations and messages
+  inbox_webhook_url  text,
   activo             boolean NOT NULL DEFAULT true,
   created_at         timestamptz NOT NULL DEFAULT now(),
   updated_at         timestamptz NOT NULL DEFAULT now()
@@ -25,8 +34,8 @@ CREATE TABLE IF NOT EXISTS router_textos (
   updated_at  timestamptz NOT NULL DEFAULT now()
 );
 
--- Ticket ids: TKT-YYYYMMDD-XXXXX, XXXXX = the sequence in base 36. A sequence never hands out a
--- value twice, so ids never collide (36^5 ≈ 60 million tickets before a sixth character appears).
+-- Ticket ids: TKT-YYYYMMDD-XXXXX, XXXXX = a sequence in base 36. A sequence never hands out a value
+-- twice, so ids never collide (the old router's random suffix could, and then lost the ticket).
 CREATE SEQUENCE IF NOT EXISTS router_ticket_seq;
 
 CREATE OR REPLACE FUNCTION router_base36(n bigint) RETURNS text
