@@ -12,6 +12,7 @@ import { adminRoutes, type AdminDeps } from './admin-routes.js';
 import { mediaRoutes } from './media-routes.js';
 import type { LocalMediaAccess } from '../media/create-media.js';
 import type { RouterMetrics } from '../observability/metrics.js';
+import type { GraphVersionStatus } from '../outbound/graph-version-status.js';
 import { webhookOutcome } from '../observability/observers.js';
 import { WEBHOOK_PATHS } from './webhook-routes.js';
 
@@ -24,6 +25,8 @@ export interface AppDeps {
   ingest: WebhookIngest;
   log: Logger;
   readinessChecks?: (() => Promise<string[]>)[];
+  /** WHATSAPP_API_VERSION against Meta's expiry dates, for /ready. */
+  graphVersion?: () => GraphVersionStatus;
   /** MEDIA_STORAGE=local: where the signed /media route serves files from. */
   media?: LocalMediaAccess | null;
   onAccepted?: (events: readonly InboundEvent[], ackMs: number, duplicates: number) => void;
@@ -48,7 +51,7 @@ export function buildApp(deps: AppDeps): Express {
   });
   app.use(adminRoutes(deps.admin));
   app.use(mediaRoutes(deps.media ?? null, deps.log.child({ module: 'media-route' })));
-  app.use(healthRoutes({ config: deps.config, db: deps.db, checks: deps.readinessChecks ?? [] }));
+  app.use(healthRoutes({ config: deps.config, db: deps.db, checks: deps.readinessChecks ?? [], graphVersion: deps.graphVersion }));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such route' } });
   });
