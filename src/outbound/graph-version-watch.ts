@@ -54,14 +54,14 @@ export class GraphVersionWatch {
     const status = this.current();
     const { version, expires, daysLeft } = status;
     const suggested = this.suggestion();
-    const move = `move WHATSAPP_API_VERSION${suggested ? ` to ${suggested}` : ''} (${MOVE_HINT})`;
+    const move = `move WHATSAPP_API_VERSION${suggested ? ` to ${suggested}` : ''}`;
     const fields = { version, expires, daysLeft, ...(suggested ? { suggested } : {}) };
     switch (status.state) {
       case 'expired':
-        this.log.error({ code: 'GRAPH_VERSION_EXPIRED', ...fields }, `Graph API ${version} is past Meta's expiry date: Cloud API calls at it are no longer promised to work; ${move}`);
+        this.log.error({ code: 'GRAPH_VERSION_EXPIRED', ...fields }, `Graph API ${version} is past Meta's expiry date: Cloud API calls at it are no longer promised to work; ${move} (${MOVE_HINT})`);
         break;
       case 'expiring':
-        this.log.warn({ code: 'GRAPH_VERSION_EXPIRING', ...fields }, `Graph API ${version} stops working on ${expires} (${daysLeft} days left): ${move} before then`);
+        this.log.warn({ code: 'GRAPH_VERSION_EXPIRING', ...fields }, `Graph API ${version} stops working on ${expires} (${daysLeft} days left): ${move} before then (${MOVE_HINT})`);
         break;
       case 'unknown':
         if (when === 'start') {
