@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_GRAPH_API_VERSION } from './outbound/graph-versions.js';
 
 /**
  * The only reader of process.env. Parsed once at start; a bad value stops the process with the
@@ -57,7 +58,9 @@ const schema = z
     WHATSAPP_VERIFY_TOKEN: optionalString,
     WHATSAPP_ACCESS_TOKEN: optionalString,
     WHATSAPP_API_URL: z.url('must be an http(s) URL').default('https://graph.facebook.com'),
-    WHATSAPP_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v21.0').default('v21.0'),
+    // Meta retires each Graph API version on a published date; src/outbound/graph-versions.ts has
+    // them, and the router warns before the configured one goes (README "Moving Graph API versions").
+    WHATSAPP_API_VERSION: z.string().regex(/^v\d+\.\d+$/, `must look like ${DEFAULT_GRAPH_API_VERSION}`).default(DEFAULT_GRAPH_API_VERSION),
     WEBHOOK_BODY_LIMIT: byteSize.default(5 * 1024 * 1024),
 
     QUEUE_MODE: z.enum(['off', 'bullmq']).default('off'),

@@ -13,6 +13,7 @@ import { mediaRoutes } from './media-routes.js';
 import { mediaLinkRoutes } from './media-link-routes.js';
 import type { LocalMediaAccess } from '../media/create-media.js';
 import type { RouterMetrics } from '../observability/metrics.js';
+import type { GraphVersionStatus } from '../outbound/graph-version-status.js';
 import { webhookOutcome } from '../observability/observers.js';
 import { WEBHOOK_PATHS } from './webhook-routes.js';
 
@@ -25,6 +26,8 @@ export interface AppDeps {
   ingest: WebhookIngest;
   log: Logger;
   readinessChecks?: (() => Promise<string[]>)[];
+  /** WHATSAPP_API_VERSION against Meta's expiry dates, for /ready. */
+  graphVersion?: () => GraphVersionStatus;
   /** MEDIA_STORAGE=local: where the signed /media route serves files from. */
   media?: LocalMediaAccess | null;
   onAccepted?: (events: readonly InboundEvent[], ackMs: number, duplicates: number) => void;
@@ -50,7 +53,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(adminRoutes(deps.admin));
   app.use(mediaLinkRoutes({ db: deps.db, local: deps.media ?? null, waitMs: deps.config.MEDIA_LINK_WAIT_MS, log: deps.log.child({ module: 'media-route' }) }));
   app.use(mediaRoutes(deps.media ?? null, deps.log.child({ module: 'media-route' })));
-  app.use(healthRoutes({ config: deps.config, db: deps.db, checks: deps.readinessChecks ?? [] }));
+  app.use(healthRoutes({ config: deps.config, db: deps.db, checks: deps.readinessChecks ?? [], graphVersion: deps.graphVersion }));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such route' } });
   });

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Config } from '../config.js';
+import { graphVersionReadiness, type GraphVersionStatus } from '../outbound/graph-version-status.js';
 import type { Db } from '../store/db.js';
 
 export interface HealthDeps {
@@ -7,6 +8,8 @@ export interface HealthDeps {
   db: Db;
   /** Extra readiness checks contributed by other parts (queue, Graph circuit…). */
   checks?: (() => Promise<string[]>)[];
+  /** Where WHATSAPP_API_VERSION stands against Meta's expiry dates, read at each request. */
+  graphVersion?: () => GraphVersionStatus;
 }
 
 /** Liveness says the process answers; readiness says it can do its job right now. */
@@ -27,7 +30,15 @@ export function healthRoutes(deps: HealthDeps): Router {
     }
     if (!deps.config.WHATSAPP_ACCESS_TOKEN) issues.push('whatsapp_token_missing');
     for (const check of deps.checks ?? []) issues.push(...(await check().catch(() => ['check_failed'])));
-    res.status(issues.length === 0 ? 200 : 503).json({ status: issues.length === 0 ? 'ok' : 'degraded', issues });
+    let failing = issues.length > 0;
+    // The version's issue may be a warning only (expiring): it is listed, but readiness holds.
+    const graphVersion = deps.graphVersion?.();
+    const versionIssue = graphVersion ? graphVersionReadiness(graphVersion) : null;
+    if (versionIssue) {
+      issues.push(versionIssue.issue);
+      failing ||= versionIssue.failsReadiness;
+    }
+    res.status(failing ? 503 : 200).json({ status: failing ? 'degraded' : 'ok', issues, ...(graphVersion ? { graphVersion } : {}) });
   });
 
   return router;

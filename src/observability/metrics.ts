@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ThresholdMonitor } from '../conversations/threshold-monitor.js';
 import type { CircuitState } from '../outbound/circuit-breaker.js';
+import type { GraphVersionStatus } from '../outbound/graph-version-status.js';
 
 export interface MetricsSources {
   monitor: ThresholdMonitor;
@@ -11,6 +12,8 @@ export interface MetricsSources {
   queue: () => Promise<Record<string, number> | null>;
   /** Database round trips this process issued since start. */
   statements: () => number;
+  /** WHATSAPP_API_VERSION against Meta's expiry dates. */
+  graphVersion: () => GraphVersionStatus;
 }
 
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
@@ -92,6 +95,17 @@ export class RouterMetrics {
       collect() {
         const state = sources.circuit();
         this.set(state === null ? 0 : CIRCUIT_VALUE[state]);
+      },
+    });
+    new Gauge({
+      name: 'psi_router_graph_version_days_left',
+      help: "Days until Meta's published expiry of the configured Graph API version (0 or less: expired); no sample while Meta has set no date or the version is not in the router's table",
+      labelNames: ['version'] as const,
+      registers,
+      collect() {
+        const status = sources.graphVersion();
+        this.reset();
+        if (status.daysLeft !== null) this.set({ version: status.version }, status.daysLeft);
       },
     });
     const backlog = new Gauge({ name: 'psi_router_outbox_depth', help: 'Outbox rows waiting to be sent, by channel', labelNames: ['channel'] as const, registers });

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_GRAPH_API_VERSION } from '../outbound/graph-versions.js';
 import { registerControlRoutes } from './control-routes.js';
 import { BodyTooLargeError, sendJson } from './http-io.js';
 import { SAMPLE_PHONE_NUMBER_ID, toWaId } from './ids.js';
@@ -25,7 +26,8 @@ export type { ParamTest, RouteContext, RouteHandler, RouteKit, RouteRegistrar, R
 export type * from './types.js';
 
 const ANY_VERSION = /^v\d+\.\d+$/;
-const DEFAULT_VERSION = 'v21.0';
+/** messagesUrl() without a version uses the router's default, so tests and the router agree. */
+const DEFAULT_VERSION = DEFAULT_GRAPH_API_VERSION;
 const DEFAULT_WAIT_MS = 5_000;
 /** Meta's media download URLs stop working after about five minutes. */
 const DEFAULT_MEDIA_URL_TTL_MS = 5 * 60_000;

@@ -49,7 +49,7 @@ export interface GraphSimulatorOptions {
   host?: string;
   /** The only token accepted in `Authorization: Bearer …`. */
   accessToken: string;
-  /** e.g. 'v21.0'; unset = any vN.N is accepted. */
+  /** e.g. 'v25.0'; unset = any vN.N is accepted. */
   version?: string;
   statusWebhook?: StatusWebhookOptions;
   /** Artificial latency added to every send request after auth. Default 0. */
@@ -178,7 +178,7 @@ export interface GraphSimulator {
   /** Origin, e.g. http://127.0.0.1:41234 (use as WHATSAPP_API_URL). */
   readonly url: string;
   readonly port: number;
-  /** `${url}/${version}/${phoneNumberId}/messages`; version defaults to the configured one or v21.0. */
+  /** `${url}/${version}/${phoneNumberId}/messages`; version defaults to the configured one or the router's default (DEFAULT_GRAPH_API_VERSION). */
   messagesUrl(phoneNumberId: string, version?: string): string;
   /** Live view of accepted sends, oldest first. */
   readonly sent: readonly SentMessage[];

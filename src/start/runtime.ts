@@ -21,6 +21,7 @@ import { processingObserver, recordAccepted, recordSend } from '../observability
 import { AdminSender } from '../outbound/admin-sender.js';
 import { backlogCounts } from '../store/admin-repository.js';
 import { GraphClient } from '../outbound/graph-client.js';
+import { GraphVersionWatch } from '../outbound/graph-version-watch.js';
 import { InboxClient } from '../outbound/inbox-client.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
 import { CatalogCache, settingsFromConfig } from '../routing/catalog-cache.js';
@@ -53,7 +54,9 @@ export interface Runtime {
   deadLetters: DeadLetterService;
   app: Express;
   log: Logger;
-  /** Starts background work this role does (processing, sending, consuming the queue). */
+  /** WHATSAPP_API_VERSION against Meta's expiry dates: logged by startBackground, read by /ready and /metrics. */
+  graphVersion: GraphVersionWatch;
+  /** Starts background work this role does (processing, sending, consuming the queue, the version watch). */
   startBackground(): void;
   /** Closes what startBackground and the constructors opened (queue, workers, Redis), not the db. */
   closeBackground(): Promise<void>;
@@ -66,7 +69,7 @@ export interface Runtime {
 export async function createRuntime(
   config: Config,
   log: Logger,
-  options: { db?: Db; handler?: MessageHandler; role?: Role } = {},
+  options: { db?: Db; handler?: MessageHandler; role?: Role; now?: () => Date } = {},
 ): Promise<Runtime> {
   const role = options.role ?? 'api';
   const db = options.db ?? (await openDb(config, log));
@@ -78,6 +81,8 @@ export async function createRuntime(
   );
   const catalog = new CatalogCache(() => loadCatalogRows(db), settingsFromConfig(config), config.CATALOG_TTL_MS, log);
   const monitor = new ThresholdMonitor(log);
+  // Workers call Graph too (sends, media), so both roles watch the version.
+  const graphVersion = new GraphVersionWatch(config.WHATSAPP_API_VERSION, log.child({ module: 'graph-version' }), options.now ? { now: options.now } : {});
   // Filled in below; the metrics read them lazily at scrape time.
   let queueCounts: () => Promise<Record<string, number> | null> = async () => null;
   let circuitState: () => ReturnType<OutboxSender['circuit']['current']> | null = () => null;
@@ -87,6 +92,7 @@ export async function createRuntime(
     backlog: () => backlogCounts(db),
     queue: () => queueCounts(),
     statements: () => db.statementCount(),
+    graphVersion: () => graphVersion.current(),
   });
   const graph = config.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({ baseUrl: config.WHATSAPP_API_URL, version: config.WHATSAPP_API_VERSION, accessToken: config.WHATSAPP_ACCESS_TOKEN, timeoutMs: config.GRAPH_TIMEOUT_MS })
@@ -176,6 +182,7 @@ export async function createRuntime(
       // A database outage is reported by the database check itself; this one only speaks of the backlog.
       async () => ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S ? ['outbox_backlog'] : [],
     ],
+    graphVersion: () => graphVersion.current(),
     media: media.local,
     admin: { config, db, processor, monitor, deadLetters, sender: adminSender, queueCounts: () => queueCounts(), catalog, log },
   });
@@ -195,7 +202,9 @@ export async function createRuntime(
     deadLetters,
     app,
     log,
+    graphVersion,
     startBackground() {
+      graphVersion.start();
       if (processes) {
         processor.start();
         sender.start();
@@ -208,6 +217,7 @@ export async function createRuntime(
       }
     },
     async closeBackground() {
+      graphVersion.stop();
       await inboundWorker?.close().catch(() => undefined);
       await queue?.close().catch(() => undefined);
       await deadLetters.close().catch(() => undefined);

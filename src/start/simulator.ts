@@ -4,6 +4,7 @@
  * on SIGINT/SIGTERM. Scripted failures and the down switch are driven through /__sim/*.
  */
 import { z } from 'zod';
+import { DEFAULT_GRAPH_API_VERSION } from '../outbound/graph-versions.js';
 import { startGraphSimulator, type GraphSimulatorOptions } from '../simulator/graph-simulator.js';
 
 const optional = z
@@ -16,7 +17,7 @@ const schema = z
     SIM_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
     SIM_HOST: z.string().min(1).default('127.0.0.1'),
     SIM_ACCESS_TOKEN: z.string().min(1).default('sim-token'),
-    SIM_VERSION: optional.pipe(z.string().regex(/^v\d+\.\d+$/, 'must look like v21.0').optional()),
+    SIM_VERSION: optional.pipe(z.string().regex(/^v\d+\.\d+$/, `must look like ${DEFAULT_GRAPH_API_VERSION}`).optional()),
     SIM_STATUS_WEBHOOK_URL: optional.pipe(z.url('must be an http(s) URL').optional()),
     SIM_APP_SECRET: optional,
     SIM_STATUS_DELAY_MS: z.coerce.number().int().min(0).default(0),

@@ -30,7 +30,7 @@ export interface PostOptions {
 /** Boots the real router (same wiring as `npm start`) on a free port. */
 export async function startRouter(
   config: Config,
-  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean; sender?: boolean; media?: boolean; port?: number; logLines?: string[] } = {},
+  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean; sender?: boolean; media?: boolean; port?: number; logLines?: string[]; now?: () => Date } = {},
 ): Promise<RunningRouter> {
   // With logLines the router logs through the production options (redaction included) into the array.
   const log = options.logLines
@@ -42,6 +42,7 @@ export async function startRouter(
     if (options.sweeper !== false) runtime.processor.start();
     if (options.sender !== false) runtime.sender.start();
     if (options.media !== false) runtime.media?.start();
+    runtime.graphVersion.start();
   } else {
     runtime.startBackground();
   }

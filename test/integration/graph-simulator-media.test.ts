@@ -18,7 +18,7 @@ interface Lookup {
 describe('Graph simulator: media endpoints', () => {
   let sim: GraphSimulator;
   const lookup = async (id: string, headers: Record<string, string> = auth) => {
-    const res = await fetch(`${sim.url}/v21.0/${id}`, { headers });
+    const res = await fetch(`${sim.url}/v25.0/${id}`, { headers });
     return { status: res.status, body: (await res.json()) as Lookup };
   };
   const get = async (url: string, headers: Record<string, string> = auth) => {

@@ -266,7 +266,7 @@ describe('graph simulator: send endpoint', () => {
     });
 
     it('when the path is unknown, then it answers 404 with code 100 "Unknown path components"', async () => {
-      const res = await fetch(`${sim.url}/v21.0/${LINE}/nope`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      const res = await fetch(`${sim.url}/v25.0/${LINE}/nope`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
       expect(res.status).toBe(404);
       const body = (await res.json()) as GraphAnswer;
       expect(body.error).toMatchObject({ code: 100, type: 'OAuthException', message: expect.stringContaining('Unknown path components') });
@@ -427,10 +427,10 @@ describe('graph simulator: send endpoint', () => {
 
 describe('graph simulator: configuration and lifecycle', () => {
   it('when a version is configured, then other versions are unknown paths', async () => {
-    const sim = await startGraphSimulator({ accessToken: TOKEN, version: 'v21.0' });
+    const sim = await startGraphSimulator({ accessToken: TOKEN, version: 'v25.0' });
     try {
-      expect((await send(sim, textBody('a'), { version: 'v21.0' })).status).toBe(200);
-      expect((await send(sim, textBody('b'), { version: 'v20.0' })).status).toBe(404);
+      expect((await send(sim, textBody('a'), { version: 'v25.0' })).status).toBe(200);
+      expect((await send(sim, textBody('b'), { version: 'v21.0' })).status).toBe(404);
     } finally {
       await sim.close();
     }
@@ -453,9 +453,9 @@ describe('graph simulator: configuration and lifecycle', () => {
       ],
     });
     try {
-      const ok = await fetch(`${sim.url}/v21.0/1234567890`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const ok = await fetch(`${sim.url}/v25.0/1234567890`, { headers: { authorization: `Bearer ${TOKEN}` } });
       expect(await ok.json()).toEqual({ id: '1234567890' });
-      expect((await fetch(`${sim.url}/v21.0/1234567890`)).status).toBe(401);
+      expect((await fetch(`${sim.url}/v25.0/1234567890`)).status).toBe(401);
     } finally {
       await sim.close();
     }

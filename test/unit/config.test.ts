@@ -14,7 +14,7 @@ const problemsOf = (env: Record<string, string>) => {
 describe('config', () => {
   it('when nothing is set, then the embedded defaults apply', () => {
     const c = parseConfig({});
-    expect(c).toMatchObject({ PORT: 3002, QUEUE_MODE: 'off', DATA_DIR: './data', WHATSAPP_APP_SECRET: [] });
+    expect(c).toMatchObject({ PORT: 3002, QUEUE_MODE: 'off', DATA_DIR: './data', WHATSAPP_APP_SECRET: [], WHATSAPP_API_VERSION: 'v25.0' });
     expect(c.DATABASE_URL).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -29,7 +29,7 @@ describe('config', () => {
     [{ QUEUE_MODE: 'kafka' }, /^QUEUE_MODE: /],
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL: must be a postgres/],
     [{ WHATSAPP_API_URL: 'not a url' }, /^WHATSAPP_API_URL: /],
-    [{ WHATSAPP_API_VERSION: '21' }, /^WHATSAPP_API_VERSION: must look like v21.0/],
+    [{ WHATSAPP_API_VERSION: '21' }, /^WHATSAPP_API_VERSION: must look like v25.0/],
     [{ WEBHOOK_BODY_LIMIT: 'lots' }, /^WEBHOOK_BODY_LIMIT: must be a size/],
     [{ MAX_CONCURRENCY: '0' }, /^MAX_CONCURRENCY: /],
     [{ MEDIA_STORAGE: 's3' }, /^MEDIA_STORAGE: /],
