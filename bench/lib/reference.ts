@@ -88,9 +88,9 @@ export async function contextBeforeAfter(messages: number, concurrency: number) 
       `INSERT INTO contactos (telefono) VALUES ($1) ON CONFLICT (telefono) DO UPDATE SET updated_at = contactos.updated_at RETURNING id`,
       values: [phone] });
     const cv = await pool.query<{ id: string }>({ name: 'old_conversation', text:
-      `INSERT INTO conversaciones (contacto_id, telefono, linea_origen, ultimo_mensaje, ts_ultimo_mensaje, sin_leer)
+      `INSERT INTO conversaciones (contacto_id, telefono, linea_origen, ultimo_mensaje, ts_ultimo_mensaje, mensajes_no_leidos)
        VALUES ($1, $2, $3, 'hola', now(), 1)
-       ON CONFLICT (contacto_id, linea_origen) DO UPDATE SET ultimo_mensaje = 'hola', ts_ultimo_mensaje = now(), sin_leer = conversaciones.sin_leer + 1
+       ON CONFLICT (contacto_id, linea_origen) DO UPDATE SET ultimo_mensaje = 'hola', ts_ultimo_mensaje = now(), mensajes_no_leidos = conversaciones.mensajes_no_leidos + 1
        RETURNING *`,
       values: [c.rows[0]!.id, phone, line] });
     await pool.query({ name: 'old_message', text:

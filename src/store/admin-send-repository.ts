@@ -73,7 +73,7 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
               -- The number to send from: the line's configured phone_number_id, else the one the
               -- customer last wrote to (the embedded default configures no line).
               -- WhatsApp's own spelling of the number (+54 stored without the 9 → 549…), or the user id.
-              CASE WHEN coalesce(ct.telefono, '+' || (i.j->>'phoneDigits')) ~ '^\+?[0-9]{6,}$'
+              CASE WHEN coalesce(ct.telefono, '+' || (i.j->>'phoneDigits')) ~ '^[+]?[0-9]{6,}$'
                    THEN router_telefono_clave(coalesce(ct.telefono, '+' || (i.j->>'phoneDigits'))) ELSE ct.wa_user_id END AS dest,
               coalesce((SELECT l.phone_number_id FROM router_lineas l WHERE l.codigo = conv.linea_origen AND l.activo),
                        (SELECT m.metadata->'line'->>'phoneNumberId' FROM mensajes m

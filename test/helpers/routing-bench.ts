@@ -46,6 +46,8 @@ export async function startRoutingRig(
       OUTBOX_POLL_MS: '50',
       GRAPH_CIRCUIT_THRESHOLD: '3',
       GRAPH_CIRCUIT_OPEN_MS: '400',
+      // media_url is written with the message: it must name the port this router really listens on.
+      MEDIA_PUBLIC_URL: `http://127.0.0.1:${port}`,
       ...env,
     }),
     { port, ...(options.logLines ? { logLines: options.logLines } : {}) },

@@ -57,7 +57,7 @@ describe('the one-query context', () => {
     if (ctx.status !== 'event') return;
     expect(ctx.event.text).toBe('m12');
     expect(ctx.duplicate).toBe(false);
-    expect(ctx.conversation).toMatchObject({ telefono: `+${phone}`, sin_leer: 13, ultimo_mensaje: 'm12', creada: false });
+    expect(ctx.conversation).toMatchObject({ telefono: `+${phone}`, mensajes_no_leidos: 13, ultimo_mensaje: 'm12', creada: false });
     // Newest first; the router's replies (stamped when sent, i.e. now) are newer than the messages.
     expect(ctx.recent).toHaveLength(10);
     const times = ctx.recent.map((m) => Date.parse(m.timestamp));

@@ -62,8 +62,8 @@ describe('per-conversation order under parallel requests', () => {
     expect(res.every((r) => r.status === 200)).toBe(true);
     await router.idle();
     await withClient(async (c) => {
-      const counts = await c.query<{ sin_leer: number }>('SELECT sin_leer FROM conversaciones');
-      expect(counts.rows.map((r) => r.sin_leer)).toEqual(Array(10).fill(15));
+      const counts = await c.query<{ mensajes_no_leidos: number }>('SELECT mensajes_no_leidos FROM conversaciones');
+      expect(counts.rows.map((r) => r.mensajes_no_leidos)).toEqual(Array(10).fill(15));
     });
     expect(trace.overlaps()).toBe(0);
     expect(trace.maxParallel()).toBeGreaterThan(1);

@@ -79,7 +79,7 @@ describe('durability across kill -9', () => {
     expect(stored.every((r) => r.n === 1)).toBe(true);
     // A context query replayed after the kill must not count a message twice.
     const unread = await withClient((c) =>
-      c.query<{ ok: boolean }>(`SELECT bool_and(cv.sin_leer = (SELECT count(*) FROM mensajes m WHERE m.conversacion_id = cv.id AND m.direccion = 'entrante')) AS ok FROM conversaciones cv`),
+      c.query<{ ok: boolean }>(`SELECT bool_and(cv.mensajes_no_leidos = (SELECT count(*) FROM mensajes m WHERE m.conversacion_id = cv.id AND m.direccion = 'entrante')) AS ok FROM conversaciones cv`),
     );
     expect(unread.rows[0]!.ok).toBe(true);
   });

@@ -51,7 +51,7 @@ describe('embedded PGlite default', () => {
     expect(res.map((r) => r.status)).toEqual(Array(20).fill(200));
     await router.idle();
     const snapshot = async () =>
-      (await router.runtime.db.query(`SELECT m.id, m.mensaje, c.sin_leer, c.ultimo_mensaje FROM mensajes m JOIN conversaciones c ON c.id = m.conversacion_id WHERE m.mensaje = 'embebido 🎓'`)).rows;
+      (await router.runtime.db.query(`SELECT m.id, m.mensaje, c.mensajes_no_leidos, c.ultimo_mensaje FROM mensajes m JOIN conversaciones c ON c.id = m.conversacion_id WHERE m.mensaje = 'embebido 🎓'`)).rows;
     const before = await snapshot();
     expect(before).toHaveLength(1);
 

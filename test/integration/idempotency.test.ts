@@ -8,7 +8,7 @@ const snapshot = () =>
   withClient(async (c) => ({
     mensajes: (await c.query('SELECT id, whatsapp_message_id, mensaje, estado_envio FROM mensajes ORDER BY id')).rows,
     outbox: (await c.query('SELECT id, estado FROM router_outbox ORDER BY id')).rows,
-    conversaciones: (await c.query('SELECT id, sin_leer, ultimo_mensaje, ts_ultimo_mensaje, ventana_24h_fin, updated_at FROM conversaciones ORDER BY id')).rows,
+    conversaciones: (await c.query('SELECT id, mensajes_no_leidos, ultimo_mensaje, ts_ultimo_mensaje, ventana_24h_fin, updated_at FROM conversaciones ORDER BY id')).rows,
     contactos: (await c.query('SELECT id, telefono, nombre, updated_at FROM contactos ORDER BY id')).rows,
   }));
 
@@ -36,7 +36,7 @@ describe('idempotency by wamid', () => {
     expect(snap.mensajes.filter((m: { estado_envio: string | null }) => m.estado_envio === null)).toHaveLength(1);
     expect(snap.outbox).toHaveLength(1);
     expect(snap.conversaciones).toHaveLength(1);
-    expect(snap.conversaciones[0].sin_leer).toBe(1);
+    expect(snap.conversaciones[0].mensajes_no_leidos).toBe(1);
   });
 
   it('when one batch repeats a wamid, then it is stored once', async () => {

@@ -81,8 +81,8 @@ describe('message storage', () => {
         remitente_tipo: 'contacto',
       });
     }
-    const conv = await rows<{ sin_leer: number; n: number }>('SELECT sin_leer, (SELECT count(*)::int FROM conversaciones) AS n FROM conversaciones');
-    expect(conv).toEqual([{ sin_leer: samples.length, n: 1 }]);
+    const conv = await rows<{ mensajes_no_leidos: number; n: number }>('SELECT mensajes_no_leidos, (SELECT count(*)::int FROM conversaciones) AS n FROM conversaciones');
+    expect(conv).toEqual([{ mensajes_no_leidos: samples.length, n: 1 }]);
   });
 
   it('when a reply with context and an ad referral arrives, then the context id, the referral and the 72 h window are kept', async () => {
@@ -109,15 +109,15 @@ describe('message storage', () => {
     expect(conv?.metadata.referral).toMatchObject({ ctwaClid: 'CLID-123', sourceId: 'AD-42', sourceType: 'ad' });
   });
 
-  it('when a customer writes, then ultimo_mensaje, ts_ultimo_mensaje, sin_leer and the 24 h window roll forward', async () => {
+  it('when a customer writes, then ultimo_mensaje, ts_ultimo_mensaje, mensajes_no_leidos and the 24 h window roll forward', async () => {
     await router.postWebhook(inboundEnvelope(textMessage({ body: 'primero', timestamp: 1_780_000_000 })));
     await router.postWebhook(inboundEnvelope(textMessage({ body: 'segundo', timestamp: 1_780_000_600 })));
     await router.idle();
-    const [conv] = await rows<{ ultimo_mensaje: string; ts: string; sin_leer: number; v24: string; v72: string | null }>(
-      `SELECT ultimo_mensaje, extract(epoch FROM ts_ultimo_mensaje)::bigint::text AS ts, sin_leer,
+    const [conv] = await rows<{ ultimo_mensaje: string; ts: string; mensajes_no_leidos: number; v24: string; v72: string | null }>(
+      `SELECT ultimo_mensaje, extract(epoch FROM ts_ultimo_mensaje)::bigint::text AS ts, mensajes_no_leidos,
               extract(epoch FROM ventana_24h_fin)::bigint::text AS v24, ventana_72h_fin AS v72 FROM conversaciones`,
     );
-    expect(conv).toEqual({ ultimo_mensaje: 'segundo', ts: '1780000600', sin_leer: 2, v24: String(1_780_000_600 + 86_400), v72: null });
+    expect(conv).toEqual({ ultimo_mensaje: 'segundo', ts: '1780000600', mensajes_no_leidos: 2, v24: String(1_780_000_600 + 86_400), v72: null });
   });
 
   it('when a batch holds 3 entries × 2 changes × 5 messages plus statuses, then all 30 messages are stored and all statuses applied', async () => {
@@ -142,9 +142,9 @@ describe('message storage', () => {
     await router.idle();
     const stored = await rows<{ whatsapp_message_id: string }>(`SELECT whatsapp_message_id FROM mensajes WHERE direccion = 'entrante'`);
     expect(stored.map((r) => r.whatsapp_message_id).sort()).toEqual([...ids].sort());
-    const convs = await rows<{ telefono: string; sin_leer: number; ultimo_mensaje: string }>('SELECT telefono, sin_leer, ultimo_mensaje FROM conversaciones WHERE sin_leer > 0 ORDER BY telefono');
+    const convs = await rows<{ telefono: string; mensajes_no_leidos: number; ultimo_mensaje: string }>('SELECT telefono, mensajes_no_leidos, ultimo_mensaje FROM conversaciones WHERE mensajes_no_leidos > 0 ORDER BY telefono');
     expect(convs).toHaveLength(6);
-    for (const c of convs) expect(c.sin_leer).toBe(5);
+    for (const c of convs) expect(c.mensajes_no_leidos).toBe(5);
     const statuses = await rows<{ estado_envio: string }>(`SELECT estado_envio FROM mensajes WHERE whatsapp_message_id = ANY($1)`, [outbound]);
     expect(statuses.map((s) => s.estado_envio)).toEqual(['entregado', 'entregado', 'entregado']);
   });
@@ -229,7 +229,7 @@ describe('message storage', () => {
     await router.idle();
     const contacts = await rows(`SELECT telefono, wa_user_id, username FROM contactos`);
     expect(contacts).toEqual([{ telefono: null, wa_user_id: CUSTOMER_USER_ID, username: 'lucia.f' }]);
-    expect(await rows(`SELECT count(*)::int AS n, sum(sin_leer)::int AS unread FROM conversaciones`)).toEqual([{ n: 1, unread: 2 }]);
+    expect(await rows(`SELECT count(*)::int AS n, sum(mensajes_no_leidos)::int AS unread FROM conversaciones`)).toEqual([{ n: 1, unread: 2 }]);
   });
 
   it('when Meta reports top-level errors or another webhook field, then the batch is accepted and the events kept for audit', async () => {
