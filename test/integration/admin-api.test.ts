@@ -92,8 +92,9 @@ describe('admin API', () => {
     await rig.settle();
     const sent = rig.sim.sent.find((m) => (m.body['text'] as { body?: string } | undefined)?.body === 'Hola Lucía, soy Ana de Administración');
     expect(sent?.to).toBe(PHONE);
-    expect(await q(`SELECT remitente_tipo, remitente_nombre, estado_envio, whatsapp_message_id FROM mensajes WHERE remitente_tipo = 'agente'`)).toEqual([
-      { remitente_tipo: 'agente', remitente_nombre: 'Ana', estado_envio: 'enviado', whatsapp_message_id: sent!.wamid },
+    // Accepted by Meta: the wamid is recorded; the ticks wait for Meta's own statuses (off in this rig).
+    expect(await q(`SELECT remitente_tipo, remitente_nombre, direccion, estado_envio, enviado, eliminado, whatsapp_message_id FROM mensajes WHERE remitente_tipo = 'agente'`)).toEqual([
+      { remitente_tipo: 'agente', remitente_nombre: 'Ana', direccion: 'saliente', estado_envio: null, enviado: false, eliminado: false, whatsapp_message_id: sent!.wamid },
     ]);
   });
 
@@ -116,19 +117,51 @@ describe('admin API', () => {
     const res = await admin('/admin/messages', { method: 'POST', body: JSON.stringify({ conversationId: id, text: 'fuera de ventana' }) });
     expect(res.status).toBe(422);
     expect((await readJson(res)).error.code).toBe('OUTSIDE_WINDOW');
-    expect(await q(`SELECT estado_envio FROM mensajes WHERE mensaje = 'fuera de ventana'`)).toEqual([{ estado_envio: 'fallido' }]);
+    expect(await q(`SELECT estado_envio, fallido, error_mensaje FROM mensajes WHERE mensaje = 'fuera de ventana'`)).toEqual([
+      { estado_envio: 'failed', fallido: true, error_mensaje: 'outside_24h_window: free-form message refused; use a template' },
+    ]);
     const tpl = await admin('/admin/messages', { method: 'POST', body: JSON.stringify({ conversationId: id, template: { name: 'seguimiento', language: 'es_AR' } }) });
     expect(tpl.status).toBe(202);
     await rig.settle();
     expect(rig.sim.sent.slice(before).map((m) => m.type)).toEqual(['template']);
   });
 
-  it('when the CRM writes first to a new number with a template, then contact and conversation are created', async () => {
-    const res = await admin('/admin/messages', { method: 'POST', body: JSON.stringify({ to: '+5491199990077', line: '106540352242922', template: { name: 'bienvenida', language: 'es' } }) });
+  it('when the CRM writes first to a new number with a template, then contact and conversation are created on the line it names', async () => {
+    const line = await admin('/admin/lines/wsp4', { method: 'PUT', body: JSON.stringify({ nombre: 'WSP4', tipo: 'cloud', phoneNumberId: '106540352242922', flujo: 'menu' }) });
+    expect(line.status).toBe(201);
+    const res = await admin('/admin/messages', { method: 'POST', body: JSON.stringify({ to: '+5491199990077', line: 'wsp4', template: { name: 'bienvenida', language: 'es' } }) });
     expect(res.status).toBe(202);
     await rig.settle();
-    expect(rig.sim.sent.at(-1)?.to).toBe('5491199990077');
-    expect(await q(`SELECT telefono, linea_origen FROM conversaciones WHERE telefono = '+5491199990077'`)).toEqual([{ telefono: '+5491199990077', linea_origen: '106540352242922' }]);
+    expect(rig.sim.sent.at(-1)).toMatchObject({ to: '5491199990077', phoneNumberId: '106540352242922' });
+    expect(await q(`SELECT telefono, linea_origen, area FROM conversaciones WHERE telefono = '+5491199990077'`)).toEqual([{ telefono: '+5491199990077', linea_origen: 'wsp4', area: 'wsp4' }]);
+  });
+
+  it('when a contact the CRM stored as +54 without the 9 gets a send, then the contact is found (not duplicated) and WhatsApp gets the number with its 9', async () => {
+    await admin('/admin/lines/wsp4', { method: 'PUT', body: JSON.stringify({ nombre: 'WSP4', tipo: 'cloud', phoneNumberId: '106540352242922', flujo: 'menu' }) });
+    await withClient((c) => c.query(`INSERT INTO contactos (telefono, origen) VALUES ('+541199990088', 'crm')`));
+    const res = await admin('/admin/messages', { method: 'POST', body: JSON.stringify({ to: '+5491199990088', line: 'wsp4', template: { name: 'bienvenida', language: 'es' } }) });
+    expect(res.status).toBe(202);
+    await rig.settle();
+    expect(rig.sim.sent.at(-1)?.to).toBe('5491199990088');
+    expect(await q(`SELECT telefono FROM contactos WHERE telefono LIKE '+54%99990088'`)).toEqual([{ telefono: '+541199990088' }]);
+  });
+
+  it('when lines are configured, then they are listed, and bad or clashing lines are refused with the rule', async () => {
+    const put = (codigo: string, body: unknown) => admin(`/admin/lines/${codigo}`, { method: 'PUT', body: JSON.stringify(body) });
+    expect((await put('wsp4', { nombre: 'WSP4', tipo: 'cloud', phoneNumberId: '106540352242922', flujo: 'menu' })).status).toBe(201);
+    const again = await put('wsp4', { nombre: 'WSP4 principal', tipo: 'cloud', phoneNumberId: '106540352242922', flujo: 'menu', ajustes: { storeBotReplies: false } });
+    expect(again.status).toBe(200);
+    const clash = await put('ventas_api', { nombre: 'Ventas', tipo: 'cloud', phoneNumberId: '106540352242922', flujo: 'inbox' });
+    expect(clash.status).toBe(409);
+    const bad = await put('WSP 4', { nombre: 'x', tipo: 'cloud', phoneNumberId: '1', flujo: 'menu' });
+    expect(bad.status).toBe(400);
+    expect((await readJson(bad)).error.code).toBe('VALIDATION_FAILED');
+    expect((await put('ventas_api', { nombre: 'Ventas', tipo: 'cloud', flujo: 'inbox' })).status).toBe(400);
+    expect((await put('ventas_api', { nombre: 'Ventas', tipo: 'cloud', phoneNumberId: '200000000000009', flujo: 'inbox', ajustes: { nope: true } })).status).toBe(400);
+    const list = (await (await admin('/admin/lines')).json()) as { lines: { codigo: string; nombre: string; phone_number_id: string; flujo: string; ajustes: unknown }[] };
+    expect(list.lines.map((l) => [l.codigo, l.nombre, l.phone_number_id, l.flujo, l.ajustes])).toEqual([
+      ['wsp4', 'WSP4 principal', '106540352242922', 'menu', { storeBotReplies: false }],
+    ]);
   });
 
   it('when the send body is wrong, then 400 with the rule that was broken', async () => {
