@@ -4,8 +4,11 @@ import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
 import type { Db } from './db.js';
 
-/** Same key in every process, so concurrent starts apply migrations one after the other. */
-const MIGRATION_LOCK_KEY = 7_261_001;
+/**
+ * Same key in every process, so concurrent starts apply migrations one after the other; the CRM
+ * duplicate fix (crm-check/fix-duplicates.ts) takes it too, so it never runs beside a migration.
+ */
+export const MIGRATION_LOCK_KEY = 7_261_001;
 
 export const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 export const SEED_FILE = new URL('../../supabase/seed.sql', import.meta.url);
