@@ -12,7 +12,7 @@ const list = (items: string[], max = 12): string =>
 function groups(title: string, s: GroupSummary | null, blocking: boolean, what: (ids: string[], label: string | null) => string): string[] {
   if (!s) return [`  - ${title}: not checked (table or column missing)`];
   if (s.groups === 0) return [`  ok ${title}: none`];
-  const mark = blocking ? 'BLOCKS' : 'fix';
+  const mark = blocking ? 'BLOCKS' : 'WARN';
   return [
     `  ${mark} ${title}: ${s.groups} group(s), ${s.rows} rows, ${s.extra} to merge`,
     ...s.samples.map((g) => `      ${what(g.ids, g.label)}`),
