@@ -15,14 +15,6 @@ LANGUAGE sql IMMUTABLE AS $$
     ELSE ARRAY['+' || digits, digits] END
 $$;
 
--- The canonical key of a stored phone string (digits only, Argentine mobiles with their 9): two
--- rows with the same key are one WhatsApp number (used by `npm run migrate -- --check/--fix`).
-CREATE OR REPLACE FUNCTION router_telefono_clave(telefono text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN d ~ '^54[0-9]{10}$' THEN '549' || substr(d, 3) ELSE d END
-    FROM (SELECT regexp_replace(coalesce(telefono, ''), '[^0-9]', '', 'g') AS d) x
-$$;
-
 -- RFC 3986 percent-encoding of one path segment (UTF-8), so a customer's file name survives as the
 -- last segment of media_url: the CRM shows decodeURIComponent(url).split('/').pop() as the name.
 CREATE OR REPLACE FUNCTION router_url_segmento(s text) RETURNS text

@@ -2,10 +2,14 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
-import { enforceDataGuarantees, type DataBlocker } from './data-gate.js';
+import type { Blocker } from './crm-check/blocking-checks.js';
+import { enforceDataGuarantees } from './data-gate.js';
 import type { Db, ScriptRunner } from './db.js';
 
-/** Same key in every process, so concurrent starts apply migrations one after the other. */
+/**
+ * Same key in every process, so concurrent starts apply migrations one after the other; the CRM
+ * duplicate fix (crm-check/fix-duplicates.ts) takes it too, so it never runs beside a migration.
+ */
 export const MIGRATION_LOCK_KEY = 7_261_001;
 
 export const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
@@ -19,7 +23,7 @@ export interface MigrationResult {
   /** Files applied by this run. */
   ran: string[];
   /** Data that still blocks a guarantee (see data-gate.ts); `npm start` refuses while any is left. */
-  blockers: DataBlocker[];
+  blockers: Blocker[];
 }
 
 export async function migrationFiles(): Promise<string[]> {
@@ -69,7 +73,7 @@ export async function migrate(db: Db, log: Logger, options: { seed: boolean }): 
     }
     if (options.seed) await seed(conn, log);
     const blockers = await enforceDataGuarantees(conn);
-    for (const b of blockers) log.error({ check: b.check }, `data blocks a guarantee: ${b.message}`);
+    for (const b of blockers) log.error({ check: b.code }, `data blocks a guarantee: ${b.message}`);
     return { ran, blockers };
   });
 }
@@ -93,8 +97,8 @@ async function seed(conn: ScriptRunner, log: Logger): Promise<void> {
 /** For `npm start`: refuse, naming the check, while the data blocks a guarantee. */
 export function assertNoBlockers(result: MigrationResult): void {
   if (result.blockers.length === 0) return;
-  const list = result.blockers.map((b) => `${b.check}: ${b.message}`).join('; ');
+  const list = result.blockers.map((b) => `${b.code}: ${b.message}`).join('; ');
   throw new AppError('DATA_BLOCKED', `the database's data blocks a guarantee (${list}); run \`npm run migrate -- --check\`, then \`npm run migrate -- --fix\``, {
-    details: { checks: result.blockers.map((b) => b.check) },
+    details: { checks: result.blockers.map((b) => b.code) },
   });
 }
