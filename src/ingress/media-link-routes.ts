@@ -89,5 +89,6 @@ function serve(_req: Request, res: Response, state: MediaLinkState, deps: MediaL
 }
 
 function refuse(res: Response, status: number, code: string, message: string): void {
+  res.removeHeader('Content-Disposition');
   res.status(status).json({ error: { code, message }, requestId: res.locals['requestId'] as string | undefined });
 }

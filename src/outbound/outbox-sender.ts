@@ -46,7 +46,9 @@ export class OutboxSender {
   private loop: Promise<void> | null = null;
   private inFlight = 0;
   private readonly unrecorded = new Map<string, string>();
-  private idleWaiters: (() => void)[] = [];
+  /** Waiters resolve only on an empty pass that started after they asked (its claim saw their commit). */
+  private idleWaiters: { after: number; resolve: () => void }[] = [];
+  private passes = 0;
 
   constructor(
     private readonly db: Db,
@@ -83,7 +85,7 @@ export class OutboxSender {
   /** Resolves when a drain pass found nothing to send (tests and shutdown). */
   whenDrained(): Promise<void> {
     return new Promise((resolve) => {
-      this.idleWaiters.push(resolve);
+      this.idleWaiters.push({ after: this.passes, resolve });
       this.wake();
     });
   }
@@ -91,6 +93,7 @@ export class OutboxSender {
   private async run(): Promise<void> {
     while (!this.stopping) {
       this.signal.reset();
+      const pass = ++this.passes;
       let claimed = 0;
       try {
         claimed = await this.drainOnce();
@@ -98,9 +101,9 @@ export class OutboxSender {
         this.log.warn({ err: { message: (err as Error).message } }, 'outbox pass failed; retrying');
       }
       if (claimed === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
+        const ready = this.idleWaiters.filter((w) => w.after < pass);
+        this.idleWaiters = this.idleWaiters.filter((w) => w.after >= pass);
+        for (const w of ready) w.resolve();
         if (!this.stopping) await this.signal.sleep(this.options.pollMs);
       }
     }

@@ -44,7 +44,6 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
        SELECT '+' || (i.j->>'phoneDigits'), 'crm' FROM i
         WHERE i.j->>'conversationId' IS NULL AND i.j->>'phoneDigits' IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM prior) AND NOT EXISTS (SELECT 1 FROM c_found)
-       ON CONFLICT (telefono) DO UPDATE SET telefono = c.telefono
        RETURNING c.id
      ),
      contact AS (SELECT id FROM c_found UNION ALL SELECT id FROM c_new LIMIT 1),

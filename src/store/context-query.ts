@@ -92,7 +92,7 @@ export interface ContextOptions {
  *   4. finds the contact under any spelling of the phone the CRM uses (+549…, +54…, no '+'),
  *      creating it only when none exists, and fills an empty name from the WhatsApp profile,
  *   5. finds the conversation (this contact on this line, else one the CRM opened by hand with
- *      "Nuevo chat"), creating it only when none exists — the CRM's table has no unique key to
+ *      "Nuevo chat" or took off this line with "Desconectar"), creating it only when none exists — the CRM's table has no unique key to
  *      upsert on, and the lease makes this find-or-create exclusive for the router,
  *   6. rolls what the CRM's list reads (ultimo_mensaje, ts_ultimo_mensaje, the 24 h / 72 h windows,
  *      the unread count when no trigger keeps it) — unless the message was already stored,
@@ -184,8 +184,9 @@ c_new AS (
   INSERT INTO contactos AS c (telefono, nombre, origen, wa_user_id, username)
   SELECT f.telefono, f.nombre, 'whatsapp', f.user_id, f.username FROM f
    WHERE NOT EXISTS (SELECT 1 FROM c_found)
-  -- Another line's worker created this very phone a moment ago: take its row.
-  ON CONFLICT (telefono) DO UPDATE SET nombre = coalesce(nullif(c.nombre, ''), excluded.nombre)
+  -- No ON CONFLICT: the CRM's database may or may not hold a unique key on telefono. Should another
+  -- line's worker create this very phone at the same instant, the unique violation fails this
+  -- attempt and the retry finds that contact.
   RETURNING c.id
 ),
 c_upd AS (
@@ -206,7 +207,11 @@ cv_found AS (
   SELECT cv.* FROM conversaciones cv, f, ln
    WHERE (cv.contacto_id = (SELECT id FROM contact)
           OR (cv.contacto_id IS NULL AND cv.telefono = ANY (f.variantes)))
-     AND (cv.linea_origen = ln.codigo OR cv.origen = 'crm')
+     AND (cv.linea_origen = ln.codigo OR cv.origen = 'crm'
+          -- Taken off this line by the CRM or the ads automation (AM:46-57): the customer's
+          -- conversation now lives on another line, and this line's messages go there too.
+          OR (ln.codigo = 'wsp4' AND cv.desconectado_wsp4 IS TRUE)
+          OR (ln.codigo = 'ventas_api' AND cv.desconectado_ventas_api IS TRUE))
    ORDER BY (cv.linea_origen = ln.codigo) DESC, cv.ts_ultimo_mensaje DESC NULLS LAST,
             cv.updated_at DESC NULLS LAST, cv.created_at DESC NULLS LAST, cv.id
    LIMIT 1

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contact, envelope, inboundEnvelope, messagesChange, textMessage } from '../fixtures/whatsapp/builders.js';
+import { contact, envelope, inboundEnvelope, messagesChange, reactionMessage, textMessage } from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { startRouter, type RunningRouter, readJson } from '../helpers/start-router.js';
 import { testConfig } from '../helpers/test-config.js';
 
 const snapshot = () =>
   withClient(async (c) => ({
-    mensajes: (await c.query('SELECT id, whatsapp_message_id, mensaje, estado_envio FROM mensajes ORDER BY id')).rows,
+    mensajes: (await c.query('SELECT id, direccion, whatsapp_message_id, mensaje, estado_envio FROM mensajes ORDER BY id')).rows,
+    reacciones: (await c.query('SELECT id, mensaje_id, emoji, created_at FROM mensaje_reacciones ORDER BY id')).rows,
     outbox: (await c.query('SELECT id, estado FROM router_outbox ORDER BY id')).rows,
     conversaciones: (await c.query('SELECT id, mensajes_no_leidos, ultimo_mensaje, ts_ultimo_mensaje, ventana_24h_fin, updated_at FROM conversaciones ORDER BY id')).rows,
     contactos: (await c.query('SELECT id, telefono, nombre, updated_at FROM contactos ORDER BY id')).rows,
@@ -32,8 +33,9 @@ describe('idempotency by wamid', () => {
     expect(stored).toBe(1);
     await router.idle();
     const snap = await snapshot();
-    // One inbound row, and it was answered once (one menu in the outbox).
-    expect(snap.mensajes.filter((m: { estado_envio: string | null }) => m.estado_envio === null)).toHaveLength(1);
+    // One inbound row, and it was answered once (one stored menu reply, one in the outbox).
+    expect(snap.mensajes.filter((m: { direccion: string }) => m.direccion === 'entrante')).toHaveLength(1);
+    expect(snap.mensajes.filter((m: { direccion: string }) => m.direccion === 'saliente')).toHaveLength(1);
     expect(snap.outbox).toHaveLength(1);
     expect(snap.conversaciones).toHaveLength(1);
     expect(snap.conversaciones[0].mensajes_no_leidos).toBe(1);
@@ -68,6 +70,43 @@ describe('idempotency by wamid', () => {
     await router.postWebhook(body);
     await router.idle();
     const before = await snapshot();
+    await withClient((c) => c.query(`DELETE FROM router_eventos`));
+    expect((await router.postWebhook(body)).status).toBe(200);
+    await router.idle();
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('when the router has started, then the partial unique index on wamids guards mensajes: a repeated wamid is refused, empty and missing ones are not', async () => {
+    const index = await withClient((c) => c.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'mensajes' AND indexname = 'mensajes_wamid_unico'`));
+    expect(index.rows).toHaveLength(1);
+    expect(index.rows[0].indexdef).toMatch(/^CREATE UNIQUE INDEX mensajes_wamid_unico ON public\.mensajes USING btree \(whatsapp_message_id\) WHERE \(\(whatsapp_message_id IS NOT NULL\) AND \(whatsapp_message_id <> ''::text\)\)$/);
+    await withClient(async (c) => {
+      const conv = (await c.query(`SELECT id FROM conversaciones LIMIT 1`)).rows[0].id as string;
+      const stored = (await c.query(`SELECT whatsapp_message_id FROM mensajes WHERE direccion = 'entrante' LIMIT 1`)).rows[0].whatsapp_message_id as string;
+      const insert = (wamid: string | null) =>
+        c.query(`INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, whatsapp_message_id) VALUES ($1, 'x', 'text', 'saliente', $2)`, [conv, wamid]);
+      await c.query('BEGIN');
+      try {
+        await c.query('SAVEPOINT dup');
+        await expect(insert(stored)).rejects.toMatchObject({ code: '23505', constraint: 'mensajes_wamid_unico' });
+        await c.query('ROLLBACK TO SAVEPOINT dup');
+        // The CRM's own rows (and the old router's) may carry '' or no wamid, any number of times.
+        for (const wamid of ['', '', null, null]) await insert(wamid);
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+  });
+
+  it('when a reaction is redelivered after the journal forgot it, then the contact\'s one reaction row is unchanged', async () => {
+    const target = textMessage({ body: 'para reaccionar' });
+    await router.postWebhook(inboundEnvelope(target));
+    await router.idle();
+    const body = inboundEnvelope(reactionMessage({ messageId: target.id, emoji: '🎉' }));
+    await router.postWebhook(body);
+    await router.idle();
+    const before = await snapshot();
+    expect(before.reacciones.filter((r: { emoji: string }) => r.emoji === '🎉')).toHaveLength(1);
     await withClient((c) => c.query(`DELETE FROM router_eventos`));
     expect((await router.postWebhook(body)).status).toBe(200);
     await router.idle();

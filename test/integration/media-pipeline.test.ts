@@ -109,12 +109,13 @@ function watchLinkLooks(db: Queryable, messageId: string) {
 interface Served {
   status: number;
   type: string | null;
+  disposition: string | null;
   bytes: Buffer;
 }
 
 const fetchLink = async (link: string): Promise<Served> => {
   const res = await fetch(link, { redirect: 'manual' });
-  return { status: res.status, type: res.headers.get('content-type'), bytes: Buffer.from(await res.arrayBuffer()) };
+  return { status: res.status, type: res.headers.get('content-type'), disposition: res.headers.get('content-disposition'), bytes: Buffer.from(await res.arrayBuffer()) };
 };
 
 /** The answer for a message that has no file kept: 404 MEDIA_NOT_FOUND, at once (it does not wait out MEDIA_LINK_WAIT_MS). */
@@ -274,11 +275,30 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
     expect(readFileSync(path.join(dataDir, 'media', row.storage_key!)).equals(bytes)).toBe(true);
 
     const served = await fetchLink(row.media_url!);
-    expect(served.status).toBe(200);
-    expect(served.type).toBe(c.mimeType.split(';')[0]);
+    // Shown inline by the chat (<img>, <audio>, <video>, a PDF tab): no attachment disposition.
+    expect(served).toMatchObject({ status: 200, type: c.mimeType.split(';')[0], disposition: null });
     expect(served.bytes.equals(bytes)).toBe(true);
     expect((await fetchLink(row.job_url!)).bytes.equals(bytes)).toBe(true);
     expect(rig.sim.mediaCounters).toEqual({ lookups: 1, downloads: 1, served: 1 });
+  });
+
+  it('when a document a browser must not render arrives, then its link serves it as an attachment, and once the file is gone from disk it answers 404 as plain JSON', async () => {
+    const mimeType = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+    const bytes = fileOf('PK\x03\x04', 4_000);
+    const { wamid } = await receive(documentMessage, { bytes, mimeType, filename: 'Notas de la clase.docx' });
+    const row = (await mediaRow(wamid))!;
+    expect(row).toMatchObject({ media_type: 'document', media_filename: 'Notas de la clase.docx', media_url: linkFor(row.id, 'Notas de la clase.docx'), job_estado: 'hecho' });
+    expect(row.storage_key).toMatch(/\/Notas-de-la-clase\.docx$/);
+    const served = await fetchLink(row.media_url!);
+    expect(served).toMatchObject({ status: 200, type: mimeType, disposition: 'attachment' });
+    expect(served.bytes.equals(bytes)).toBe(true);
+
+    rmSync(path.join(dataDir, 'media', row.storage_key!));
+    const res = await fetch(row.media_url!, { redirect: 'manual' });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('content-disposition')).toBeNull();
+    expect(((await res.json()) as { error: unknown }).error).toEqual({ code: 'MEDIA_NOT_FOUND', message: 'media could not be read' });
   });
 
   it('when two different documents are both named factura.pdf, then two files are kept and each link serves its own', async () => {

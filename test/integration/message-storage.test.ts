@@ -58,7 +58,7 @@ async function insertOutbound(wamid: string): Promise<void> {
   });
 }
 
-interface Ticks {
+type Ticks = {
   whatsapp_message_id: string;
   estado_envio: string | null;
   enviado: boolean;
@@ -67,7 +67,7 @@ interface Ticks {
   fallido: boolean;
   error_codigo: number | null;
   error_mensaje: string | null;
-}
+};
 const ticks = (wamids: string[]) =>
   rows<Ticks>(
     `SELECT whatsapp_message_id, estado_envio, enviado, entregado, leido, fallido, error_codigo, error_mensaje
@@ -484,5 +484,40 @@ describe('message storage with media on', () => {
       });
     });
     expect(byWamid(messages[1]!.id).media_url).toMatch(/\/inscripci%C3%B3n%202025\.pdf$/);
+  });
+});
+
+describe('message storage when the database counts unread messages itself', () => {
+  let router: RunningRouter;
+
+  beforeAll(async () => {
+    await truncateData();
+    // Like the CRM's own incrementer (contract §13): a trigger on mensajes keeps mensajes_no_leidos.
+    await withClient((c) =>
+      c.query(`
+        CREATE OR REPLACE FUNCTION test_crm_contar_no_leidos() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.direccion = 'entrante' THEN
+            UPDATE conversaciones SET mensajes_no_leidos = coalesce(mensajes_no_leidos, 0) + 1 WHERE id = NEW.conversacion_id;
+          END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_crm_no_leidos AFTER INSERT ON mensajes FOR EACH ROW EXECUTE FUNCTION test_crm_contar_no_leidos();`),
+    );
+    // The profile is read at start: this router sees the trigger.
+    router = await startRouter(testConfig());
+  });
+  afterAll(async () => {
+    await router.stop();
+    await withClient((c) => c.query(`DROP TRIGGER IF EXISTS test_crm_no_leidos ON mensajes; DROP FUNCTION IF EXISTS test_crm_contar_no_leidos()`));
+  });
+
+  it('when a trigger on mensajes maintains mensajes_no_leidos, then the router does not count as well', async () => {
+    await router.postWebhook(inboundEnvelope(textMessage({ body: 'uno', timestamp: nowS() - 20 })));
+    await router.idle();
+    await router.postWebhook(inboundEnvelope(textMessage({ body: 'dos', timestamp: nowS() - 10 })));
+    await router.idle();
+    expect(await rows(`SELECT count(*)::int AS n FROM mensajes WHERE direccion = 'entrante'`)).toEqual([{ n: 2 }]);
+    expect(await rows(`SELECT mensajes_no_leidos FROM conversaciones`)).toEqual([{ mensajes_no_leidos: 2 }]);
   });
 });

@@ -49,7 +49,9 @@ describe('health, readiness and metrics', () => {
     expect(rejected(after) - rejected(before)).toBe(1);
     expect(after.get('psi_router_events_total{kind="message",type="text"}')).toBeGreaterThanOrEqual(2);
     expect(after.get('psi_router_processing_seconds_count{outcome="menu_sent"}')).toBeGreaterThanOrEqual(1);
-    expect(after.get('psi_router_derivations_total{area="administracion"}')).toBe(1);
+    // Option 1 of the seeded main menu derives to the CRM's `admin` area (router_menu_opciones.area_destino).
+    expect(after.get('psi_router_derivations_total{area="admin"}')).toBe(1);
+    expect([...after.keys()].filter((k) => k.startsWith('psi_router_derivations_total{'))).toEqual(['psi_router_derivations_total{area="admin"}']);
     expect(after.get('psi_router_outbound_total{channel="whatsapp",result="sent",code=""}')).toBeGreaterThanOrEqual(2);
     expect(after.get('psi_router_webhook_ack_seconds_count')).toBeGreaterThanOrEqual(2);
     expect(after.get('psi_router_graph_circuit_state')).toBe(0);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { metaFailures } from '../../src/simulator/graph-simulator.js';
-import { inboundEnvelope, textMessage } from '../fixtures/whatsapp/builders.js';
+import { envelope, inboundEnvelope, messagesChange, statusItem, textMessage } from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { startRoutingRig, type RoutingRig } from '../helpers/routing-bench.js';
 import { readJson } from '../helpers/start-router.js';
@@ -32,7 +32,15 @@ describe('outbound: Meta errors, outages and the circuit breaker', () => {
     expect(rig.sim.sent).toHaveLength(1);
     expect(rig.sim.requests.scripted_error).toBe(2);
     expect(await q('SELECT estado, intentos, wamid FROM router_outbox')).toEqual([{ estado: 'enviado', intentos: 3, wamid: sent!.wamid }]);
-    expect(await q(`SELECT estado_envio, whatsapp_message_id FROM mensajes WHERE direccion = 'saliente'`)).toEqual([{ estado_envio: 'enviado', whatsapp_message_id: sent!.wamid }]);
+    // Meta's acceptance records the wamid only: the tick waits for Meta's own statuses.
+    const reply = () =>
+      q(`SELECT estado_envio, enviado, entregado, leido, fallido, error_mensaje, whatsapp_message_id, remitente_tipo FROM mensajes WHERE direccion = 'saliente'`);
+    const ticks = { estado_envio: null, enviado: false, entregado: false, leido: false, fallido: false };
+    expect(await reply()).toEqual([{ ...ticks, error_mensaje: null, whatsapp_message_id: sent!.wamid, remitente_tipo: 'bot' }]);
+    // The retried attempts left no trace of failure on the message.
+    expect((await rig.router.postWebhook(envelope(messagesChange({ statuses: [statusItem({ id: sent!.wamid, status: 'sent' })] })))).status).toBe(200);
+    await rig.router.idle();
+    expect(await reply()).toEqual([{ ...ticks, estado_envio: 'sent', enviado: true, error_mensaje: null, whatsapp_message_id: sent!.wamid, remitente_tipo: 'bot' }]);
   });
 
   it('when Meta answers 131047 (outside the 24 h window), then it is not retried and the message is fallido with the code', async () => {
@@ -42,7 +50,12 @@ describe('outbound: Meta errors, outages and the circuit breaker', () => {
     expect(rig.sim.sent).toHaveLength(0);
     expect(rig.sim.requests.scripted_error).toBe(1);
     expect(await q('SELECT estado, intentos, error_codigo FROM router_outbox')).toEqual([{ estado: 'fallido', intentos: 1, error_codigo: 131047 }]);
-    expect(await q(`SELECT estado_envio, error_codigo FROM mensajes WHERE direccion = 'saliente'`)).toEqual([{ estado_envio: 'fallido', error_codigo: 131047 }]);
+    const [row] = await q<{ error_mensaje: string }>(
+      `SELECT estado_envio, fallido, enviado, error_codigo, error_mensaje, whatsapp_message_id FROM mensajes WHERE direccion = 'saliente'`,
+    );
+    expect(row).toMatchObject({ estado_envio: 'failed', fallido: true, enviado: false, error_codigo: 131047, whatsapp_message_id: null });
+    expect(row!.error_mensaje).toMatch(/131047/);
+    expect(row!.error_mensaje).toMatch(/Re-engagement message/);
   });
 
   it('when Meta answers 131026 (undeliverable), then it is fallido at once', async () => {
@@ -50,6 +63,9 @@ describe('outbound: Meta errors, outages and the circuit breaker', () => {
     await hello('5491188880003');
     await rig.settle();
     expect(await q('SELECT estado, error_codigo FROM router_outbox')).toEqual([{ estado: 'fallido', error_codigo: 131026 }]);
+    const [row] = await q<{ error_mensaje: string }>(`SELECT estado_envio, fallido, error_codigo, error_mensaje FROM mensajes WHERE direccion = 'saliente'`);
+    expect(row).toMatchObject({ estado_envio: 'failed', fallido: true, error_codigo: 131026 });
+    expect(row!.error_mensaje).toMatch(/131026.*Message undeliverable/);
   });
 
   it('when the customer wrote more than 24 h ago, then no free-form reply is sent and the attempt is recorded as fallido', async () => {
@@ -57,9 +73,12 @@ describe('outbound: Meta errors, outages and the circuit breaker', () => {
     await rig.router.postWebhook(inboundEnvelope(textMessage({ from: '5491188880004', body: 'hola', timestamp: old })));
     await rig.settle();
     expect(rig.sim.sent).toHaveLength(0);
-    const [row] = await q<{ estado_envio: string; error_texto: string }>(`SELECT estado_envio, error_texto FROM mensajes WHERE direccion = 'saliente'`);
-    expect(row?.estado_envio).toBe('fallido');
-    expect(row?.error_texto).toMatch(/^outside_24h_window/);
+    const stored = await q<{ error_mensaje: string }>(
+      `SELECT estado_envio, fallido, enviado, remitente_tipo, remitente_nombre, error_mensaje FROM mensajes WHERE direccion = 'saliente'`,
+    );
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ estado_envio: 'failed', fallido: true, enviado: false, remitente_tipo: 'bot', remitente_nombre: 'Router WSP4' });
+    expect(stored[0]!.error_mensaje).toMatch(/^outside_24h_window: /);
     expect(await q('SELECT count(*)::int AS n FROM router_outbox')).toEqual([{ n: 0 }]);
   });
 
