@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { CONTEXT_SQL } from '../../src/store/context-query.js';
+import { CONTEXT_SQL, DEFAULT_CONTEXT_OPTIONS, contextParams } from '../../src/store/context-query.js';
 import { signBody } from '../../src/webhook/verify-signature.js';
 import { inboundEnvelope, textMessage, PHONE_NUMBER_ID } from '../../test/fixtures/whatsapp/builders.js';
 import { benchDatabaseUrl, withBenchClient } from './bench-db.js';
@@ -113,7 +113,7 @@ export async function contextBeforeAfter(messages: number, concurrency: number) 
   // Each journal row has a conversation key of its own (no lease to hand back between rows) while its
   // payload names one of the same 2,000 customers the old way uses: the same upserts, one round trip.
   const newWay = async (i: number) => {
-    await pool.query({ name: 'context', text: CONTEXT_SQL, values: [`bench:${i}`, 'bench', 30_000, 10_000] });
+    await pool.query({ name: 'context', text: CONTEXT_SQL, values: contextParams(`bench:${i}`, 'bench', 30_000, 10_000, DEFAULT_CONTEXT_OPTIONS) });
   };
   const run = async (fn: (i: number) => Promise<void>) => {
     const lat: number[] = [];

@@ -3,6 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
 import type { Blocker } from './crm-check/blocking-checks.js';
+import { additions } from './crm-check/check.js';
+import { loadSchema } from './crm-check/introspect.js';
+import { migrationObjects } from './crm-check/migration-objects.js';
 import { enforceDataGuarantees } from './data-gate.js';
 import type { Db, ScriptRunner } from './db.js';
 
@@ -62,13 +65,18 @@ export async function migrate(db: Db, log: Logger, options: { seed: boolean }): 
         if (previous !== checksum) log.warn({ migration: file }, 'applied migration was edited afterwards; not re-run');
         continue;
       }
+      // What this file will add to this database (on the CRM's, most of it exists): logged change by change.
+      const adds = additions(migrationObjects(sql, file), await loadSchema(conn));
       try {
         await conn.exec(`BEGIN;\n${sql}\n;INSERT INTO router_migraciones (nombre, checksum) VALUES ('${file}', '${checksum}');\nCOMMIT;`);
       } catch (err) {
         await conn.exec('ROLLBACK').catch(() => undefined);
         throw new AppError('MIGRATION_FAILED', `migration ${file} failed: ${(err as Error).message}`, { cause: err, details: { migration: file } });
       }
-      log.info({ migration: file }, 'migration applied');
+      for (const t of adds.tables) log.info({ migration: file, table: t.table }, 'table created');
+      for (const c of adds.columns) log.info({ migration: file, table: c.table, column: c.column }, 'column added');
+      for (const i of adds.indexes) log.info({ migration: file, table: i.table, index: i.name }, 'index created');
+      log.info({ migration: file, tables: adds.tables.length, columns: adds.columns.length, indexes: adds.indexes.length }, 'migration applied');
       ran.push(file);
     }
     if (options.seed) await seed(conn, log);

@@ -24,6 +24,8 @@ import {
   CUSTOMER_NAME,
   CUSTOMER_PHONE,
   CUSTOMER_USER_ID,
+  PHONE_NUMBER_ID,
+  videoMessage,
 } from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, truncateData, withClient } from '../helpers/reset-db.js';
 import { startRouter, type RunningRouter, readJson } from '../helpers/start-router.js';
@@ -243,6 +245,26 @@ describe('message storage', () => {
     ]);
   });
 
+  it('when the same customer writes to two configured lines, then one contact has one conversation per line, each under the line\'s CRM code', async () => {
+    await rows(`INSERT INTO router_lineas (codigo, nombre, tipo, phone_number_id) VALUES ('wsp4', 'WSP4', 'cloud', $1), ('ventas_api', 'Ventas API', 'cloud', '222333444555')`, [
+      PHONE_NUMBER_ID,
+    ]);
+    await router.postWebhook(inboundEnvelope(textMessage({ body: 'al principal', timestamp: nowS() - 20 })));
+    await router.postWebhook(inboundEnvelope(textMessage({ body: 'a ventas', timestamp: nowS() - 10 }), { phoneNumberId: '222333444555' }));
+    await router.idle();
+    expect(await rows(`SELECT count(*)::int AS n FROM contactos`)).toEqual([{ n: 1 }]);
+    expect(
+      await rows(
+        `SELECT c.linea_origen, c.area, c.mensajes_no_leidos, m.mensaje
+           FROM conversaciones c JOIN mensajes m ON m.conversacion_id = c.id AND m.direccion = 'entrante'
+          WHERE c.contacto_id = (SELECT id FROM contactos) ORDER BY c.linea_origen`,
+      ),
+    ).toEqual([
+      { linea_origen: 'ventas_api', area: 'ventas_api', mensajes_no_leidos: 1, mensaje: 'a ventas' },
+      { linea_origen: 'wsp4', area: 'wsp4', mensajes_no_leidos: 1, mensaje: 'al principal' },
+    ]);
+  });
+
   it('when a reply with context and an ad referral arrives, then the context id, the referral, the 72 h window and the Meta lead flag are kept', async () => {
     const ts = 1_780_000_000;
     const m = imageMessage({
@@ -447,7 +469,7 @@ describe('message storage with media on', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('when media messages arrive, then media_url is the router\'s /media/<id>/<name> link and media_type what the chat renders', async () => {
+  it('when media messages arrive, then media_url is the router\'s /media/<id>/<name> link, media_type what the chat renders and mensaje the caption or placeholder', async () => {
     const ts = nowS() - 30;
     const messages = [
       imageMessage({ caption: 'foto', timestamp: ts }),
@@ -456,6 +478,9 @@ describe('message storage with media on', () => {
       stickerMessage({ timestamp: ts }),
       locationMessage({ timestamp: ts }),
       textMessage({ body: 'sin adjunto', timestamp: ts }),
+      imageMessage({ timestamp: ts }),
+      videoMessage({ timestamp: ts }),
+      documentMessage({ filename: 'programa.pdf', caption: 'el programa', timestamp: ts }),
     ];
     for (const m of messages) expect((await router.postWebhook(inboundEnvelope(m))).status).toBe(200);
     await router.idle();
@@ -471,6 +496,9 @@ describe('message storage with media on', () => {
       { tipo: 'sticker', mensaje: '[Sticker]', media_type: 'image', name: 'sticker.webp' },
       { tipo: 'location', mensaje: '[Ubicación: -34.6037, -58.3816]', media_type: null, name: null },
       { tipo: 'text', mensaje: 'sin adjunto', media_type: null, name: null },
+      { tipo: 'image', mensaje: '[Imagen]', media_type: 'image', name: 'image.jpg' },
+      { tipo: 'video', mensaje: '[Video]', media_type: 'video', name: 'video.mp4' },
+      { tipo: 'document', mensaje: 'el programa', media_type: 'document', name: 'programa.pdf' },
     ];
     expect(stored).toHaveLength(messages.length);
     messages.forEach((m, i) => {

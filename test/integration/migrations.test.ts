@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/store/db.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/store/migrate.js';
 import { createPgDb } from '../../src/store/pg-db.js';
+import { buildCrmDatabase } from '../fixtures/crm/build-crm-db.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { TEST_DATABASE_URL } from '../helpers/test-config.js';
 
@@ -53,5 +54,19 @@ describe('migrations', () => {
     await withClient((c) => c.query('DROP TABLE router_migraciones'));
     const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql'));
     expect((await migrate(dbs[0]!, log, { seed: true })).ran.length).toBe(files.length);
+  });
+
+  it('when the migrations run on the CRM\'s database, then each change is logged as applied and no CRM write is refused afterwards', async () => {
+    await buildCrmDatabase(TEST_DATABASE_URL);
+    const lines: Record<string, unknown>[] = [];
+    const capture = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const result = await migrate(dbs[0]!, capture, { seed: true });
+    expect(result.blockers.map((b) => b.code)).toEqual(['WAMID_DUPLICATES']);
+    const added = lines.filter((l) => l['msg'] === 'column added').map((l) => `${String(l['table'])}.${String(l['column'])}`);
+    expect(added).toEqual(expect.arrayContaining(['contactos.wa_user_id', 'mensajes.media_id', 'conversaciones.ts_ultima_derivacion']));
+    expect(added).not.toContain('conversaciones.mensajes_no_leidos'); // the CRM's own column is left as it is
+    expect(lines.filter((l) => l['msg'] === 'table created').map((l) => l['table'])).toContain('router_eventos');
+    // A second run on the now-migrated CRM database changes nothing.
+    expect((await migrate(dbs[0]!, capture, { seed: true })).ran).toEqual([]);
   });
 });

@@ -56,7 +56,8 @@ function summarize(groups: DuplicateGroup[] | null): GroupSummary | null {
   return { groups: groups.length, rows, extra: rows - groups.length, samples: groups.slice(0, SAMPLE_GROUPS) };
 }
 
-function additions(objects: MigrationObject[], schema: Schema): CheckReport['additions'] {
+/** What `objects` would add to the database `schema` describes (also logged by the migrator as it applies them). */
+export function additions(objects: MigrationObject[], schema: Schema): CheckReport['additions'] {
   const out: CheckReport['additions'] = { tables: [], columns: [], indexes: [], notAdded: [] };
   const seen = new Set<string>();
   const addedByAlter = new Set<string>();
