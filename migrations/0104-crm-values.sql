@@ -43,7 +43,8 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The file name a media message is stored and shown under: the customer's own for documents,
--- else <type>.<extension from the MIME type>.
+-- else <type>.<extension from the MIME type> (the same table as src/media/media-keys.ts, so the
+-- link's name and the stored file's agree).
 CREATE OR REPLACE FUNCTION router_media_nombre(tipo text, mime text, filename text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE
@@ -54,6 +55,12 @@ LANGUAGE sql IMMUTABLE AS $$
       WHEN 'image/gif' THEN 'gif' WHEN 'audio/ogg' THEN 'ogg' WHEN 'audio/mpeg' THEN 'mp3'
       WHEN 'audio/mp4' THEN 'm4a' WHEN 'audio/aac' THEN 'aac' WHEN 'audio/amr' THEN 'amr'
       WHEN 'video/mp4' THEN 'mp4' WHEN 'video/3gpp' THEN '3gp' WHEN 'application/pdf' THEN 'pdf'
+      WHEN 'text/plain' THEN 'txt' WHEN 'application/msword' THEN 'doc'
+      WHEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' THEN 'docx'
+      WHEN 'application/vnd.ms-excel' THEN 'xls'
+      WHEN 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' THEN 'xlsx'
+      WHEN 'application/vnd.ms-powerpoint' THEN 'ppt'
+      WHEN 'application/vnd.openxmlformats-officedocument.presentationml.presentation' THEN 'pptx'
       ELSE 'bin' END
   END
 $$;

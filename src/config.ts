@@ -151,6 +151,10 @@ const schema = z
     if (!c.WHATSAPP_VERIFY_TOKEN) {
       ctx.addIssue({ code: 'custom', path: ['WHATSAPP_VERIFY_TOKEN'], message: 'is required when NODE_ENV=production' });
     }
+    if (c.MEDIA_STORAGE !== 'off' && !c.MEDIA_PUBLIC_URL) {
+      // mensajes.media_url is built on it: a default of 127.0.0.1 would give the CRM's browsers dead links.
+      ctx.addIssue({ code: 'custom', path: ['MEDIA_PUBLIC_URL'], message: 'is required when NODE_ENV=production and media is kept (e.g. https://router.example.com)' });
+    }
     if (c.MEDIA_STORAGE === 'local' && !c.MEDIA_URL_SECRET) {
       // Outside production a secret is generated under DATA_DIR (src/media/media-url-secret.ts).
       ctx.addIssue({ code: 'custom', path: ['MEDIA_URL_SECRET'], message: 'is required when MEDIA_STORAGE=local and NODE_ENV=production' });

@@ -23,6 +23,7 @@ export async function mediaIsolation(env: (url: string, port: number) => Record<
     WHATSAPP_API_URL: outside.sim.url,
     MEDIA_STORAGE: 'local',
     MEDIA_URL_SECRET: 'bench-media-url-secret',
+    MEDIA_PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATA_DIR: dataDir,
   });
   const limits = { ackP99: 1e9, e2eP99: 1e9, drainMs: 60_000 };

@@ -40,10 +40,21 @@ export function mediaLinkRoutes(deps: MediaLinkDeps): Router {
       gone = true;
     });
     const deadline = Date.now() + deps.waitMs;
-    let state = await mediaLinkState(deps.db, id);
-    while (state.found && (state.estado === 'pendiente' || state.estado === 'descargando') && Date.now() < deadline && !gone) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    let state: MediaLinkState;
+    try {
       state = await mediaLinkState(deps.db, id);
+      while (state.found && (state.estado === 'pendiente' || state.estado === 'descargando') && Date.now() < deadline && !gone) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        state = await mediaLinkState(deps.db, id);
+      }
+    } catch (err) {
+      // Answered here, not by the error handler: it logs the path, and the path holds the file name.
+      deps.log.warn({ requestId: res.locals['requestId'], code: (err as { code?: string }).code ?? null }, 'media link lookup failed');
+      if (!gone) {
+        res.setHeader('Retry-After', '5');
+        refuse(res, 503, 'STORE_UNAVAILABLE', 'the database did not answer; try again');
+      }
+      return;
     }
     if (gone) return;
     serve(req, res, state, deps);

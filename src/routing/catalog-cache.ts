@@ -66,9 +66,9 @@ export function lineFor(catalog: Catalog, code: string): Line {
       name: code,
       kind: 'cloud',
       phoneNumberId: null,
-      // An unconfigured number next to configured lines is stored and forwarded, never answered.
+      // An unconfigured number next to configured lines is stored, never answered.
       flow: code === catalog.settings.defaultLine ? 'menu' : 'inbox',
-      settings: DEFAULT_LINE_SETTINGS,
+      settings: code === catalog.settings.defaultLine ? DEFAULT_LINE_SETTINGS : { ...DEFAULT_LINE_SETTINGS, inboxNote: false },
     }
   );
 }

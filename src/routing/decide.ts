@@ -156,6 +156,7 @@ function cameBackAfterWindow(input: RoutingInput, at: number): boolean {
 function decideInboxLine(input: RoutingInput): Decision {
   const { conversation: conv, message, catalog } = input;
   if (NEVER_ANSWERED.has(message.type)) return nothing('ignored');
+  if (!input.line.settings.inboxNote) return nothing('inbox_stored');
   const known = input.knownElsewhere || input.recent.some((m) => m.remitente_tipo === 'agente');
   const noted = conv.metadata?.['nota_inbox_at'];
   const lastNote = typeof noted === 'string' ? Date.parse(noted) : null;

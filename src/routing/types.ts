@@ -74,6 +74,8 @@ export interface LineSettings {
   /** Keep the router's own replies as `saliente`/`bot` rows so agents see what the customer was
    * shown. Off = today's behaviour (nothing but the 🤖 lines). */
   storeBotReplies: boolean;
+  /** Inbox lines: send the "write to our main number" note to an unknown contact (once per cooldown). */
+  inboxNote: boolean;
 }
 
 export const DEFAULT_LINE_SETTINGS: LineSettings = {
@@ -82,6 +84,7 @@ export const DEFAULT_LINE_SETTINGS: LineSettings = {
   honourDisconnect: true,
   closedRestartsMenu: true,
   storeBotReplies: true,
+  inboxNote: true,
 };
 
 export interface Line {

@@ -47,6 +47,7 @@ describe('PM2: start and graceful reload under load', () => {
       WHATSAPP_API_URL: sim.url,
       // Production refuses to sign local media links without it.
       MEDIA_URL_SECRET: 'pm2-media-url-secret',
+      MEDIA_PUBLIC_URL: 'https://router.example.test',
       LEASE_MS: '2000',
       SWEEP_INTERVAL_MS: '200',
       OUTBOX_POLL_MS: '50',

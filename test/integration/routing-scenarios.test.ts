@@ -192,4 +192,34 @@ describe('routing: scripted conversations against the router, the Graph simulato
     expect(rig.sim.sent).toHaveLength(before);
     expect(await q(`SELECT count(*)::int AS n FROM mensajes m JOIN conversaciones c ON c.id = m.conversacion_id WHERE c.linea_origen = 'alumnos' AND m.direccion = 'entrante'`)).toEqual([{ n: 3 }]);
   });
+
+  it('when a line stores no bot replies (the old behaviour), then the customer still gets the menu and the chat keeps only their messages and the 🤖 line', async () => {
+    const put = await fetch(`${rig.router.url}/admin/lines/wsp4`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer admin-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ nombre: 'WSP4', tipo: 'cloud', phoneNumberId: PHONE_NUMBER_ID, flujo: 'menu', ajustes: { storeBotReplies: false } }),
+    });
+    expect(put.status).toBe(201);
+    await say('hola');
+    await tap('admin');
+    expect(rig.sim.sent).toHaveLength(2);
+    expect(await q(`SELECT direccion, remitente_tipo FROM mensajes ORDER BY "timestamp"`)).toEqual([
+      { direccion: 'entrante', remitente_tipo: 'contacto' },
+      { direccion: 'entrante', remitente_tipo: 'contacto' },
+      { direccion: 'entrante', remitente_tipo: 'sistema' },
+    ]);
+    expect(await q(`SELECT count(*)::int AS n FROM router_outbox WHERE canal = 'whatsapp' AND estado = 'enviado' AND mensaje_id IS NULL`)).toEqual([{ n: 2 }]);
+  });
+
+  it('when lines are configured and a number none of them names writes, then it is stored under its phone_number_id and not answered', async () => {
+    const put = await fetch(`${rig.router.url}/admin/lines/wsp4`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer admin-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ nombre: 'WSP4', tipo: 'cloud', phoneNumberId: '300000000000001', flujo: 'menu' }),
+    });
+    expect(put.status).toBe(201);
+    await say('hola');
+    expect(rig.sim.sent).toHaveLength(0);
+    expect(await q('SELECT linea_origen, area FROM conversaciones')).toEqual([{ linea_origen: PHONE_NUMBER_ID, area: PHONE_NUMBER_ID }]);
+  });
 });

@@ -41,11 +41,12 @@ describe('config', () => {
     expect(problems[0]).toMatch(pattern);
   });
 
-  it('when NODE_ENV=production lacks the app secret, verify token and media link secret, then all are reported', () => {
+  it('when NODE_ENV=production lacks the app secret, verify token, media origin and media link secret, then all are reported', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
     expect(problems).toEqual([
       'WHATSAPP_APP_SECRET: is required when NODE_ENV=production',
       'WHATSAPP_VERIFY_TOKEN: is required when NODE_ENV=production',
+      'MEDIA_PUBLIC_URL: is required when NODE_ENV=production and media is kept (e.g. https://router.example.com)',
       'MEDIA_URL_SECRET: is required when MEDIA_STORAGE=local and NODE_ENV=production',
     ]);
   });
@@ -53,7 +54,7 @@ describe('config', () => {
   it('when production keeps media elsewhere than the local disk, then no media link secret is needed', () => {
     const base = { NODE_ENV: 'production', WHATSAPP_APP_SECRET: 's', WHATSAPP_VERIFY_TOKEN: 'v' };
     expect(problemsOf({ ...base, MEDIA_STORAGE: 'off' })).toEqual([]);
-    expect(problemsOf({ ...base, MEDIA_URL_SECRET: 'a-long-enough-secret' })).toEqual([]);
+    expect(problemsOf({ ...base, MEDIA_URL_SECRET: 'a-long-enough-secret', MEDIA_PUBLIC_URL: 'https://router.example.com' })).toEqual([]);
   });
 
   it('when MEDIA_STORAGE=supabase lacks its settings, then each missing key is named', () => {
