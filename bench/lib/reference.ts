@@ -55,7 +55,7 @@ export async function httpCeiling(secret: string, durationMs: number, connection
 export async function pgbenchCeiling(seconds: number, clients: number) {
   const conversationId = await withBenchClient(async (c) => {
     const contact = await c.query<{ id: string }>(`INSERT INTO contactos (telefono) VALUES ('+549000pgbench') RETURNING id`);
-    const conv = await c.query<{ id: string }>(`INSERT INTO conversaciones (contacto_id, linea_origen) VALUES ($1, 'pgbench') RETURNING id`, [contact.rows[0]!.id]);
+    const conv = await c.query<{ id: string }>(`INSERT INTO conversaciones (contacto_id, telefono, linea_origen) VALUES ($1, '+549000pgbench', 'pgbench') RETURNING id`, [contact.rows[0]!.id]);
     return conv.rows[0]!.id;
   });
   const script = path.join(tmpdir(), 'psi-pgbench.sql');
@@ -88,14 +88,18 @@ export async function contextBeforeAfter(messages: number, concurrency: number) 
       `INSERT INTO contactos (telefono) VALUES ($1) ON CONFLICT (telefono) DO UPDATE SET updated_at = contactos.updated_at RETURNING id`,
       values: [phone] });
     const cv = await pool.query<{ id: string }>({ name: 'old_conversation', text:
-      `INSERT INTO conversaciones (contacto_id, telefono, linea_origen, ultimo_mensaje, ts_ultimo_mensaje, mensajes_no_leidos)
-       VALUES ($1, $2, $3, 'hola', now(), 1)
-       ON CONFLICT (contacto_id, linea_origen) DO UPDATE SET ultimo_mensaje = 'hola', ts_ultimo_mensaje = now(), mensajes_no_leidos = conversaciones.mensajes_no_leidos + 1
-       RETURNING *`,
+      // The CRM's table has no unique key to upsert on: find, then update or insert, in one statement.
+      `WITH f AS (SELECT id FROM conversaciones WHERE contacto_id = $1 AND linea_origen = $3 ORDER BY ts_ultimo_mensaje DESC NULLS LAST LIMIT 1),
+            u AS (UPDATE conversaciones SET ultimo_mensaje = 'hola', ts_ultimo_mensaje = now(), mensajes_no_leidos = mensajes_no_leidos + 1
+                   WHERE id = (SELECT id FROM f) RETURNING *),
+            i AS (INSERT INTO conversaciones (contacto_id, telefono, linea_origen, ultimo_mensaje, ts_ultimo_mensaje, mensajes_no_leidos)
+                  SELECT $1, $2, $3, 'hola', now(), 1 WHERE NOT EXISTS (SELECT 1 FROM f) RETURNING *)
+       SELECT * FROM u UNION ALL SELECT * FROM i`,
       values: [c.rows[0]!.id, phone, line] });
     await pool.query({ name: 'old_message', text:
       `WITH ins AS (INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, remitente_tipo, whatsapp_message_id, "timestamp")
-                    VALUES ($1, 'hola', 'text', 'entrante', 'contacto', $2, now()) ON CONFLICT (whatsapp_message_id) DO NOTHING RETURNING id)
+                    VALUES ($1, 'hola', 'text', 'entrante', 'contacto', $2, now())
+                    ON CONFLICT (whatsapp_message_id) WHERE whatsapp_message_id IS NOT NULL AND whatsapp_message_id <> '' DO NOTHING RETURNING id)
        SELECT id, mensaje FROM mensajes WHERE conversacion_id = $1 ORDER BY "timestamp" DESC LIMIT 10`,
       values: [cv.rows[0]!.id, `wamid.OLD.${i}`] });
   };

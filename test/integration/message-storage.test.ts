@@ -252,7 +252,6 @@ describe('message storage', () => {
     await router.postWebhook(inboundEnvelope(textMessage({ body: 'al principal', timestamp: nowS() - 20 })));
     await router.postWebhook(inboundEnvelope(textMessage({ body: 'a ventas', timestamp: nowS() - 10 }), { phoneNumberId: '222333444555' }));
     await router.idle();
-    console.log('DEBUG', JSON.stringify(await rows(`SELECT id, estado, intentos, error, conv_key FROM router_eventos`)), JSON.stringify(await rows(`SELECT id, linea_origen, contacto_id FROM conversaciones`)), JSON.stringify(await rows(`SELECT conversacion_id, mensaje, direccion FROM mensajes`)));
     expect(await rows(`SELECT count(*)::int AS n FROM contactos`)).toEqual([{ n: 1 }]);
     expect(
       await rows(
