@@ -1,3 +1,4 @@
+import { crmName, segment, watchLinkLooks } from '../helpers/media-links.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/errors.js';
@@ -55,41 +56,6 @@ const linkAnswer = async (url: string) => {
   return { status: res.status, location: res.headers.get('location') };
 };
 
-/** RFC 3986 percent-encoding of one path segment (encodeURIComponent leaves !'()* as they are). */
-const segment = (name: string) => encodeURIComponent(name).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-
-/** The name the CRM shows for a document (CRM-CONTRACT §3, CH:967-968). */
-const crmName = (mediaUrl: string) => decodeURIComponent(mediaUrl).split('/').pop();
-
-/**
- * Watches — does not replace — the router's own database handle: every query still runs against the
- * real database. Counts the looks the `/media/<message id>/<name>` route takes at one message's job,
- * so a test can know that a request is waiting for the file instead of having been answered.
- */
-function watchLinkLooks(db: Queryable, messageId: string) {
-  const original = db.query;
-  let looks = 0;
-  const waiters: { times: number; resolve: () => void }[] = [];
-  db.query = function watched(sql: string, params?: readonly unknown[]) {
-    if (params?.[0] === messageId && sql.includes('FROM router_media_jobs')) {
-      looks += 1;
-      for (const w of waiters.splice(0)) {
-        if (looks >= w.times) w.resolve();
-        else waiters.push(w);
-      }
-    }
-    return original.call(db, sql, params);
-  } as Queryable['query'];
-  return {
-    get looks() {
-      return looks;
-    },
-    reached: (times: number) => new Promise<void>((resolve) => (looks >= times ? resolve() : waiters.push({ times, resolve }))),
-    restore: () => {
-      db.query = original;
-    },
-  };
-}
 
 const supabaseEnv = (storage: FakeSupabaseStorage, extra: Record<string, string> = {}) => ({
   MEDIA_STORAGE: 'supabase',

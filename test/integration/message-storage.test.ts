@@ -249,20 +249,38 @@ describe('message storage', () => {
     await rows(`INSERT INTO router_lineas (codigo, nombre, tipo, phone_number_id) VALUES ('wsp4', 'WSP4', 'cloud', $1), ('ventas_api', 'Ventas API', 'cloud', '222333444555')`, [
       PHONE_NUMBER_ID,
     ]);
-    await router.postWebhook(inboundEnvelope(textMessage({ body: 'al principal', timestamp: nowS() - 20 })));
-    await router.postWebhook(inboundEnvelope(textMessage({ body: 'a ventas', timestamp: nowS() - 10 }), { phoneNumberId: '222333444555' }));
-    await router.idle();
-    expect(await rows(`SELECT count(*)::int AS n FROM contactos`)).toEqual([{ n: 1 }]);
-    expect(
-      await rows(
+    const perLine = (phone: string) =>
+      rows(
         `SELECT c.linea_origen, c.area, c.mensajes_no_leidos, m.mensaje
            FROM conversaciones c JOIN mensajes m ON m.conversacion_id = c.id AND m.direccion = 'entrante'
-          WHERE c.contacto_id = (SELECT id FROM contactos) ORDER BY c.linea_origen`,
-      ),
-    ).toEqual([
+          WHERE c.telefono = $1 ORDER BY c.linea_origen`,
+        [`+${phone}`],
+      );
+    const expected = [
       { linea_origen: 'ventas_api', area: 'ventas_api', mensajes_no_leidos: 1, mensaje: 'a ventas' },
       { linea_origen: 'wsp4', area: 'wsp4', mensajes_no_leidos: 1, mensaje: 'al principal' },
+    ];
+    const write = (from: string) => [
+      router.postWebhook(inboundEnvelope(textMessage({ from, body: 'al principal', timestamp: nowS() - 20 }))),
+      router.postWebhook(inboundEnvelope(textMessage({ from, body: 'a ventas', timestamp: nowS() - 10 }), { phoneNumberId: '222333444555' })),
+    ];
+    // One after the other.
+    const [first, second] = write(CUSTOMER_PHONE);
+    await first;
+    await router.idle();
+    await second;
+    await router.idle();
+    expect(await perLine(CUSTOMER_PHONE)).toEqual(expected);
+    // At the same instant: both lines' workers create the contact; the loser of the race retries and
+    // finds the winner's row (the retry runs on a timer, so wait for it), never a second contact.
+    const racer = '5491177770001';
+    await Promise.all(write(racer));
+    await expect.poll(() => perLine(racer), { timeout: 10_000, interval: 100 }).toEqual(expected);
+    expect(await rows(`SELECT telefono, count(*)::int AS n FROM contactos GROUP BY telefono ORDER BY telefono`)).toEqual([
+      { telefono: `+${racer}`, n: 1 },
+      { telefono: `+${CUSTOMER_PHONE}`, n: 1 },
     ]);
+    expect(await rows(`SELECT count(DISTINCT contacto_id)::int AS contacts, count(*)::int AS n FROM conversaciones`)).toEqual([{ contacts: 2, n: 4 }]);
   });
 
   it('when a reply with context and an ad referral arrives, then the context id, the referral, the 72 h window and the Meta lead flag are kept', async () => {
