@@ -45,7 +45,8 @@ export async function backlogCounts(db: Queryable): Promise<{ whatsapp: number; 
 /** Puts a conversation back at the main menu (the next message gets the menu). Null when unknown. */
 export async function resetConversation(db: Queryable, id: string, mainMenuId: string): Promise<{ id: string } | null> {
   const res = await db.query<{ id: string }>(
-    `UPDATE conversaciones SET estado = 'activa', router_estado = 'menu_principal', menu_actual = $2, area = NULL, updated_at = now()
+    // Back to the line's own inbox (area = the line code, as a new conversation starts).
+    `UPDATE conversaciones SET estado = 'activa', router_estado = 'menu_principal', menu_actual = $2, area = linea_origen, updated_at = now()
       WHERE id = $1::uuid RETURNING id`,
     [id, mainMenuId],
   );

@@ -75,7 +75,7 @@ describe('admin API', () => {
     const id = await conversationOf(PHONE);
     expect(await q('SELECT estado FROM conversaciones')).toEqual([{ estado: 'derivada' }]);
     expect((await admin(`/admin/conversations/${id}/reset`, { method: 'POST' })).status).toBe(200);
-    expect(await q('SELECT estado, router_estado, area FROM conversaciones')).toEqual([{ estado: 'activa', router_estado: 'menu_principal', area: null }]);
+    expect(await q('SELECT estado, router_estado, area FROM conversaciones')).toEqual([{ estado: 'activa', router_estado: 'menu_principal', area: 'wsp4' }]);
     expect((await admin(`/admin/conversations/${id}/close`, { method: 'POST' })).status).toBe(200);
     expect(await q('SELECT estado FROM conversaciones')).toEqual([{ estado: 'cerrada' }]);
     expect((await admin('/admin/conversations/00000000-0000-4000-8000-000000000000/close', { method: 'POST' })).status).toBe(404);
