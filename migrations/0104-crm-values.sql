@@ -78,6 +78,10 @@ LANGUAGE sql IMMUTABLE AS $$
     WHEN 'location' THEN coalesce('[Ubicación: ' || (p->'details'->'location'->>'latitude') || ', '
                                   || (p->'details'->'location'->>'longitude') || ']', '[Ubicación]')
     WHEN 'contacts' THEN '[Contacto compartido]'
+    WHEN 'revoke' THEN '[Mensaje eliminado por el cliente]'
+    WHEN 'request_welcome' THEN '[El cliente abrió el chat]'
+    WHEN 'unsupported' THEN '[Mensaje no soportado por WhatsApp]'
+    WHEN 'order' THEN coalesce(nullif(p->>'text', ''), '[Pedido]')
     ELSE coalesce(p->>'text', '[' || (p->>'type') || ']') END
 $$;
 

@@ -237,6 +237,13 @@ export class DirectProcessor {
     try {
       return await fn();
     } catch (err) {
+      // The same customer's first messages on two lines at one instant: both try to create the
+      // contact; the loser's unique violation undid its whole statement, and the retry finds the row.
+      if (isAppError(err) && err.code === 'DB_DUPLICATE') {
+        this.log.debug({ key, err: errInfo(err) }, 'lost a create race; retrying at once');
+        this.retryLater(key, 10);
+        return null;
+      }
       if (isAppError(err) && err.retryable) {
         if (err.code === 'DB_TIMEOUT') this.observer?.timeout();
         this.log.warn({ key, err: errInfo(err) }, 'store unavailable; will retry');

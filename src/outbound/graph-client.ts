@@ -41,7 +41,8 @@ export class GraphClient {
     const error = safeJson<MetaErrorBody>(text)?.error;
     const code = typeof error?.code === 'number' ? error.code : null;
     const title = error?.error_user_title ?? error?.message ?? `HTTP ${res.status}`;
-    throw new GraphApiError(res.status, code, title, classifyGraphFailure(res.status, code));
+    const details = typeof error?.error_data?.details === 'string' ? error.error_data.details : null;
+    throw new GraphApiError(res.status, code, title, classifyGraphFailure(res.status, code), details);
   }
 }
 

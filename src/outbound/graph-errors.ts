@@ -21,9 +21,18 @@ export class GraphApiError extends Error {
     readonly metaCode: number | null,
     readonly title: string,
     readonly kind: FailureKind,
+    /** Meta's `error_data.details`, when it sent one. */
+    readonly details: string | null = null,
   ) {
     super(`Graph API ${httpStatus ?? 'network'} ${metaCode ?? ''} ${title}`.trim());
     this.name = 'GraphApiError';
+  }
+
+  /** As mensajes.error_mensaje shows Meta's errors, the same for a refused send and a failed status
+   * ("131047: Re-engagement message — details"; tick-flags.ts META_ERROR_TEXT). */
+  get crmText(): string {
+    const head = this.metaCode !== null ? `${this.metaCode}: ${this.title}` : this.message;
+    return this.details ? `${head} — ${this.details}` : head;
   }
 }
 

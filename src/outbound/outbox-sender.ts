@@ -208,7 +208,7 @@ export class OutboxSender {
       // window is open (checked before every attempt), so an outage of any length loses nothing.
       const retry = e.kind !== 'permanent';
       const backoffMs = backoffFor(e.kind, e.metaCode, item.intentos);
-      await recordFailure(this.db, { id: item.id, owner: this.owner, retry, backoffMs, code: e.metaCode ?? e.httpStatus, error: e.message });
+      await recordFailure(this.db, { id: item.id, owner: this.owner, retry, backoffMs, code: e.metaCode ?? e.httpStatus, error: e.crmText });
       this.log[retry ? 'warn' : 'error'](
         { ...base, httpStatus: e.httpStatus, code: e.metaCode, kind: e.kind, outcome: retry ? 'retry' : 'failed', backoffMs: retry ? backoffMs : undefined },
         retry ? 'WhatsApp send failed; will retry' : 'WhatsApp send failed for good',

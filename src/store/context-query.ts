@@ -294,8 +294,9 @@ r_rows AS (
     FROM mensaje_reacciones r WHERE r.mensaje_id = (SELECT id FROM r_target) AND r.usuario_id IS NULL
 ),
 r_del AS (
-  DELETE FROM mensaje_reacciones r USING f
-   WHERE r.id IN (SELECT id FROM r_rows WHERE f.emoji IS NULL OR n > 1)
+  -- The filter sits inside the subquery so the plan reaches mensaje_reacciones by primary key only.
+  DELETE FROM mensaje_reacciones r
+   WHERE r.id IN (SELECT r_rows.id FROM r_rows, f WHERE f.emoji IS NULL OR r_rows.n > 1)
   RETURNING r.id
 ),
 r_upd AS (

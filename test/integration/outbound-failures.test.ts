@@ -32,12 +32,12 @@ describe('outbound: Meta errors, outages and the circuit breaker', () => {
     expect(rig.sim.sent).toHaveLength(1);
     expect(rig.sim.requests.scripted_error).toBe(2);
     expect(await q('SELECT estado, intentos, wamid FROM router_outbox')).toEqual([{ estado: 'enviado', intentos: 3, wamid: sent!.wamid }]);
-    // Meta's acceptance records the wamid only: the tick waits for Meta's own statuses.
+    // Meta's acceptance records the wamid only: the tick waits for Meta's own statuses, and the
+    // retried attempts left no failure on the message.
     const reply = () =>
       q(`SELECT estado_envio, enviado, entregado, leido, fallido, error_mensaje, whatsapp_message_id, remitente_tipo FROM mensajes WHERE direccion = 'saliente'`);
     const ticks = { estado_envio: null, enviado: false, entregado: false, leido: false, fallido: false };
     expect(await reply()).toEqual([{ ...ticks, error_mensaje: null, whatsapp_message_id: sent!.wamid, remitente_tipo: 'bot' }]);
-    // The retried attempts left no trace of failure on the message.
     expect((await rig.router.postWebhook(envelope(messagesChange({ statuses: [statusItem({ id: sent!.wamid, status: 'sent' })] })))).status).toBe(200);
     await rig.router.idle();
     expect(await reply()).toEqual([{ ...ticks, estado_envio: 'sent', enviado: true, error_mensaje: null, whatsapp_message_id: sent!.wamid, remitente_tipo: 'bot' }]);
