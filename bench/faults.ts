@@ -136,6 +136,9 @@ function killer(procs: RouterProcess[], restart: (i: number) => Promise<RouterPr
 }
 
 async function main() {
+  // The scenarios spawn the compiled entry points: build them from the current source first.
+  log('building dist/ …');
+  execFileSync('npm', ['run', 'build'], { cwd: path.resolve(import.meta.dirname, '..'), stdio: 'ignore' });
   const only = process.env.FAULT_ONLY;
   const want = (letter: string) => !only || only.includes(letter);
   // A. direct mode, two routers, kill -9 at random

@@ -35,6 +35,9 @@ export interface SendResult {
  * Without a Graph client (no access token) it runs dry: logs what it would send and marks the row
  * `omitido`, leaving the message `pendiente`.
  */
+/** After a failed pass, how long expired claims of other senders are left to their owners. */
+const TAKEOVER_GRACE_MS = 10_000;
+
 export class OutboxSender {
   readonly owner = `${hostname()}:${process.pid}:out:${randomUUID().slice(0, 8)}`;
   readonly circuit: CircuitBreaker;
@@ -46,6 +49,12 @@ export class OutboxSender {
   private loop: Promise<void> | null = null;
   private inFlight = 0;
   private readonly unrecorded = new Map<string, string>();
+  /**
+   * When a pass last failed (the database away). Expired claims are not taken over for a grace
+   * period after that: every sender saw the same outage, and one that holds accepted-but-unrecorded
+   * sends records them on its first pass back — taking its rows over first would send them twice.
+   */
+  private lastPassFailedAt = 0;
   /** Waiters resolve only on an empty pass that started after they asked (its claim saw their commit). */
   private idleWaiters: { after: number; resolve: () => void }[] = [];
   private passes = 0;
@@ -98,6 +107,7 @@ export class OutboxSender {
       try {
         claimed = await this.drainOnce();
       } catch (err) {
+        this.lastPassFailedAt = Date.now();
         this.log.warn({ err: { message: (err as Error).message } }, 'outbox pass failed; retrying');
       }
       if (claimed === 0) {
@@ -122,6 +132,10 @@ export class OutboxSender {
       limit: this.options.concurrency,
       leaseMs: this.options.claimLeaseMs ?? 60_000,
       channels,
+      // A claim is taken over only a full lease after it expired: its owner may hold the send's
+      // wamid in memory (the database was away when Meta answered) and records it on its first pass
+      // back; and not at all right after an outage this sender saw.
+      takeOverAfterMs: Date.now() - this.lastPassFailedAt > TAKEOVER_GRACE_MS ? this.options.claimLeaseMs ?? 60_000 : null,
     });
     await Promise.all(items.map((item) => this.handle(item)));
     return items.length;

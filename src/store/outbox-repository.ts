@@ -18,7 +18,17 @@ export interface OutboxItem {
  * across processes; a claim is a lease (`hasta`) that another sender may take over once expired.
  * The UPDATE re-checks the row after any concurrent claim, so two senders never get the same row.
  */
-export async function claimOutbox(db: Queryable, args: { owner: string; limit: number; leaseMs: number; channels: string[] }): Promise<OutboxItem[]> {
+export async function claimOutbox(
+  db: Queryable,
+  args: {
+    owner: string;
+    limit: number;
+    leaseMs: number;
+    channels: string[];
+    /** How long past its end another sender's claim must be before this one takes it over (null: not now). */
+    takeOverAfterMs?: number | null;
+  },
+): Promise<OutboxItem[]> {
   const res = await db.query<OutboxItem>(
     `WITH heads AS (
        SELECT DISTINCT ON (orden_key) id, estado, disponible_at, hasta, canal
@@ -29,7 +39,7 @@ export async function claimOutbox(db: Queryable, args: { owner: string; limit: n
      pick AS (
        SELECT id FROM heads
         WHERE canal = ANY($4::text[])
-          AND ((estado = 'pendiente' AND disponible_at <= now()) OR (estado = 'enviando' AND hasta < now()))
+          AND ((estado = 'pendiente' AND disponible_at <= now()) OR (estado = 'enviando' AND $5::float8 IS NOT NULL AND hasta < now() - $5::float8 * interval '1 millisecond'))
         ORDER BY id
         LIMIT $2
      ),
@@ -37,14 +47,14 @@ export async function claimOutbox(db: Queryable, args: { owner: string; limit: n
        UPDATE router_outbox o
           SET estado = 'enviando', owner = $1, hasta = now() + $3 * interval '1 millisecond', intentos = o.intentos + 1
          FROM pick
-        WHERE o.id = pick.id AND (o.estado = 'pendiente' OR (o.estado = 'enviando' AND o.hasta < now()))
+        WHERE o.id = pick.id AND (o.estado = 'pendiente' OR (o.estado = 'enviando' AND $5::float8 IS NOT NULL AND o.hasta < now() - $5::float8 * interval '1 millisecond'))
         RETURNING o.id, o.canal, o.mensaje_id, o.linea, o.destinatario, o.payload, o.intentos, o.conversacion_id
      )
      SELECT c.id::text AS id, c.canal, c.mensaje_id, c.linea, c.destinatario, c.payload, c.intentos,
             greatest(cv.ventana_24h_fin, cv.ventana_72h_fin) AS ventana_fin
        FROM claimed c LEFT JOIN conversaciones cv ON cv.id = c.conversacion_id
       ORDER BY c.id`,
-    [args.owner, args.limit, args.leaseMs, args.channels],
+    [args.owner, args.limit, args.leaseMs, args.channels, args.takeOverAfterMs === undefined ? 0 : args.takeOverAfterMs],
   );
   return res.rows.map((r) => ({ ...r, payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload }));
 }
