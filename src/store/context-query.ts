@@ -207,9 +207,12 @@ cv_found AS (
   SELECT cv.* FROM conversaciones cv, f, ln
    WHERE (cv.contacto_id = (SELECT id FROM contact)
           OR (cv.contacto_id IS NULL AND cv.telefono = ANY (f.variantes)))
-     AND (cv.linea_origen = ln.codigo OR cv.origen = 'crm'
-          -- Taken off this line by the CRM or the ads automation (AM:46-57): the customer's
-          -- conversation now lives on another line, and this line's messages go there too.
+     AND (cv.linea_origen = ln.codigo
+          -- Opened by hand in the CRM ("Nuevo chat", CP:266-272: origen 'crm', estado 'nueva').
+          OR cv.origen = 'crm' OR cv.estado = 'nueva'
+          -- Taken off the router by the CRM or the ads automation (CH:289-297, AM:46-57): the
+          -- customer's conversation now lives in a fixed inbox, and this line's messages go there too.
+          OR nullif(btrim(cv.inbox_fijo), '') IS NOT NULL
           OR (ln.codigo = 'wsp4' AND cv.desconectado_wsp4 IS TRUE)
           OR (ln.codigo = 'ventas_api' AND cv.desconectado_ventas_api IS TRUE))
    ORDER BY (cv.linea_origen = ln.codigo) DESC, cv.ts_ultimo_mensaje DESC NULLS LAST,

@@ -70,6 +70,18 @@ describe("the CRM's writes after the router's migrations", () => {
     expect(await q('SELECT count(*)::int AS n FROM mensajes WHERE conversacion_id = $1', [convId])).toEqual([{ n: 1 }]);
   });
 
+  it('a "Nuevo chat" row written without origen (estado nueva, inbox_fijo set) is found all the same, not duplicated', async () => {
+    const [contact] = await q<{ id: string }>(`INSERT INTO contactos (telefono) VALUES ('+541140000002') RETURNING id`);
+    const [conv] = await q<{ id: string }>(
+      `INSERT INTO conversaciones (contacto_id, telefono, estado, area, linea_origen, inbox_fijo) VALUES ($1, '+541140000002', 'nueva', 'comunidad', 'comunidad', 'comunidad') RETURNING id`,
+      [contact!.id],
+    );
+    await say('hola', '5491140000002');
+    expect(rig.sim.sent.filter((m) => m.to === '5491140000002')).toEqual([]);
+    expect(await q(`SELECT id FROM conversaciones WHERE contacto_id = $1`, [contact!.id])).toEqual([{ id: conv!.id }]);
+    expect(await q(`SELECT count(*)::int AS n FROM contactos WHERE telefono LIKE '%1140000002'`)).toEqual([{ n: 1 }]);
+  });
+
   it('Desconectar off (CH:315) hands the conversation back to the router, and the customer gets the menu', async () => {
     await q(`UPDATE conversaciones SET desconectado_wsp4 = false, desconectado_ventas_api = false, inbox_fijo = NULL WHERE id = $1`, [convId]);
     await say('hola');
