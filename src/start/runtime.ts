@@ -30,6 +30,7 @@ import type { Db } from '../store/db.js';
 import { assertNoBlockers, migrate } from '../store/migrate.js';
 import { readSchemaProfile } from '../store/schema-profile.js';
 import { openDb } from '../store/open-db.js';
+import { assertInboxSecret } from './inbox-secret-check.js';
 
 /**
  * api    — HTTP. Direct mode: ingest into the journal and process here. Queue mode: enqueue only.
@@ -74,6 +75,10 @@ export async function createRuntime(
   const role = options.role ?? 'api';
   const db = options.db ?? (await openDb(config, log));
   assertNoBlockers(await migrate(db, log.child({ module: 'migrate' }), { seed: config.SEED_DEFAULT_MENU }));
+  await assertInboxSecret(config, db).catch(async (err: unknown) => {
+    if (!options.db) await db.close().catch(() => undefined);
+    throw err;
+  });
   const profile = await readSchemaProfile(db);
   log.info(
     { unreadTrigger: profile.unreadTrigger, derivationTicket: profile.derivationTicket },
