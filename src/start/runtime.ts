@@ -102,7 +102,7 @@ export async function createRuntime(
   const graph = config.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({ baseUrl: config.WHATSAPP_API_URL, version: config.WHATSAPP_API_VERSION, accessToken: config.WHATSAPP_ACCESS_TOKEN, timeoutMs: config.GRAPH_TIMEOUT_MS })
     : null;
-  const inbox = new InboxClient({ secret: config.INBOX_WEBHOOK_SECRET, timeoutMs: config.INBOX_TIMEOUT_MS });
+  const inbox = new InboxClient({ secret: config.INBOX_WEBHOOK_SECRET, timeoutMs: config.INBOX_TIMEOUT_MS, requireSecret: config.NODE_ENV === 'production' });
   // The processor and the sender refer to each other (revived statuses ↔ new outbound rows).
   let processorRef: DirectProcessor | null = null;
   const sender = new OutboxSender(
