@@ -138,4 +138,17 @@ describe('inbox notifications', () => {
       await receiver.close();
     }
   });
+
+  it('when a customer types {ticket} or is named with it, then the notification carries their words unchanged and the ticket only in its field', async () => {
+    await derive('Ana {ticket}');
+    await say('mi número de caso es {ticket} y {ticket}');
+    const [derivation, forwarded] = await rig.inbox.waitFor(2);
+    const [{ ticket_id: ticket }] = (await withClient((c) => c.query<{ ticket_id: string }>('SELECT ticket_id FROM tickets'))).rows as [{ ticket_id: string }];
+    expect(ticket).toMatch(/^TKT-/);
+    expect(derivation!.body).toMatchObject({ event: 'derivation', ticket, contact: { name: 'Ana {ticket}' } });
+    expect(forwarded!.body).toMatchObject({ event: 'message', ticket, message: { text: 'mi número de caso es {ticket} y {ticket}' } });
+    // The bot's own reply templates still get the ticket substituted.
+    const confirmation = rig.sim.sent.map((s) => (s.body['text'] as { body?: string } | undefined)?.body ?? '').find((t) => t.includes('TKT-'));
+    expect(confirmation).toContain(ticket);
+  });
 });
