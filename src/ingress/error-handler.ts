@@ -17,10 +17,16 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     if (res.headersSent) return;
     if (appErr.status === 503) res.setHeader('Retry-After', '5');
-    if (appErr.status === 429) res.setHeader('Retry-After', '1');
+    if (appErr.status === 429) res.setHeader('Retry-After', String(retryAfterOf(appErr) ?? 1));
     const error = { code: appErr.code, message: appErr.message, ...(appErr.details && appErr.status < 500 ? { details: appErr.details } : {}) };
     res.status(appErr.status).json({ error, requestId });
   };
+}
+
+/** Seconds the refusal itself names (e.g. a throttled address), when it names them. */
+function retryAfterOf(err: AppError): number | null {
+  const value = err.details?.['retryAfterS'];
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.ceil(value) : null;
 }
 
 function toAppError(err: unknown): AppError {
