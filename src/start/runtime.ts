@@ -31,6 +31,7 @@ import { assertNoBlockers, migrate } from '../store/migrate.js';
 import { readSchemaProfile } from '../store/schema-profile.js';
 import { openDb } from '../store/open-db.js';
 import { assertInboxSecret } from './inbox-secret-check.js';
+import { setLogHashKey } from '../log-safety.js';
 
 /**
  * api    — HTTP. Direct mode: ingest into the journal and process here. Queue mode: enqueue only.
@@ -73,6 +74,7 @@ export async function createRuntime(
   options: { db?: Db; handler?: MessageHandler; role?: Role; now?: () => Date } = {},
 ): Promise<Runtime> {
   const role = options.role ?? 'api';
+  setLogHashKey(config.WHATSAPP_APP_SECRET[0]);
   const db = options.db ?? (await openDb(config, log));
   assertNoBlockers(await migrate(db, log.child({ module: 'migrate' }), { seed: config.SEED_DEFAULT_MENU }));
   await assertInboxSecret(config, db).catch(async (err: unknown) => {
