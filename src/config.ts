@@ -167,7 +167,7 @@ const schema = z
       const problem = values.map(secretProblem).find((p) => p !== null);
       if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
     }
-    if (!c.WHATSAPP_API_URL.startsWith('https://') && !(c.ALLOW_LOCAL_GRAPH_SIMULATOR && isLoopbackUrl(c.WHATSAPP_API_URL))) {
+    if (new URL(c.WHATSAPP_API_URL).protocol !== 'https:' && !(c.ALLOW_LOCAL_GRAPH_SIMULATOR && isLoopbackUrl(c.WHATSAPP_API_URL))) {
       // The access token rides on every Graph call: in clear text it is anyone's on the path.
       ctx.addIssue({ code: 'custom', path: ['WHATSAPP_API_URL'], message: 'must be https:// when NODE_ENV=production (the access token travels with every call)' });
     }

@@ -135,6 +135,7 @@ describe('production secrets', () => {
 
 describe('Graph and media URLs', () => {
   it('when WHATSAPP_API_URL is plain http in production, then startup fails naming it', () => {
+    expect(problemsOf({ ...PRODUCTION, MEDIA_STORAGE: 'off', WHATSAPP_API_URL: 'HTTPS://graph.facebook.com' })).toEqual([]);
     expect(problemsOf({ ...PRODUCTION, MEDIA_STORAGE: 'off', WHATSAPP_API_URL: 'http://graph.facebook.com' })).toEqual([
       'WHATSAPP_API_URL: must be https:// when NODE_ENV=production (the access token travels with every call)',
     ]);
