@@ -22,8 +22,9 @@ export type SecretKey = (typeof SECRET_KEYS)[number];
 export const MIN_SECRET_LENGTH = 32;
 
 // The shapes of values people copy from examples: `.env.example`'s change-me-…, "your-token-here",
-// "<secret>", "placeholder". Matched anywhere, because a padded placeholder is still a placeholder.
-const PLACEHOLDER = /change[-_ .]?me|replace[-_ .]?me|your[-_ .]|placeholder|^<.*>$|^\$\{.*\}$/i;
+// "replace_with_…", "<secret>", "placeholder", "example". Matched anywhere, because a padded
+// placeholder is still a placeholder.
+const PLACEHOLDER = /change[-_ .]?me|replace[-_ .]?(me|with|this)|your[-_ .]|placeholder|example|dummy|^<.*>$|^\$\{.*\}$/i;
 
 /** A value of few distinct characters (`aaaa…`, `1212…`) is long but guessable. */
 const MIN_DISTINCT_CHARACTERS = 8;

@@ -113,6 +113,8 @@ describe('production secrets', () => {
     ['WHATSAPP_APP_SECRET', `${STRONG('app')},short`],
     ['ADMIN_TOKEN', 'change-me-admin-token-that-is-long-enough'],
     ['INBOX_WEBHOOK_SECRET', 'your-inbox-secret-goes-here-0123456789'],
+    ['WHATSAPP_APP_SECRET', 'CHANGEME_0123456789abcdef0123456789abcdef'],
+    ['MEDIA_URL_SECRET', 'REPLACE_WITH_A_RANDOM_SECRET_0123456789'],
     ['ADMIN_TOKEN', 'a'.repeat(64)],
     ['WHATSAPP_VERIFY_TOKEN', '12'.repeat(20)],
   ])('when %s=%s in production, then it is refused with the key named and the value not echoed', (key, value) => {
