@@ -18,6 +18,8 @@ const common = {
   merge_logs: true,
   time: false,
   exp_backoff_restart_delay: 200,
+  // HOST is not set here: the router binds 127.0.0.1 by default, so only Nginx on this machine
+  // reaches it and Nginx's allow-list guards /admin and /metrics. PORT, secrets etc. come from .env.
   env: { NODE_ENV: 'production' },
 };
 

@@ -31,7 +31,6 @@ function routerEnv(databaseUrl: string, port: number, extra: Record<string, stri
     PORT: String(port),
     DATABASE_URL: databaseUrl,
     WHATSAPP_APP_SECRET: SECRET,
-    WHATSAPP_VERIFY_TOKEN: 'bench',
     WHATSAPP_ACCESS_TOKEN: SIM_TOKEN,
     WHATSAPP_API_URL: '', // filled per run
     MEDIA_STORAGE: 'off',

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_GRAPH_API_VERSION } from './outbound/graph-versions.js';
+import { isLoopbackUrl } from './media/media-url-policy.js';
+import { SECRET_KEYS, secretProblem } from './secret-rules.js';
 
 /**
  * The only reader of process.env. Parsed once at start; a bad value stops the process with the
@@ -41,7 +43,9 @@ const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3002),
-    HOST: z.string().default('0.0.0.0'),
+    // Loopback by default: Nginx on the same machine is the only way in, so its allow-list for
+    // /admin and /metrics cannot be bypassed by reaching the port directly.
+    HOST: z.string().default('127.0.0.1'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
     DATABASE_URL: optionalString.pipe(
@@ -62,6 +66,12 @@ const schema = z
     // them, and the router warns before the configured one goes (README "Moving Graph API versions").
     WHATSAPP_API_VERSION: z.string().regex(/^v\d+\.\d+$/, `must look like ${DEFAULT_GRAPH_API_VERSION}`).default(DEFAULT_GRAPH_API_VERSION),
     WEBHOOK_BODY_LIMIT: byteSize.default(5 * 1024 * 1024),
+    // Hosts a media download URL may point at in production (the bearer token goes with it);
+    // `*.example.com` matches subdomains. Meta serves Cloud API media from lookaside.fbsbx.com.
+    MEDIA_ALLOWED_HOSTS: csv.pipe(z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/i, 'must be host names such as lookaside.fbsbx.com or *.fbcdn.net'))).default(['lookaside.fbsbx.com', '*.fbsbx.com', '*.fbcdn.net']),
+    // Production only: let WHATSAPP_API_URL and media downloads be plain http on this machine
+    // (127.0.0.1, ::1, localhost) — the Graph simulator of the benchmark and the PM2 test.
+    ALLOW_LOCAL_GRAPH_SIMULATOR: bool.default(false),
 
     QUEUE_MODE: z.enum(['off', 'bullmq']).default('off'),
     REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
@@ -110,7 +120,8 @@ const schema = z
     INBOX_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 
     MEDIA_STORAGE: z.enum(['off', 'local', 'supabase']).default('local'),
-    MEDIA_URL_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    // At least 16 characters (checked below; production asks 32 of every secret, secret-rules.ts).
+    MEDIA_URL_SECRET: optionalString,
     MEDIA_URL_TTL_S: z.coerce.number().int().min(60).default(365 * 24 * 3600),
     MEDIA_LINK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(20_000),
     MEDIA_PUBLIC_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
@@ -144,7 +155,22 @@ const schema = z
         if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when MEDIA_STORAGE=supabase' });
       }
     }
-    if (c.NODE_ENV !== 'production') return;
+    if (c.NODE_ENV !== 'production') {
+      if (c.MEDIA_URL_SECRET !== undefined && c.MEDIA_URL_SECRET.length < 16) {
+        ctx.addIssue({ code: 'custom', path: ['MEDIA_URL_SECRET'], message: 'must be at least 16 characters' });
+      }
+      return;
+    }
+    for (const key of SECRET_KEYS) {
+      const value = c[key];
+      const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+      const problem = values.map(secretProblem).find((p) => p !== null);
+      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+    }
+    if (new URL(c.WHATSAPP_API_URL).protocol !== 'https:' && !(c.ALLOW_LOCAL_GRAPH_SIMULATOR && isLoopbackUrl(c.WHATSAPP_API_URL))) {
+      // The access token rides on every Graph call: in clear text it is anyone's on the path.
+      ctx.addIssue({ code: 'custom', path: ['WHATSAPP_API_URL'], message: 'must be https:// when NODE_ENV=production (the access token travels with every call)' });
+    }
     if (c.WHATSAPP_APP_SECRET.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['WHATSAPP_APP_SECRET'], message: 'is required when NODE_ENV=production' });
     }

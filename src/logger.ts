@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { SCRUBBING_SERIALIZERS } from './log-safety.js';
 
 /**
  * Root logger. Modules take `logger.child({ module })`. Secrets, tokens, phone numbers and message
  * text are removed by path so that a careless `log.info({ event })` cannot leak them; identifiers
- * that operators need to correlate (phones) are logged through `hashId` instead.
+ * that operators need to correlate (conversation keys, job ids) are logged through `hashId`, and
+ * error messages are scrubbed of digit runs and wamids (log-safety.ts).
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -37,6 +38,7 @@ export function buildLoggerOptions(level: string): LoggerOptions {
     level,
     base: { service: 'psi-router', pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: SCRUBBING_SERIALIZERS,
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
@@ -48,10 +50,4 @@ export let logger: Logger = pino(buildLoggerOptions(process.env.LOG_LEVEL ?? 'in
 export function configureLogger(level: string, destination?: pino.DestinationStream): Logger {
   logger = destination ? pino(buildLoggerOptions(level), destination) : pino(buildLoggerOptions(level));
   return logger;
-}
-
-/** Stable, non-reversible short id for a phone number or user id, for correlating log lines. */
-export function hashId(value: string | null | undefined): string | null {
-  if (!value) return null;
-  return createHash('sha256').update(value).digest('hex').slice(0, 12);
 }

@@ -22,7 +22,6 @@ export async function mediaIsolation(env: (url: string, port: number) => Record<
     ...env(databaseUrl, port),
     WHATSAPP_API_URL: outside.sim.url,
     MEDIA_STORAGE: 'local',
-    MEDIA_URL_SECRET: 'bench-media-url-secret',
     MEDIA_PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATA_DIR: dataDir,
   });

@@ -18,6 +18,18 @@ process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
+/**
+ * What a production start needs beyond the caller's settings when its third parties are local:
+ * credentials production accepts (32+ characters), an inbox secret (areas post to the bench's
+ * inbox), and the opt-in for plain http to the Graph simulator on 127.0.0.1.
+ */
+const PRODUCTION_LOCAL_ENV = {
+  WHATSAPP_VERIFY_TOKEN: 'bench-verify-token-3e8a51c07d9b2f46',
+  INBOX_WEBHOOK_SECRET: 'bench-inbox-secret-b61d0f4c9a2e7358',
+  MEDIA_URL_SECRET: 'bench-media-url-secret-7a0c3e95d1f248b6',
+  ALLOW_LOCAL_GRAPH_SIMULATOR: 'true',
+};
+
 export const LOG_DIR = path.join(ROOT, 'bench/results/logs');
 let counter = 0;
 
@@ -32,7 +44,7 @@ export async function startNode(entry: 'api' | 'worker', env: Record<string, str
   const out = openSync(logFile, 'w');
   const child = spawn(process.execPath, [...nodeArgs, `dist/start/${entry}.js`], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...PRODUCTION_LOCAL_ENV, ...env },
     stdio: ['ignore', out, 'pipe'],
   });
   closeSync(out);

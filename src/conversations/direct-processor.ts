@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { isAppError } from '../errors.js';
+import { keyForLog } from '../log-safety.js';
 import type { Db } from '../store/db.js';
 import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-repository.js';
 import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
@@ -240,13 +241,13 @@ export class DirectProcessor {
       // The same customer's first messages on two lines at one instant: both try to create the
       // contact; the loser's unique violation undid its whole statement, and the retry finds the row.
       if (isAppError(err) && err.code === 'DB_DUPLICATE') {
-        this.log.debug({ key, err: errInfo(err) }, 'lost a create race; retrying at once');
+        this.log.debug({ ...keyForLog(key), err: errInfo(err) }, 'lost a create race; retrying at once');
         this.retryLater(key, 10);
         return null;
       }
       if (isAppError(err) && err.retryable) {
         if (err.code === 'DB_TIMEOUT') this.observer?.timeout();
-        this.log.warn({ key, err: errInfo(err) }, 'store unavailable; will retry');
+        this.log.warn({ ...keyForLog(key), err: errInfo(err) }, 'store unavailable; will retry');
         this.retryLater(key, 1_000);
         return null;
       }
@@ -265,7 +266,8 @@ export class DirectProcessor {
   }
 
   private onUnexpected(key: string, err: unknown): void {
-    this.log.error({ key, err: errInfo(err) }, 'unexpected processing error; will retry');
+    // The key is `<phone_number_id>:<phone>`: logged hashed (log-safety.ts), never as is.
+    this.log.error({ ...keyForLog(key), err: errInfo(err) }, 'unexpected processing error; will retry');
     this.retryLater(key, 1_000);
   }
 }

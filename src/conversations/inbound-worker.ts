@@ -1,6 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { hashId } from '../log-safety.js';
 import type { Db } from '../store/db.js';
 import { appendToJournal } from '../store/journal-repository.js';
 import type { DirectProcessor } from './direct-processor.js';
@@ -33,7 +34,11 @@ export function startInboundWorker(args: {
   );
   worker.on('failed', (job, err) => {
     const last = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
-    log[last ? 'error' : 'warn']({ jobId: job?.id, attempt: job?.attemptsMade, err: { message: err.message } }, last ? 'inbound job dead-lettered' : 'inbound job failed; BullMQ retries it');
+    // Job ids embed the wamid (base64 of the customer's phone): hashed; the dead-letter list shows them.
+    log[last ? 'error' : 'warn'](
+      { jobHash: hashId(job?.id), kind: job?.data.event.kind, attempt: job?.attemptsMade, err: { message: err.message } },
+      last ? 'inbound job dead-lettered' : 'inbound job failed; BullMQ retries it',
+    );
   });
   worker.on('error', (err) => log.warn({ err: { message: err.message } }, 'inbound worker connection error'));
   return worker;

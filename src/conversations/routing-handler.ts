@@ -137,7 +137,9 @@ function notificationPayload(ctx: ProcessingContext, decision: Decision, line: L
   const area = decision.notify!.area;
   return {
     event: decision.notify!.event,
-    ticket: decision.derivation ? '{ticket}' : (ctx.conversation.ticket_id ?? null),
+    // A derivation's ticket does not exist yet: the completion statement sets this field from the
+    // ticket it creates (store/routing-writes.ts), never by rewriting the payload's text.
+    ticket: decision.derivation ? null : (ctx.conversation.ticket_id ?? null),
     area: { id: area.id, name: area.name },
     line: { code: line.code, phoneNumberId: event.line.phoneNumberId, name: line.name, displayPhoneNumber: event.line.displayPhoneNumber },
     conversation: { id: ctx.conversation.id, estado: decision.state?.estado ?? ctx.conversation.estado },

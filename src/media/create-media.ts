@@ -11,6 +11,7 @@ import { GraphMediaClient } from './graph-media-client.js';
 import { LocalDiskStore, mediaRoot } from './local-disk-store.js';
 import { limitsFromConfig } from './media-checks.js';
 import { MediaDownloader } from './media-downloader.js';
+import { mediaUrlPolicy } from './media-url-policy.js';
 import type { MediaStore } from './media-store.js';
 import { resolveMediaUrlSecret } from './media-url-secret.js';
 import { SupabaseStore } from './supabase-store.js';
@@ -56,6 +57,7 @@ export async function createMedia(config: Config, db: Db, log: Logger): Promise<
     version: config.WHATSAPP_API_VERSION,
     accessToken: config.WHATSAPP_ACCESS_TOKEN,
     timeoutMs: config.MEDIA_TIMEOUT_MS,
+    urlPolicy: mediaUrlPolicy(config),
   });
   const downloader = new MediaDownloader(
     db,

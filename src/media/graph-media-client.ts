@@ -12,12 +12,15 @@
  */
 import { AppError } from '../errors.js';
 import { classifyGraphFailure } from '../outbound/graph-errors.js';
+import type { MediaUrlPolicy } from './media-url-policy.js';
 
 export interface GraphMediaClientOptions {
   baseUrl: string;
   version: string;
   accessToken: string;
   timeoutMs: number;
+  /** Where downloads may go with the token (media-url-policy.ts); throws to refuse. */
+  urlPolicy?: MediaUrlPolicy;
 }
 
 export interface MediaInfo {
@@ -94,6 +97,8 @@ export class GraphMediaClient {
   }
 
   private async request(url: string, step: 'lookup' | 'download', signal: AbortSignal | undefined): Promise<Response> {
+    // Checked where the token is attached, so no way of reaching a download skips it.
+    if (step === 'download') this.options.urlPolicy?.(url);
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     try {
       return await fetch(url, {

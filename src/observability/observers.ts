@@ -2,6 +2,7 @@ import type { ProcessingObserver } from '../conversations/direct-processor.js';
 import type { ThresholdMonitor } from '../conversations/threshold-monitor.js';
 import type { SendResult } from '../outbound/outbox-sender.js';
 import type { InboundEvent } from '../webhook/inbound-event.js';
+import { eventTypeLabel, outboundCodeLabel } from './metric-labels.js';
 import type { RouterMetrics } from './metrics.js';
 
 /** Processing results go to both the threshold monitor and Prometheus. */
@@ -27,14 +28,13 @@ export function recordAccepted(metrics: RouterMetrics, monitor: ThresholdMonitor
   monitor.recordAck(events.length, ackMs);
   metrics.ackLatency.observe(ackMs / 1000);
   if (duplicates > 0) metrics.dedupHits.inc(duplicates);
-  for (const e of events) {
-    const type = e.kind === 'message' ? e.type : e.kind === 'status' ? e.status : e.kind === 'other' ? e.reason.split(':')[0]! : e.field;
-    metrics.events.inc({ kind: e.kind, type });
-  }
+  // Label values from the payload are bounded (metric-labels.ts): an attacker's invented statuses
+  // must not become series of their own.
+  for (const e of events) metrics.events.inc({ kind: e.kind, type: eventTypeLabel(e) });
 }
 
 export function recordSend(metrics: RouterMetrics, channel: string, result: SendResult): void {
-  metrics.outbound.inc({ channel, result: result.outcome, code: result.code === null ? '' : String(result.code) });
+  metrics.outbound.inc({ channel, result: result.outcome, code: outboundCodeLabel(result.code) });
 }
 
 /** HTTP status of a webhook POST → the outcome label operators read. */

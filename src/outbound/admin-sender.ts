@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import type { Db } from '../store/db.js';
@@ -21,7 +22,10 @@ const sendSchema = z
   .refine((v) => (v.text === undefined) !== (v.template === undefined), { message: 'give exactly one of text or template', path: ['text'] })
   .refine((v) => Boolean(v.conversationId) !== Boolean(v.to && v.line), { message: 'give conversationId, or to and line', path: ['conversationId'] });
 
-export type AdminSendResponse = Exclude<AdminSendResult, { status: 'not_found' }>;
+export type AdminSendResponse = Exclude<AdminSendResult, { status: 'not_found' | 'key_reused' }>;
+
+/** Longest Idempotency-Key accepted; a longer one is refused rather than silently ignored. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 
 /**
  * Sends for the CRM (agents answering from the CRM): validated, stored as `saliente`, queued in the
@@ -41,6 +45,9 @@ export class AdminSender {
   ) {}
 
   async send(raw: unknown, idempotencyKey: string | null): Promise<AdminSendResponse> {
+    if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+      throw new AppError('VALIDATION_FAILED', `Idempotency-Key: must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+    }
     const parsed = sendSchema.safeParse(raw);
     if (!parsed.success) {
       throw new AppError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
@@ -64,9 +71,16 @@ export class AdminSender {
       tipo: v.text ? 'text' : 'template',
       requiresWindow: v.text !== undefined,
       agentName: v.agentName ?? null,
-      idempotencyKey: idempotencyKey && idempotencyKey.length <= 200 ? idempotencyKey : null,
+      idempotencyKey,
+      // What the key was first used for: the same key with another request is a caller's bug (422).
+      requestHash: idempotencyKey === null ? null : requestHash(v),
     });
     if (result.status === 'not_found') throw new AppError('NOT_FOUND', 'no such conversation');
+    if (result.status === 'key_reused') {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a different request; nothing was sent', {
+        details: { messageId: result.messageId, conversationId: result.conversationId },
+      });
+    }
     if (result.status === 'outside_window') {
       throw new AppError('OUTSIDE_WINDOW', 'the customer-service window is closed: free-form text is refused (recorded as fallido); send a template', {
         details: { messageId: result.messageId, conversationId: result.conversationId, windowEnd: result.windowEnd },
@@ -93,4 +107,18 @@ export class AdminSender {
     this.used += 1;
     if (this.used > this.ratePerSecond) throw new AppError('RATE_LIMITED', `admin sends are limited to ${this.ratePerSecond} per second`);
   }
+}
+
+/** SHA-256 of the validated request with its keys sorted: the same request hashes alike however it is spelled. */
+function requestHash(request: unknown): string {
+  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -30,6 +30,8 @@ import type { Db } from '../store/db.js';
 import { assertNoBlockers, migrate } from '../store/migrate.js';
 import { readSchemaProfile } from '../store/schema-profile.js';
 import { openDb } from '../store/open-db.js';
+import { assertInboxSecret } from './inbox-secret-check.js';
+import { setLogHashKey } from '../log-safety.js';
 
 /**
  * api    — HTTP. Direct mode: ingest into the journal and process here. Queue mode: enqueue only.
@@ -72,8 +74,13 @@ export async function createRuntime(
   options: { db?: Db; handler?: MessageHandler; role?: Role; now?: () => Date } = {},
 ): Promise<Runtime> {
   const role = options.role ?? 'api';
+  setLogHashKey(config.WHATSAPP_APP_SECRET[0]);
   const db = options.db ?? (await openDb(config, log));
   assertNoBlockers(await migrate(db, log.child({ module: 'migrate' }), { seed: config.SEED_DEFAULT_MENU }));
+  await assertInboxSecret(config, db).catch(async (err: unknown) => {
+    if (!options.db) await db.close().catch(() => undefined);
+    throw err;
+  });
   const profile = await readSchemaProfile(db);
   log.info(
     { unreadTrigger: profile.unreadTrigger, derivationTicket: profile.derivationTicket },
@@ -97,7 +104,7 @@ export async function createRuntime(
   const graph = config.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({ baseUrl: config.WHATSAPP_API_URL, version: config.WHATSAPP_API_VERSION, accessToken: config.WHATSAPP_ACCESS_TOKEN, timeoutMs: config.GRAPH_TIMEOUT_MS })
     : null;
-  const inbox = new InboxClient({ secret: config.INBOX_WEBHOOK_SECRET, timeoutMs: config.INBOX_TIMEOUT_MS });
+  const inbox = new InboxClient({ secret: config.INBOX_WEBHOOK_SECRET, timeoutMs: config.INBOX_TIMEOUT_MS, requireSecret: config.NODE_ENV === 'production' });
   // The processor and the sender refer to each other (revived statuses ↔ new outbound rows).
   let processorRef: DirectProcessor | null = null;
   const sender = new OutboxSender(

@@ -13,24 +13,28 @@ export interface AdminSendInput {
   requiresWindow: boolean;
   agentName: string | null;
   idempotencyKey: string | null;
+  /** Hash of the request, kept next to the key (metadata.request_hash) to tell a retry from a reuse. */
+  requestHash: string | null;
 }
 
 export type AdminSendResult =
   | { status: 'queued' | 'duplicate'; messageId: string; conversationId: string }
   | { status: 'outside_window'; messageId: string; conversationId: string; windowEnd: string | null }
+  | { status: 'key_reused'; messageId: string; conversationId: string }
   | { status: 'not_found' };
 
 /**
  * A message the CRM sends through the router, in one statement: find (or, for a phone + line,
  * create) the contact and conversation, store the `saliente` row (remitente_tipo 'agente') and queue
  * it in the outbox — or, for free-form text outside the 24 h window, store it as `fallido` with the
- * reason and queue nothing. An idempotency key returns the first result instead of sending twice.
+ * reason and queue nothing. An idempotency key returns the first result instead of sending twice,
+ * when the request is the same (metadata.request_hash); with a different one it is `key_reused`.
  */
 export async function queueAdminMessage(db: Queryable, input: AdminSendInput): Promise<AdminSendResult> {
   const res = await db.query<{ status: string; message_id: string | null; conversation_id: string | null; window_end: string | null }>(
     `WITH i AS (SELECT $1::jsonb AS j),
      prior AS (
-       SELECT m.id, m.conversacion_id FROM mensajes m, i
+       SELECT m.id, m.conversacion_id, m.metadata->>'request_hash' AS request_hash FROM mensajes m, i
         WHERE i.j->>'idempotencyKey' IS NOT NULL AND m.metadata->>'idempotency_key' = i.j->>'idempotencyKey'
      ),
      c_found AS (
@@ -89,7 +93,7 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
        SELECT t.id, i.j->>'preview', i.j->>'tipo', 'saliente', 'agente', i.j->>'agentName',
               CASE WHEN t.allowed THEN NULL ELSE 'failed' END, NOT t.allowed,
               CASE WHEN t.allowed THEN NULL ELSE 'outside_24h_window: free-form message refused; use a template' END, false,
-              jsonb_strip_nulls(jsonb_build_object('idempotency_key', i.j->>'idempotencyKey', 'origen', 'admin_api')),
+              jsonb_strip_nulls(jsonb_build_object('idempotency_key', i.j->>'idempotencyKey', 'request_hash', i.j->>'requestHash', 'origen', 'admin_api')),
               now()
          FROM target t, i
        ON CONFLICT ((metadata->>'idempotency_key')) WHERE metadata ? 'idempotency_key' DO NOTHING
@@ -104,6 +108,8 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
        RETURNING id
      )
      SELECT CASE
+              -- Rows stored before request hashes were kept have none: they count as the same request.
+              WHEN EXISTS (SELECT 1 FROM prior p, i WHERE p.request_hash IS DISTINCT FROM i.j->>'requestHash' AND p.request_hash IS NOT NULL) THEN 'key_reused'
               WHEN EXISTS (SELECT 1 FROM prior) THEN 'duplicate'
               WHEN NOT EXISTS (SELECT 1 FROM target) THEN 'not_found'
               WHEN (SELECT allowed FROM target) THEN 'queued'
@@ -117,6 +123,7 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
   if (!row || row.status === 'not_found' || !row.conversation_id) return { status: 'not_found' };
   // A concurrent request with the same idempotency key won the insert: this one is its duplicate.
   if (!row.message_id) return { status: 'duplicate', messageId: '', conversationId: row.conversation_id };
+  if (row.status === 'key_reused') return { status: 'key_reused', messageId: row.message_id, conversationId: row.conversation_id };
   if (row.status === 'outside_window') return { status: 'outside_window', messageId: row.message_id, conversationId: row.conversation_id, windowEnd: row.window_end };
   return { status: row.status as 'queued' | 'duplicate', messageId: row.message_id, conversationId: row.conversation_id };
 }

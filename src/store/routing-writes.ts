@@ -7,8 +7,10 @@ import type { SchemaProfile } from './schema-profile.js';
  * and the inbox notification all commit together or not at all — one round trip. Every CTE is
  * guarded by `done`, which exists only when this worker still holds the conversation's lease.
  *
- * Parameter $4 is one jsonb document (RoutingWrites). `{ticket}` in texts, Graph bodies and the
- * notification is replaced by the ticket id the same statement creates. Rows are written as the
+ * Parameter $4 is one jsonb document (RoutingWrites). `{ticket}` in the router's own texts (reply
+ * templates and their Graph bodies, the audit line) is replaced by the ticket id the same statement
+ * creates; the notification gets that id in its `ticket` field only (jsonb_set), because it carries
+ * the customer's own words, which must reach the agent exactly as typed. Rows are written as the
  * CRM's screens read them (contract §3, §6).
  */
 export interface RoutingWrites {
@@ -56,6 +58,7 @@ export interface RoutingWrites {
     /** Keep a `saliente`/`bot` row for the CRM (per line; off = the old router's behaviour). */
     store: boolean;
   }[];
+  /** `payload.ticket` is overwritten with the ticket this statement creates, when it creates one. */
   notify: { url: string | null; orderKey: string; payload: Record<string, unknown> } | null;
 }
 
@@ -161,7 +164,9 @@ notify AS (
   INSERT INTO router_outbox (canal, conversacion_id, linea, destinatario, orden_key, payload, estado, error)
   SELECT 'inbox', (w.j->>'conversationId')::uuid, w.j->>'line', coalesce(w.j->'notify'->>'url', ''),
          w.j->'notify'->>'orderKey',
-         replace((w.j->'notify'->'payload')::text, '{ticket}', (SELECT id FROM ticket))::jsonb,
+         CASE WHEN EXISTS (SELECT 1 FROM tk)
+              THEN jsonb_set(w.j->'notify'->'payload', '{ticket}', to_jsonb((SELECT ticket_id FROM tk)))
+              ELSE w.j->'notify'->'payload' END,
          CASE WHEN w.j->'notify'->>'url' IS NULL THEN 'fallido' ELSE 'pendiente' END,
          CASE WHEN w.j->'notify'->>'url' IS NULL THEN 'area has no inbox_webhook_url' END
     FROM w WHERE jsonb_typeof(w.j->'notify') = 'object' AND EXISTS (SELECT 1 FROM done)

@@ -5,6 +5,8 @@ export interface InboxDelivery {
   path: string;
   event: string | undefined;
   signatureValid: boolean;
+  /** The raw X-Psi-Router-Signature header. */
+  signature: string;
   body: Record<string, unknown>;
 }
 
@@ -21,6 +23,19 @@ export interface FakeInbox {
   close(): Promise<void>;
 }
 
+/**
+ * The receiver's check, written here independently of the router's code: `t=<unix s>,v1=<hex>`,
+ * v1 = HMAC-SHA256(secret, "<t>.<raw body>"), and t no more than five minutes from now.
+ */
+function signatureValid(header: string, raw: Buffer, secret: string): boolean {
+  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
+  if (!match) return false;
+  const t = Number(match[1]);
+  if (Math.abs(Date.now() / 1000 - t) > 300) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.`).update(raw).digest();
+  return timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'));
+}
+
 export async function startFakeInbox(secret: string): Promise<FakeInbox> {
   const deliveries: InboxDelivery[] = [];
   const scripted: number[] = [];
@@ -32,13 +47,11 @@ export async function startFakeInbox(secret: string): Promise<FakeInbox> {
       const raw = Buffer.concat(chunks);
       const status = scripted.shift() ?? 200;
       if (status === 200) {
-        const header = String(req.headers['x-psi-router-signature'] ?? '');
-        const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`);
-        const got = Buffer.from(header);
         deliveries.push({
           path: req.url ?? '',
           event: req.headers['x-psi-router-event'] as string | undefined,
-          signatureValid: got.length === expected.length && timingSafeEqual(got, expected),
+          signatureValid: signatureValid(String(req.headers['x-psi-router-signature'] ?? ''), raw, secret),
+          signature: String(req.headers['x-psi-router-signature'] ?? ''),
           body: JSON.parse(raw.toString('utf8')) as Record<string, unknown>,
         });
         waiters = waiters.filter((w) => {

@@ -2,8 +2,10 @@ import { parseConfig, type Config } from '../../src/config.js';
 
 /** The real PostgreSQL every integration test runs against (CI starts it; see .ci/run). */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const TEST_APP_SECRET = 'test-app-secret';
-export const TEST_VERIFY_TOKEN = 'test-verify-token';
+// Long enough for NODE_ENV=production (32+ characters), so tests that start production processes
+// (PM2, production start checks) sign with the same secret as everything else.
+export const TEST_APP_SECRET = 'test-app-secret-5e1f0a9c3b7d2846';
+export const TEST_VERIFY_TOKEN = 'test-verify-token-8b2d4f6a0c1e3957';
 
 export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
   return parseConfig({

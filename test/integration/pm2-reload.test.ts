@@ -15,6 +15,7 @@ import { TEST_APP_SECRET, TEST_DATABASE_URL } from '../helpers/test-config.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PM2 = path.join(ROOT, 'node_modules/.bin/pm2');
 const run = promisify(execFile);
+const SIM_TOKEN = 'pm2-sim-token-4c8e1b0f7a2d9365';
 
 /**
  * The shipped ecosystem.config.js under the real PM2: start the cluster, then `pm2 reload` while
@@ -30,7 +31,7 @@ describe('PM2: start and graceful reload under load', () => {
     await resetDatabase();
     await migrateTestDatabase();
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-    sim = await startGraphSimulator({ accessToken: 'sim-token' });
+    sim = await startGraphSimulator({ accessToken: SIM_TOKEN });
     pm2Home = mkdtempSync(path.join(tmpdir(), 'psi-pm2-'));
     port = await freePort();
     env = {
@@ -41,12 +42,15 @@ describe('PM2: start and graceful reload under load', () => {
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
       DATABASE_URL: TEST_DATABASE_URL,
+      // Production refuses credentials under 32 characters (src/secret-rules.ts).
       WHATSAPP_APP_SECRET: TEST_APP_SECRET,
-      WHATSAPP_VERIFY_TOKEN: 'pm2-verify',
-      WHATSAPP_ACCESS_TOKEN: 'sim-token',
+      WHATSAPP_VERIFY_TOKEN: 'pm2-verify-token-0d6b3f9e2a71c485',
+      WHATSAPP_ACCESS_TOKEN: SIM_TOKEN,
       WHATSAPP_API_URL: sim.url,
+      // The simulator speaks plain http on 127.0.0.1, which production refuses unless told.
+      ALLOW_LOCAL_GRAPH_SIMULATOR: 'true',
       // Production refuses to sign local media links without it.
-      MEDIA_URL_SECRET: 'pm2-media-url-secret',
+      MEDIA_URL_SECRET: 'pm2-media-url-secret-58c1e0a7f3b94d26',
       MEDIA_PUBLIC_URL: 'https://router.example.test',
       LEASE_MS: '2000',
       SWEEP_INTERVAL_MS: '200',
