@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 import { isAppError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-repository.js';
-import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
-import { DEFAULT_CONTEXT_OPTIONS, loadConversationContext, type ContextOptions } from '../store/context-query.js';
+import { completeEvent, failEvent, recordFailedAttempt, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
+import { DEFAULT_CONTEXT_OPTIONS, loadConversationContext, type ContextOptions, type ContextResult } from '../store/context-query.js';
 import { applyStatusEvent } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
 import { KeyedExecutor } from './keyed-executor.js';
+import { describeError, errInfo, keyRef } from './log-safe.js';
 import type { MessageHandler } from './message-handler.js';
 
 /** Who wants to know how processing goes (threshold monitor, Prometheus metrics). */
@@ -39,8 +40,15 @@ const NOT_LEASED_RETRIES_MS = [25, 100, 400];
 /** A status not applied by its ingesting process within this time is picked up by the sweeper. */
 const STALE_STATUS_MS = 5_000;
 
+/** First retry delay of a failed message; doubles per attempt (0.5 s, 1 s, 2 s …), capped at 60 s. */
+const RETRY_BASE_MS = 500;
 /** Exponential retry backoff for a failed message: 0.5 s, 1 s, 2 s … capped at 60 s. */
-export const retryBackoffMs = (attempt: number): number => Math.min(60_000, 500 * 2 ** Math.max(0, attempt - 1));
+export const retryBackoffMs = (attempt: number): number => Math.min(60_000, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
+/** The database is unreachable: the event is durable, look again in a second (not an attempt). */
+const STORE_RETRY_MS = 1_000;
+
+/** What the drain loop does after a failure was recorded. */
+type AfterFailure = 'next' | 'stop';
 
 /**
  * Direct mode: journal events are processed in this process right after the 200. Messages go
@@ -53,7 +61,11 @@ export class DirectProcessor {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly executor: KeyedExecutor;
   private sweepTimer: NodeJS.Timeout | null = null;
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /**
+   * At most one pending retry per key (the earliest asked for): failures, lease conflicts and the
+   * sweeper each asked for their own before, and a poison message's timers multiplied.
+   */
+  private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private stopping = false;
   private readonly notLeased = new Map<string, number>();
   private readonly log: Logger;
@@ -126,14 +138,14 @@ export class DirectProcessor {
   }
 
   stats() {
-    return { scheduled: this.executor.size, inFlight: this.executor.inFlight, owner: this.owner };
+    return { scheduled: this.executor.size, inFlight: this.executor.inFlight, retryTimers: this.retryTimers.size, owner: this.owner };
   }
 
   /** Stops taking work, waits up to `timeoutMs` for in-flight work, hands leases back. */
   async stop(timeoutMs: number): Promise<{ drained: boolean }> {
     this.stopping = true;
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    for (const t of this.retryTimers) clearTimeout(t);
+    for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
@@ -156,8 +168,13 @@ export class DirectProcessor {
     const { leaseMs, maxAttempts } = this.options;
     while (!this.stopping) {
       const started = performance.now();
-      const ctx = await this.withStoreRetry(convKey, () => loadConversationContext(this.db, convKey, this.owner, leaseMs, this.options.orderWaitMs, this.options.context ?? DEFAULT_CONTEXT_OPTIONS));
-      if (ctx === null) return;
+      let ctx: ContextResult;
+      try {
+        ctx = await loadConversationContext(this.db, convKey, this.owner, leaseMs, this.options.orderWaitMs, this.options.context ?? DEFAULT_CONTEXT_OPTIONS);
+      } catch (err) {
+        if ((await this.contextFailed(convKey, err)) === 'next') continue;
+        return;
+      }
       if (ctx.status === 'not_leased') {
         // Another worker holds the conversation. It takes our event too unless it is just letting go;
         // look again shortly (a few times), then leave it to the sweeper.
@@ -188,6 +205,11 @@ export class DirectProcessor {
         this.retryLater(convKey, ctx.waitMs);
         return;
       }
+      if (ctx.status === 'incomplete') {
+        // Counted by the statement that returned it: record the failure without counting again.
+        if ((await this.attemptFailed(convKey, ctx.eventId, ctx.attempt, ctx.reason, {}, started)) === 'next') continue;
+        return;
+      }
       // No wamid in logs: it embeds the customer's phone number (base64). eventId leads to it in the journal.
       const base = { requestId: ctx.requestId, eventId: ctx.eventId, conversationId: ctx.conversation.id, event: ctx.event.type };
       if (ctx.attempt > maxAttempts) {
@@ -201,18 +223,21 @@ export class DirectProcessor {
       try {
         plan = await this.handler.handle(ctx);
       } catch (err) {
-        const backoffMs = retryBackoffMs(ctx.attempt);
-        const { dead } = await failEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, error: describe(err), maxAttempts, backoffMs });
-        this.log[dead ? 'error' : 'warn'](
-          { ...base, attempt: ctx.attempt, outcome: dead ? 'dead_letter' : 'retry', durationMs: ms(started), err: errInfo(err) },
-          dead ? 'message dead-lettered' : 'message processing failed; will retry',
-        );
-        if (dead) continue;
-        this.retryLater(convKey, backoffMs);
+        if ((await this.attemptFailed(convKey, ctx.eventId, ctx.attempt, err, base, started)) === 'next') continue;
         return;
       }
       const mediaJobs = this.options.mediaJobs === true && Boolean(ctx.event.media);
-      const done = await completeEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, extraCtes: plan.extraCtes, extraParams: plan.extraParams, mediaJobs });
+      let done;
+      try {
+        done = await completeEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, extraCtes: plan.extraCtes, extraParams: plan.extraParams, mediaJobs });
+      } catch (err) {
+        // A CRM trigger or constraint on what routing writes fails this statement every time: the
+        // attempt was counted by the context query, so record it and let the backoff (and, past
+        // PROCESS_MAX_ATTEMPTS, the dead letter) decide, instead of retrying at a fixed pace.
+        if (isAppError(err) && err.code === 'STORE_UNAVAILABLE') throw err;
+        if ((await this.attemptFailed(convKey, ctx.eventId, ctx.attempt, err, base, started)) === 'next') continue;
+        return;
+      }
       if (!done.committed) {
         this.log.warn({ ...base, outcome: 'lease_lost' }, 'lease lost before commit; another worker owns the conversation');
         return;
@@ -226,53 +251,110 @@ export class DirectProcessor {
     }
   }
 
+  /**
+   * The context statement failed. Unreachable database: the event is durable, look again soon, and
+   * do not count it (an outage must not dead-letter messages). Anything else — a constraint or
+   * trigger of the CRM's, an index row PostgreSQL refuses, a statement timeout, a lost create race —
+   * is an attempt of the conversation's next event, counted by a statement of its own because the
+   * failed one rolled its own count back (processing-repository.ts recordFailedAttempt).
+   */
+  private async contextFailed(convKey: string, err: unknown): Promise<AfterFailure> {
+    const ref = keyRef(convKey);
+    if (isAppError(err) && err.code === 'DB_TIMEOUT') this.observer?.timeout();
+    if (isAppError(err) && err.code === 'STORE_UNAVAILABLE') {
+      this.log.warn({ conversation: ref, err: errInfo(err) }, 'store unavailable; will retry');
+      this.retryLater(convKey, STORE_RETRY_MS);
+      return 'stop';
+    }
+    // The same customer's first messages on two lines at one instant: both try to create the
+    // contact; the loser's unique violation undid its statement, and an immediate retry finds the row.
+    const raced = isAppError(err) && err.code === 'DB_DUPLICATE';
+    let failed;
+    try {
+      failed = await recordFailedAttempt(this.db, {
+        convKey,
+        owner: this.owner,
+        error: describeError(err),
+        maxAttempts: this.options.maxAttempts,
+        baseBackoffMs: raced ? 0 : RETRY_BASE_MS,
+      });
+    } catch (recordErr) {
+      this.log.warn({ conversation: ref, err: errInfo(err), recordErr: errInfo(recordErr) }, 'context query failed and the attempt could not be recorded; will retry');
+      this.retryLater(convKey, STORE_RETRY_MS);
+      return 'stop';
+    }
+    if (failed === null) {
+      // Nothing due to charge (another worker holds the conversation, or it has nothing pending).
+      this.log.warn({ conversation: ref, err: errInfo(err) }, 'context query failed; nothing of ours to retry');
+      this.retryLater(convKey, STORE_RETRY_MS);
+      return 'stop';
+    }
+    const fields = { conversation: ref, eventId: failed.eventId, attempt: failed.attempt, err: errInfo(err) };
+    if (failed.dead) {
+      this.log.error({ ...fields, outcome: 'dead_letter' }, 'message dead-lettered');
+      return 'next';
+    }
+    this.log[raced ? 'debug' : 'warn']({ ...fields, outcome: 'retry', retryInMs: failed.backoffMs }, raced ? 'lost a create race; retrying at once' : 'message processing failed; will retry');
+    this.retryLater(convKey, raced ? 10 : failed.backoffMs);
+    return 'stop';
+  }
+
+  /** Routing or completion failed after the context statement counted the attempt: record it. */
+  private async attemptFailed(convKey: string, eventId: string, attempt: number, err: unknown, base: Record<string, unknown>, started: number): Promise<AfterFailure> {
+    const { maxAttempts } = this.options;
+    const backoffMs = retryBackoffMs(attempt);
+    const { dead } = await failEvent(this.db, { eventId, convKey, owner: this.owner, error: describeError(err), maxAttempts, backoffMs });
+    this.log[dead ? 'error' : 'warn'](
+      { ...base, eventId, attempt, outcome: dead ? 'dead_letter' : 'retry', durationMs: ms(started), err: errInfo(err) },
+      dead ? 'message dead-lettered' : 'message processing failed; will retry',
+    );
+    if (dead) return 'next';
+    this.retryLater(convKey, backoffMs);
+    return 'stop';
+  }
+
   private async applyStatus(eventId: string): Promise<void> {
     const started = performance.now();
     const outcome = await this.withStoreRetry(STATUS_PREFIX + eventId, () => applyStatusEvent(this.db, eventId));
     if (outcome !== null) this.log.debug({ eventId, event: 'status', outcome, durationMs: ms(started) }, 'status processed');
   }
 
-  /** Database unreachable: leave the event pending (it is durable) and try again shortly. */
+  /** Statuses: database unreachable → leave the event pending (it is durable) and try again shortly. */
   private async withStoreRetry<T>(key: string, fn: () => Promise<T>): Promise<T | null> {
     try {
       return await fn();
     } catch (err) {
-      // The same customer's first messages on two lines at one instant: both try to create the
-      // contact; the loser's unique violation undid its whole statement, and the retry finds the row.
-      if (isAppError(err) && err.code === 'DB_DUPLICATE') {
-        this.log.debug({ key, err: errInfo(err) }, 'lost a create race; retrying at once');
-        this.retryLater(key, 10);
-        return null;
-      }
       if (isAppError(err) && err.retryable) {
         if (err.code === 'DB_TIMEOUT') this.observer?.timeout();
-        this.log.warn({ key, err: errInfo(err) }, 'store unavailable; will retry');
-        this.retryLater(key, 1_000);
+        this.log.warn({ key: keyRef(key), err: errInfo(err) }, 'store unavailable; will retry');
+        this.retryLater(key, STORE_RETRY_MS);
         return null;
       }
       throw err;
     }
   }
 
+  /** Schedules `key` again after `delayMs`, unless an earlier retry of it is already pending. */
   private retryLater(key: string, delayMs: number): void {
     if (this.stopping) return;
-    const t = setTimeout(() => {
-      this.retryTimers.delete(t);
+    const due = Date.now() + delayMs;
+    const pending = this.retryTimers.get(key);
+    if (pending) {
+      if (pending.due <= due) return;
+      clearTimeout(pending.timer);
+    }
+    const timer = setTimeout(() => {
+      if (this.retryTimers.get(key)?.timer === timer) this.retryTimers.delete(key);
       if (!this.stopping) this.executor.schedule(key);
     }, delayMs);
-    t.unref();
-    this.retryTimers.add(t);
+    timer.unref();
+    this.retryTimers.set(key, { timer, due });
   }
 
   private onUnexpected(key: string, err: unknown): void {
-    this.log.error({ key, err: errInfo(err) }, 'unexpected processing error; will retry');
-    this.retryLater(key, 1_000);
+    this.log.error({ key: keyRef(key), err: errInfo(err) }, 'unexpected processing error; will retry');
+    this.retryLater(key, STORE_RETRY_MS);
   }
 }
 
 const ms = (started: number) => Math.round((performance.now() - started) * 10) / 10;
-
-const describe = (err: unknown): string => (isAppError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));
-
-export const errInfo = (err: unknown) =>
-  isAppError(err) ? { code: err.code, message: err.message } : { message: err instanceof Error ? err.message : String(err) };
