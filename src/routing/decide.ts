@@ -2,6 +2,7 @@ import type { InboundMessageEvent } from '../webhook/inbound-event.js';
 import { normaliseCommand } from './normalise-command.js';
 import { coursePageCount, parseCourseRowId, renderCoursePage } from './render-courses.js';
 import { renderMenu } from './render-menu.js';
+import { limitReplies } from './reply-limits.js';
 import type { Area, Catalog, Course, Line, Menu, MenuOption, RenderedMessage } from './types.js';
 
 /** The parts of the conversation row the engine reads (the CRM's `conversaciones`). */
@@ -20,6 +21,7 @@ export interface ConversationState {
 }
 
 export interface PriorMessage {
+  /** entrante | saliente; with remitente_tipo contacto | bot | agente | sistema. */
   direccion: string;
   remitente_tipo: string | null;
   whatsapp_message_id: string | null;
@@ -76,7 +78,11 @@ export interface Decision {
     | 'command_menu'
     | 'ignored'
     | 'inbox_note'
-    | 'inbox_stored';
+    | 'inbox_stored'
+    /** The same reply was sent moments ago (reply-limits.ts): nothing sent. */
+    | 'repeat_suppressed'
+    /** The sender writes faster than a person (reply-limits.ts): nothing answered. */
+    | 'flood_silenced';
   state: StatePatch | null;
   replies: RenderedMessage[];
   derivation: Derivation | null;
@@ -101,8 +107,14 @@ const MAIN = 'menu_principal';
  *   4. derived → the agent's: everything forwarded, nothing answered, unless the customer comes back
  *      after the re-entry period (or a global command, where the line allows it);
  *   5. global commands → main menu; 6. new → main menu; 7. menu states.
+ * Then the reply limits (reply-limits.ts): no identical reply twice within a short period, no
+ * answers to a sender faster than a person.
  */
 export function decide(input: RoutingInput): Decision {
+  return limitReplies(input, route(input));
+}
+
+function route(input: RoutingInput): Decision {
   if (input.line.flow === 'inbox') return decideInboxLine(input);
   const { conversation: conv, message, catalog, line } = input;
   const at = message.timestamp * 1000;
