@@ -4,13 +4,15 @@ import type { Logger } from 'pino';
 import { isAppError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-repository.js';
-import { completeEvent, failEvent, recordFailedAttempt, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
+import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
 import { DEFAULT_CONTEXT_OPTIONS, loadConversationContext, type ContextOptions, type ContextResult } from '../store/context-query.js';
 import { applyStatusEvent } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
 import { KeyedExecutor } from './keyed-executor.js';
-import { describeError, errInfo, keyRef } from './log-safe.js';
+import { errInfo, keyRef } from './log-safe.js';
 import type { MessageHandler } from './message-handler.js';
+import { ProcessingFailures, STORE_RETRY_MS } from './processing-failures.js';
+import { RetryTimers } from './retry-timers.js';
 
 /** Who wants to know how processing goes (threshold monitor, Prometheus metrics). */
 export interface ProcessingObserver {
@@ -40,16 +42,6 @@ const NOT_LEASED_RETRIES_MS = [25, 100, 400];
 /** A status not applied by its ingesting process within this time is picked up by the sweeper. */
 const STALE_STATUS_MS = 5_000;
 
-/** First retry delay of a failed message; doubles per attempt (0.5 s, 1 s, 2 s …), capped at 60 s. */
-const RETRY_BASE_MS = 500;
-/** Exponential retry backoff for a failed message: 0.5 s, 1 s, 2 s … capped at 60 s. */
-export const retryBackoffMs = (attempt: number): number => Math.min(60_000, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
-/** The database is unreachable: the event is durable, look again in a second (not an attempt). */
-const STORE_RETRY_MS = 1_000;
-
-/** What the drain loop does after a failure was recorded. */
-type AfterFailure = 'next' | 'stop';
-
 /**
  * Direct mode: journal events are processed in this process right after the 200. Messages go
  * through the keyed executor (one conversation at a time, many in parallel) and, inside, the
@@ -61,11 +53,10 @@ export class DirectProcessor {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly executor: KeyedExecutor;
   private sweepTimer: NodeJS.Timeout | null = null;
-  /**
-   * At most one pending retry per key (the earliest asked for): failures, lease conflicts and the
-   * sweeper each asked for their own before, and a poison message's timers multiplied.
-   */
-  private readonly retryTimers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
+  private readonly retries = new RetryTimers((key) => {
+    if (!this.stopping) this.executor.schedule(key);
+  });
+  private readonly failures: ProcessingFailures;
   private stopping = false;
   private readonly notLeased = new Map<string, number>();
   private readonly log: Logger;
@@ -78,6 +69,14 @@ export class DirectProcessor {
     private readonly observer: ProcessingObserver | null = null,
   ) {
     this.log = log.child({ module: 'processor' });
+    this.failures = new ProcessingFailures({
+      db,
+      owner: this.owner,
+      maxAttempts: options.maxAttempts,
+      log: this.log,
+      retryLater: (key, delayMs) => this.retryLater(key, delayMs),
+      onTimeout: () => this.observer?.timeout(),
+    });
     this.executor = new KeyedExecutor(
       options.maxConcurrency,
       (key) => (key.startsWith(STATUS_PREFIX) ? this.applyStatus(key.slice(STATUS_PREFIX.length)) : this.drainConversation(key)),
@@ -138,15 +137,14 @@ export class DirectProcessor {
   }
 
   stats() {
-    return { scheduled: this.executor.size, inFlight: this.executor.inFlight, retryTimers: this.retryTimers.size, owner: this.owner };
+    return { scheduled: this.executor.size, inFlight: this.executor.inFlight, retryTimers: this.retries.size, owner: this.owner };
   }
 
   /** Stops taking work, waits up to `timeoutMs` for in-flight work, hands leases back. */
   async stop(timeoutMs: number): Promise<{ drained: boolean }> {
     this.stopping = true;
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    for (const { timer } of this.retryTimers.values()) clearTimeout(timer);
-    this.retryTimers.clear();
+    this.retries.clear();
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       this.executor.whenIdle().then(() => true),
@@ -172,7 +170,7 @@ export class DirectProcessor {
       try {
         ctx = await loadConversationContext(this.db, convKey, this.owner, leaseMs, this.options.orderWaitMs, this.options.context ?? DEFAULT_CONTEXT_OPTIONS);
       } catch (err) {
-        if ((await this.contextFailed(convKey, err)) === 'next') continue;
+        if ((await this.failures.contextFailed(convKey, err)) === 'next') continue;
         return;
       }
       if (ctx.status === 'not_leased') {
@@ -207,7 +205,8 @@ export class DirectProcessor {
       }
       if (ctx.status === 'incomplete') {
         // Counted by the statement that returned it: record the failure without counting again.
-        if ((await this.attemptFailed(convKey, ctx.eventId, ctx.attempt, ctx.reason, {}, started)) === 'next') continue;
+        const failure = { eventId: ctx.eventId, attempt: ctx.attempt, err: ctx.reason, durationMs: ms(started) };
+        if ((await this.failures.attemptFailed(convKey, failure)) === 'next') continue;
         return;
       }
       // No wamid in logs: it embeds the customer's phone number (base64). eventId leads to it in the journal.
@@ -223,7 +222,7 @@ export class DirectProcessor {
       try {
         plan = await this.handler.handle(ctx);
       } catch (err) {
-        if ((await this.attemptFailed(convKey, ctx.eventId, ctx.attempt, err, base, started)) === 'next') continue;
+        if ((await this.failures.attemptFailed(convKey, { eventId: ctx.eventId, attempt: ctx.attempt, err, durationMs: ms(started), fields: base })) === 'next') continue;
         return;
       }
       const mediaJobs = this.options.mediaJobs === true && Boolean(ctx.event.media);
@@ -235,7 +234,7 @@ export class DirectProcessor {
         // attempt was counted by the context query, so record it and let the backoff (and, past
         // PROCESS_MAX_ATTEMPTS, the dead letter) decide, instead of retrying at a fixed pace.
         if (isAppError(err) && err.code === 'STORE_UNAVAILABLE') throw err;
-        if ((await this.attemptFailed(convKey, ctx.eventId, ctx.attempt, err, base, started)) === 'next') continue;
+        if ((await this.failures.attemptFailed(convKey, { eventId: ctx.eventId, attempt: ctx.attempt, err, durationMs: ms(started), fields: base })) === 'next') continue;
         return;
       }
       if (!done.committed) {
@@ -249,68 +248,6 @@ export class DirectProcessor {
       this.log.info({ ...base, attempt: ctx.attempt, outcome: plan.outcome, durationMs, pickupMs: Math.round(ctx.pickupMs) }, 'message processed');
       if (!done.more) return;
     }
-  }
-
-  /**
-   * The context statement failed. Unreachable database: the event is durable, look again soon, and
-   * do not count it (an outage must not dead-letter messages). Anything else — a constraint or
-   * trigger of the CRM's, an index row PostgreSQL refuses, a statement timeout, a lost create race —
-   * is an attempt of the conversation's next event, counted by a statement of its own because the
-   * failed one rolled its own count back (processing-repository.ts recordFailedAttempt).
-   */
-  private async contextFailed(convKey: string, err: unknown): Promise<AfterFailure> {
-    const ref = keyRef(convKey);
-    if (isAppError(err) && err.code === 'DB_TIMEOUT') this.observer?.timeout();
-    if (isAppError(err) && err.code === 'STORE_UNAVAILABLE') {
-      this.log.warn({ conversation: ref, err: errInfo(err) }, 'store unavailable; will retry');
-      this.retryLater(convKey, STORE_RETRY_MS);
-      return 'stop';
-    }
-    // The same customer's first messages on two lines at one instant: both try to create the
-    // contact; the loser's unique violation undid its statement, and an immediate retry finds the row.
-    const raced = isAppError(err) && err.code === 'DB_DUPLICATE';
-    let failed;
-    try {
-      failed = await recordFailedAttempt(this.db, {
-        convKey,
-        owner: this.owner,
-        error: describeError(err),
-        maxAttempts: this.options.maxAttempts,
-        baseBackoffMs: raced ? 0 : RETRY_BASE_MS,
-      });
-    } catch (recordErr) {
-      this.log.warn({ conversation: ref, err: errInfo(err), recordErr: errInfo(recordErr) }, 'context query failed and the attempt could not be recorded; will retry');
-      this.retryLater(convKey, STORE_RETRY_MS);
-      return 'stop';
-    }
-    if (failed === null) {
-      // Nothing due to charge (another worker holds the conversation, or it has nothing pending).
-      this.log.warn({ conversation: ref, err: errInfo(err) }, 'context query failed; nothing of ours to retry');
-      this.retryLater(convKey, STORE_RETRY_MS);
-      return 'stop';
-    }
-    const fields = { conversation: ref, eventId: failed.eventId, attempt: failed.attempt, err: errInfo(err) };
-    if (failed.dead) {
-      this.log.error({ ...fields, outcome: 'dead_letter' }, 'message dead-lettered');
-      return 'next';
-    }
-    this.log[raced ? 'debug' : 'warn']({ ...fields, outcome: 'retry', retryInMs: failed.backoffMs }, raced ? 'lost a create race; retrying at once' : 'message processing failed; will retry');
-    this.retryLater(convKey, raced ? 10 : failed.backoffMs);
-    return 'stop';
-  }
-
-  /** Routing or completion failed after the context statement counted the attempt: record it. */
-  private async attemptFailed(convKey: string, eventId: string, attempt: number, err: unknown, base: Record<string, unknown>, started: number): Promise<AfterFailure> {
-    const { maxAttempts } = this.options;
-    const backoffMs = retryBackoffMs(attempt);
-    const { dead } = await failEvent(this.db, { eventId, convKey, owner: this.owner, error: describeError(err), maxAttempts, backoffMs });
-    this.log[dead ? 'error' : 'warn'](
-      { ...base, eventId, attempt, outcome: dead ? 'dead_letter' : 'retry', durationMs: ms(started), err: errInfo(err) },
-      dead ? 'message dead-lettered' : 'message processing failed; will retry',
-    );
-    if (dead) return 'next';
-    this.retryLater(convKey, backoffMs);
-    return 'stop';
   }
 
   private async applyStatus(eventId: string): Promise<void> {
@@ -334,21 +271,10 @@ export class DirectProcessor {
     }
   }
 
-  /** Schedules `key` again after `delayMs`, unless an earlier retry of it is already pending. */
+  /** Schedules `key` again after `delayMs` (one retry per key at a time: retry-timers.ts). */
   private retryLater(key: string, delayMs: number): void {
     if (this.stopping) return;
-    const due = Date.now() + delayMs;
-    const pending = this.retryTimers.get(key);
-    if (pending) {
-      if (pending.due <= due) return;
-      clearTimeout(pending.timer);
-    }
-    const timer = setTimeout(() => {
-      if (this.retryTimers.get(key)?.timer === timer) this.retryTimers.delete(key);
-      if (!this.stopping) this.executor.schedule(key);
-    }, delayMs);
-    timer.unref();
-    this.retryTimers.set(key, { timer, due });
+    this.retries.schedule(key, delayMs);
   }
 
   private onUnexpected(key: string, err: unknown): void {
