@@ -99,8 +99,9 @@ const MAIN = 'menu_principal';
 
 /**
  * The routing state machine (DESIGN §4 as CRM-CONTRACT §12 amends it), as a pure function: same
- * input, same decision. All times come from the message's WhatsApp timestamp, so a message processed
- * late (after an outage) is judged by when the customer wrote it. In order:
+ * input, same decision. All times come from the message's WhatsApp timestamp (the receive time when
+ * Meta's was ahead of it: webhook/normalise-message.ts), so a message processed late (after an
+ * outage) is judged by when the customer wrote it. In order:
  *   1. disconnected by the CRM ("Desconectar del Router", inbox_fijo) → store and forward, never answer;
  *   2. reactions, statuses, system events → stored, never answered (forwarded when an agent has it);
  *   3. closed by an agent → main menu;
