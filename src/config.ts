@@ -95,6 +95,11 @@ const schema = z
     REENTRY_HOURS: z.coerce.number().positive().default(24),
     ANTI_LOOP_MINUTES: z.coerce.number().min(0).default(15),
     INBOX_NOTE_COOLDOWN_HOURS: z.coerce.number().min(0).default(24),
+    // Reply limits (src/routing/reply-limits.ts). Flood counting sees the context query's 10 recent
+    // messages plus the current one, so more than 11 could never trigger.
+    REPLY_REPEAT_SECONDS: z.coerce.number().min(0).default(60),
+    REPLY_FLOOD_MESSAGES: z.coerce.number().int().min(0).max(11).default(6),
+    REPLY_FLOOD_SECONDS: z.coerce.number().positive().default(10),
     TICKET_TIME_ZONE: z
       .string()
       .refine((tz) => {

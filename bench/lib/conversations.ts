@@ -18,6 +18,11 @@ const SCRIPT: { kind: 'text' | 'tap' | 'image'; value: string; reply: boolean }[
   { kind: 'tap', value: 'administracion', reply: true },
 ];
 export const STEPS_PER_CUSTOMER = SCRIPT.length;
+/**
+ * Seconds between one customer's messages, in WhatsApp time: as a person types. At one a second the
+ * router's flood limit (REPLY_FLOOD_MESSAGES in REPLY_FLOOD_SECONDS) would rightly stop answering.
+ */
+const STEP_SECONDS = 3;
 export const REPLIES_PER_CUSTOMER = SCRIPT.filter((s) => s.reply).length;
 
 export interface ConversationLoadOptions {
@@ -43,7 +48,8 @@ export class ConversationLoad {
   readonly inbound: string[] = [];
   readonly e2e: number[] = [];
   duplicatesSent = 0;
-  private readonly baseTs = Math.floor(Date.now() / 1000) - 5;
+  /** WhatsApp times STEP_SECONDS apart per customer, all in the past (a future one would be clamped). */
+  private readonly baseTs = Math.floor(Date.now() / 1000) - STEP_SECONDS * STEPS_PER_CUSTOMER - 5;
 
   constructor(private readonly o: ConversationLoadOptions) {}
 
@@ -67,7 +73,7 @@ export class ConversationLoad {
     const c = this.customer;
     const s = SCRIPT[this.step]!;
     const from = this.phone(c);
-    const ts = this.baseTs + this.step;
+    const ts = this.baseTs + this.step * STEP_SECONDS;
     const msg =
       s.kind === 'text'
         ? textMessage({ from, body: s.value, timestamp: ts })

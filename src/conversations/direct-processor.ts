@@ -6,11 +6,14 @@ import { keyForLog } from '../log-safety.js';
 import type { Db } from '../store/db.js';
 import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-repository.js';
 import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
-import { DEFAULT_CONTEXT_OPTIONS, loadConversationContext, type ContextOptions } from '../store/context-query.js';
+import { DEFAULT_CONTEXT_OPTIONS, loadConversationContext, type ContextOptions, type ContextResult } from '../store/context-query.js';
 import { applyStatusEvent } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
 import { KeyedExecutor } from './keyed-executor.js';
+import { errInfo } from './log-safe.js';
 import type { MessageHandler } from './message-handler.js';
+import { ProcessingFailures, STORE_RETRY_MS } from './processing-failures.js';
+import { RetryTimers } from './retry-timers.js';
 
 /** Who wants to know how processing goes (threshold monitor, Prometheus metrics). */
 export interface ProcessingObserver {
@@ -40,9 +43,6 @@ const NOT_LEASED_RETRIES_MS = [25, 100, 400];
 /** A status not applied by its ingesting process within this time is picked up by the sweeper. */
 const STALE_STATUS_MS = 5_000;
 
-/** Exponential retry backoff for a failed message: 0.5 s, 1 s, 2 s … capped at 60 s. */
-export const retryBackoffMs = (attempt: number): number => Math.min(60_000, 500 * 2 ** Math.max(0, attempt - 1));
-
 /**
  * Direct mode: journal events are processed in this process right after the 200. Messages go
  * through the keyed executor (one conversation at a time, many in parallel) and, inside, the
@@ -54,7 +54,10 @@ export class DirectProcessor {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly executor: KeyedExecutor;
   private sweepTimer: NodeJS.Timeout | null = null;
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly retries = new RetryTimers((key) => {
+    if (!this.stopping) this.executor.schedule(key);
+  });
+  private readonly failures: ProcessingFailures;
   private stopping = false;
   private readonly notLeased = new Map<string, number>();
   private readonly log: Logger;
@@ -67,6 +70,14 @@ export class DirectProcessor {
     private readonly observer: ProcessingObserver | null = null,
   ) {
     this.log = log.child({ module: 'processor' });
+    this.failures = new ProcessingFailures({
+      db,
+      owner: this.owner,
+      maxAttempts: options.maxAttempts,
+      log: this.log,
+      retryLater: (key, delayMs) => this.retryLater(key, delayMs),
+      onTimeout: () => this.observer?.timeout(),
+    });
     this.executor = new KeyedExecutor(
       options.maxConcurrency,
       (key) => (key.startsWith(STATUS_PREFIX) ? this.applyStatus(key.slice(STATUS_PREFIX.length)) : this.drainConversation(key)),
@@ -127,15 +138,14 @@ export class DirectProcessor {
   }
 
   stats() {
-    return { scheduled: this.executor.size, inFlight: this.executor.inFlight, owner: this.owner };
+    return { scheduled: this.executor.size, inFlight: this.executor.inFlight, retryTimers: this.retries.size, owner: this.owner };
   }
 
   /** Stops taking work, waits up to `timeoutMs` for in-flight work, hands leases back. */
   async stop(timeoutMs: number): Promise<{ drained: boolean }> {
     this.stopping = true;
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    for (const t of this.retryTimers) clearTimeout(t);
-    this.retryTimers.clear();
+    this.retries.clear();
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       this.executor.whenIdle().then(() => true),
@@ -157,8 +167,13 @@ export class DirectProcessor {
     const { leaseMs, maxAttempts } = this.options;
     while (!this.stopping) {
       const started = performance.now();
-      const ctx = await this.withStoreRetry(convKey, () => loadConversationContext(this.db, convKey, this.owner, leaseMs, this.options.orderWaitMs, this.options.context ?? DEFAULT_CONTEXT_OPTIONS));
-      if (ctx === null) return;
+      let ctx: ContextResult;
+      try {
+        ctx = await loadConversationContext(this.db, convKey, this.owner, leaseMs, this.options.orderWaitMs, this.options.context ?? DEFAULT_CONTEXT_OPTIONS);
+      } catch (err) {
+        if ((await this.failures.contextFailed(convKey, err)) === 'next') continue;
+        return;
+      }
       if (ctx.status === 'not_leased') {
         // Another worker holds the conversation. It takes our event too unless it is just letting go;
         // look again shortly (a few times), then leave it to the sweeper.
@@ -189,6 +204,12 @@ export class DirectProcessor {
         this.retryLater(convKey, ctx.waitMs);
         return;
       }
+      if (ctx.status === 'incomplete') {
+        // Counted by the statement that returned it: record the failure without counting again.
+        const failure = { eventId: ctx.eventId, attempt: ctx.attempt, err: ctx.reason, durationMs: ms(started) };
+        if ((await this.failures.attemptFailed(convKey, failure)) === 'next') continue;
+        return;
+      }
       // No wamid in logs: it embeds the customer's phone number (base64). eventId leads to it in the journal.
       const base = { requestId: ctx.requestId, eventId: ctx.eventId, conversationId: ctx.conversation.id, event: ctx.event.type };
       if (ctx.attempt > maxAttempts) {
@@ -202,18 +223,21 @@ export class DirectProcessor {
       try {
         plan = await this.handler.handle(ctx);
       } catch (err) {
-        const backoffMs = retryBackoffMs(ctx.attempt);
-        const { dead } = await failEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, error: describe(err), maxAttempts, backoffMs });
-        this.log[dead ? 'error' : 'warn'](
-          { ...base, attempt: ctx.attempt, outcome: dead ? 'dead_letter' : 'retry', durationMs: ms(started), err: errInfo(err) },
-          dead ? 'message dead-lettered' : 'message processing failed; will retry',
-        );
-        if (dead) continue;
-        this.retryLater(convKey, backoffMs);
+        if ((await this.failures.attemptFailed(convKey, { eventId: ctx.eventId, attempt: ctx.attempt, err, durationMs: ms(started), fields: base })) === 'next') continue;
         return;
       }
       const mediaJobs = this.options.mediaJobs === true && Boolean(ctx.event.media);
-      const done = await completeEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, extraCtes: plan.extraCtes, extraParams: plan.extraParams, mediaJobs });
+      let done;
+      try {
+        done = await completeEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, extraCtes: plan.extraCtes, extraParams: plan.extraParams, mediaJobs });
+      } catch (err) {
+        // A CRM trigger or constraint on what routing writes fails this statement every time: the
+        // attempt was counted by the context query, so record it and let the backoff (and, past
+        // PROCESS_MAX_ATTEMPTS, the dead letter) decide, instead of retrying at a fixed pace.
+        if (isAppError(err) && err.code === 'STORE_UNAVAILABLE') throw err;
+        if ((await this.failures.attemptFailed(convKey, { eventId: ctx.eventId, attempt: ctx.attempt, err, durationMs: ms(started), fields: base })) === 'next') continue;
+        return;
+      }
       if (!done.committed) {
         this.log.warn({ ...base, outcome: 'lease_lost' }, 'lease lost before commit; another worker owns the conversation');
         return;
@@ -233,7 +257,7 @@ export class DirectProcessor {
     if (outcome !== null) this.log.debug({ eventId, event: 'status', outcome, durationMs: ms(started) }, 'status processed');
   }
 
-  /** Database unreachable: leave the event pending (it is durable) and try again shortly. */
+  /** Statuses: database unreachable → leave the event pending (it is durable) and try again shortly. */
   private async withStoreRetry<T>(key: string, fn: () => Promise<T>): Promise<T | null> {
     try {
       return await fn();
@@ -248,33 +272,24 @@ export class DirectProcessor {
       if (isAppError(err) && err.retryable) {
         if (err.code === 'DB_TIMEOUT') this.observer?.timeout();
         this.log.warn({ ...keyForLog(key), err: errInfo(err) }, 'store unavailable; will retry');
-        this.retryLater(key, 1_000);
+        this.retryLater(key, STORE_RETRY_MS);
         return null;
       }
       throw err;
     }
   }
 
+  /** Schedules `key` again after `delayMs` (one retry per key at a time: retry-timers.ts). */
   private retryLater(key: string, delayMs: number): void {
     if (this.stopping) return;
-    const t = setTimeout(() => {
-      this.retryTimers.delete(t);
-      if (!this.stopping) this.executor.schedule(key);
-    }, delayMs);
-    t.unref();
-    this.retryTimers.add(t);
+    this.retries.schedule(key, delayMs);
   }
 
   private onUnexpected(key: string, err: unknown): void {
     // The key is `<phone_number_id>:<phone>`: logged hashed (log-safety.ts), never as is.
     this.log.error({ ...keyForLog(key), err: errInfo(err) }, 'unexpected processing error; will retry');
-    this.retryLater(key, 1_000);
+    this.retryLater(key, STORE_RETRY_MS);
   }
 }
 
 const ms = (started: number) => Math.round((performance.now() - started) * 10) / 10;
-
-const describe = (err: unknown): string => (isAppError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));
-
-export const errInfo = (err: unknown) =>
-  isAppError(err) ? { code: err.code, message: err.message } : { message: err instanceof Error ? err.message : String(err) };

@@ -46,12 +46,13 @@ export function webhookRoutes(deps: WebhookDeps): Router {
 
   router.post(WEBHOOK_PATHS, raw, async (req, res) => {
     const requestId = res.locals.requestId as string;
+    const receivedAtMs = Date.now();
     const started = performance.now();
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (config.WHATSAPP_APP_SECRET.length > 0) {
       verifySignature(body, req.header('x-hub-signature-256'), config.WHATSAPP_APP_SECRET);
     }
-    const events = parseWebhookBody(body);
+    const events = parseWebhookBody(body, receivedAtMs);
     const result = await ingest.ingest(events, requestId);
     res.status(200).json({ received: events.length, stored: result.accepted, duplicates: result.duplicates });
     const ackMs = Math.round((performance.now() - started) * 10) / 10;

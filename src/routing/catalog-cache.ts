@@ -27,6 +27,9 @@ export function settingsFromConfig(config: Config): RoutingSettings {
     antiLoopMs: config.ANTI_LOOP_MINUTES * 60_000,
     inboxNoteCooldownMs: config.INBOX_NOTE_COOLDOWN_HOURS * 3_600_000,
     ticketTimeZone: config.TICKET_TIME_ZONE,
+    replyRepeatMs: config.REPLY_REPEAT_SECONDS * 1_000,
+    floodMessages: config.REPLY_FLOOD_MESSAGES,
+    floodWindowMs: config.REPLY_FLOOD_SECONDS * 1_000,
   };
 }
 

@@ -2,6 +2,7 @@ import type { InboundMessageEvent } from '../webhook/inbound-event.js';
 import { normaliseCommand } from './normalise-command.js';
 import { coursePageCount, parseCourseRowId, renderCoursePage } from './render-courses.js';
 import { renderMenu } from './render-menu.js';
+import { limitReplies } from './reply-limits.js';
 import type { Area, Catalog, Course, Line, Menu, MenuOption, RenderedMessage } from './types.js';
 
 /** The parts of the conversation row the engine reads (the CRM's `conversaciones`). */
@@ -20,6 +21,7 @@ export interface ConversationState {
 }
 
 export interface PriorMessage {
+  /** entrante | saliente; with remitente_tipo contacto | bot | agente | sistema. */
   direccion: string;
   remitente_tipo: string | null;
   whatsapp_message_id: string | null;
@@ -76,7 +78,11 @@ export interface Decision {
     | 'command_menu'
     | 'ignored'
     | 'inbox_note'
-    | 'inbox_stored';
+    | 'inbox_stored'
+    /** The same reply was sent moments ago (reply-limits.ts): nothing sent. */
+    | 'repeat_suppressed'
+    /** The sender writes faster than a person (reply-limits.ts): nothing answered. */
+    | 'flood_silenced';
   state: StatePatch | null;
   replies: RenderedMessage[];
   derivation: Derivation | null;
@@ -93,16 +99,23 @@ const MAIN = 'menu_principal';
 
 /**
  * The routing state machine (DESIGN §4 as CRM-CONTRACT §12 amends it), as a pure function: same
- * input, same decision. All times come from the message's WhatsApp timestamp, so a message processed
- * late (after an outage) is judged by when the customer wrote it. In order:
+ * input, same decision. All times come from the message's WhatsApp timestamp (the receive time when
+ * Meta's was ahead of it: webhook/normalise-message.ts), so a message processed late (after an
+ * outage) is judged by when the customer wrote it. In order:
  *   1. disconnected by the CRM ("Desconectar del Router", inbox_fijo) → store and forward, never answer;
  *   2. reactions, statuses, system events → stored, never answered (forwarded when an agent has it);
  *   3. closed by an agent → main menu;
  *   4. derived → the agent's: everything forwarded, nothing answered, unless the customer comes back
  *      after the re-entry period (or a global command, where the line allows it);
  *   5. global commands → main menu; 6. new → main menu; 7. menu states.
+ * Then the reply limits (reply-limits.ts): no identical reply twice within a short period, no
+ * answers to a sender faster than a person.
  */
 export function decide(input: RoutingInput): Decision {
+  return limitReplies(input, route(input));
+}
+
+function route(input: RoutingInput): Decision {
   if (input.line.flow === 'inbox') return decideInboxLine(input);
   const { conversation: conv, message, catalog, line } = input;
   const at = message.timestamp * 1000;

@@ -130,6 +130,11 @@ export interface RoutingSettings {
   inboxNoteCooldownMs: number;
   /** IANA time zone for the date in ticket ids. */
   ticketTimeZone: string;
+  /** A reply identical to the last one sent less than this before is not sent again (0 = off). */
+  replyRepeatMs: number;
+  /** This many customer messages within floodWindowMs silence the router (0 = off). */
+  floodMessages: number;
+  floodWindowMs: number;
 }
 
 export interface Catalog {

@@ -8,6 +8,7 @@ import { DirectProcessor } from '../conversations/direct-processor.js';
 import { startInboundWorker } from '../conversations/inbound-worker.js';
 import { DeadLetterService } from '../conversations/dead-letters.js';
 import { journalIngest, type WebhookIngest } from '../conversations/ingest.js';
+import { JournalPruner } from '../conversations/journal-pruner.js';
 import type { MessageHandler } from '../conversations/message-handler.js';
 import { queueIngest } from '../conversations/queue-ingest.js';
 import { producerConnection, workerConnection } from '../conversations/queues.js';
@@ -53,6 +54,8 @@ export interface Runtime {
   monitor: ThresholdMonitor;
   metrics: RouterMetrics;
   ingest: WebhookIngest;
+  /** Deletes finished journal rows past JOURNAL_RETENTION_DAYS (started with processing). */
+  pruner: JournalPruner;
   deadLetters: DeadLetterService;
   app: Express;
   log: Logger;
@@ -154,6 +157,7 @@ export async function createRuntime(
     processingObserver(monitor, metrics),
   );
   processorRef = processor;
+  const pruner = new JournalPruner(db, { retentionDays: config.JOURNAL_RETENTION_DAYS }, log);
 
   const queueMode = config.QUEUE_MODE === 'bullmq';
   const redisUrl = config.REDIS_URL;
@@ -206,6 +210,7 @@ export async function createRuntime(
     monitor,
     metrics,
     ingest,
+    pruner,
     deadLetters,
     app,
     log,
@@ -216,6 +221,7 @@ export async function createRuntime(
         processor.start();
         sender.start();
         media.downloader?.start();
+        pruner.start();
       }
       if (consumesQueue && redisUrl && !inboundWorker) {
         consumerConnection = workerConnection(redisUrl);
@@ -225,6 +231,7 @@ export async function createRuntime(
     },
     async closeBackground() {
       graphVersion.stop();
+      await pruner.stop();
       await inboundWorker?.close().catch(() => undefined);
       await queue?.close().catch(() => undefined);
       await deadLetters.close().catch(() => undefined);

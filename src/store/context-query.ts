@@ -1,6 +1,5 @@
 import type { InboundMessageEvent } from '../webhook/inbound-event.js';
 import type { Queryable } from './db.js';
-import { AppError } from '../errors.js';
 
 /** Conversation state as the router needs it (a subset of the CRM's `conversaciones`). */
 export interface ConversationRow {
@@ -48,6 +47,11 @@ export type ContextResult =
   | { status: 'gap' }
   /** The oldest pending event is waiting out a retry backoff. */
   | { status: 'backoff'; waitMs: number }
+  /**
+   * The statement committed (the attempt is counted, the lease held) but returned no conversation or
+   * message for the event: an anomaly the processor records as a failed attempt like any other.
+   */
+  | { status: 'incomplete'; eventId: string; attempt: number; reason: string }
   | {
       status: 'event';
       eventId: string;
@@ -382,9 +386,12 @@ export async function loadConversationContext(
   if (row.event_id === null || row.event === null) return { status: 'empty' };
   const event = parseJson<InboundMessageEvent>(row.event);
   if (row.conversation === null || (row.message_id === null && event.type !== 'reaction')) {
-    throw new AppError('DB_ERROR', 'context query returned no conversation for a pending event', {
-      details: { eventId: row.event_id },
-    });
+    return {
+      status: 'incomplete',
+      eventId: row.event_id,
+      attempt: Number(row.intento ?? 1),
+      reason: `context query returned no ${row.conversation === null ? 'conversation' : 'message'} for a pending event`,
+    };
   }
   return {
     status: 'event',

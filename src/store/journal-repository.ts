@@ -137,11 +137,22 @@ export async function findStaleStatuses(db: Queryable, olderThanMs: number, limi
   return res.rows.map((r) => r.id);
 }
 
-/** Drops finished journal rows past the retention (longer than Meta's redelivery window). */
-export async function pruneJournal(db: Queryable, retentionDays: number): Promise<number> {
+/**
+ * Deletes up to `limit` finished journal rows (`hecho`, and `huerfano` statuses whose message never
+ * came) received more than `retentionDays` ago — one batch, so no statement holds many row locks or
+ * runs long; the caller repeats while batches come back full (conversations/journal-pruner.ts).
+ * Pending and dead (`muerto`) rows are never touched. SKIP LOCKED: processes pruning at once take
+ * different rows instead of waiting on each other, and a row being written is left for later.
+ * Retention must exceed Meta's redelivery window, since the journal is where redeliveries collapse.
+ */
+export async function pruneJournal(db: Queryable, retentionDays: number, limit: number): Promise<number> {
   const res = await db.query(
-    `DELETE FROM router_eventos WHERE estado IN ('hecho', 'huerfano') AND recibido_at < now() - $1 * interval '1 day'`,
-    [retentionDays],
+    `DELETE FROM router_eventos WHERE id IN (
+       SELECT id FROM router_eventos
+        WHERE recibido_at < now() - $1 * interval '1 day' AND estado IN ('hecho', 'huerfano')
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED)`,
+    [retentionDays, limit],
   );
   return res.rowCount;
 }

@@ -80,6 +80,70 @@ export async function failEvent(
   return { dead: Boolean(res.rows[0]?.dead) };
 }
 
+export interface FailedAttempt {
+  eventId: string;
+  /** Attempts of the event including this one. */
+  attempt: number;
+  dead: boolean;
+  /** When the event may be tried again (0 when dead). */
+  backoffMs: number;
+}
+
+/**
+ * Counts a failed attempt of the conversation's next event when the context statement itself failed
+ * (a CRM trigger or constraint, an index row PostgreSQL refuses, a lost create race). That statement
+ * counts attempts too, but its failure rolled its count back with everything else, so the event used
+ * to stay `pendiente` with 0 attempts and be retried forever; this separate statement's count stays.
+ * Past `maxAttempts` the event is dead-lettered so the conversation moves on. Only the failure path
+ * runs it: a message that succeeds still costs the context query and the completion only.
+ *
+ * The event is the one the context statement took: the oldest pending one, if due. Fenced like the
+ * context statement: nothing is charged while another worker holds a live lease. The retry waits
+ * `baseBackoffMs` doubled per attempt, capped at 60 s (0 = retry at once, for a lost create race).
+ */
+export async function recordFailedAttempt(
+  db: Queryable,
+  args: { convKey: string; owner: string; error: string; maxAttempts: number; baseBackoffMs: number },
+): Promise<FailedAttempt | null> {
+  const res = await db.query<{ id: string; intentos: number; dead: boolean; backoff_ms: number }>(
+    `WITH head AS (
+       SELECT e.id FROM router_eventos e
+        WHERE e.conv_key = $1 AND e.estado = 'pendiente'
+          AND NOT EXISTS (SELECT 1 FROM router_locks l WHERE l.conv_key = $1 AND l.owner <> $2 AND l.hasta > now())
+        ORDER BY e.wa_ts, e.id
+        LIMIT 1
+     ),
+     upd AS (
+       UPDATE router_eventos e
+          SET intentos = e.intentos + 1,
+              error = left($3, 2000),
+              estado = CASE WHEN e.intentos + 1 >= $4 THEN 'muerto' ELSE e.estado END,
+              procesado_at = CASE WHEN e.intentos + 1 >= $4 THEN now() ELSE e.procesado_at END,
+              procesado_por = $2,
+              disponible_at = now() + least(60000, $5 * 2 ^ e.intentos) * interval '1 millisecond'
+        -- Re-checked against a concurrent writer's commit: an event another worker just finished is left alone.
+        -- A head still in backoff was not what failed (the context statement would not have taken it).
+        WHERE e.id = (SELECT id FROM head) AND e.estado = 'pendiente' AND e.disponible_at <= now()
+        RETURNING e.id, e.intentos, e.estado, e.seq, least(60000, $5 * 2 ^ (e.intentos - 1)) AS backoff_ms
+     ),
+     released AS (
+       DELETE FROM router_locks WHERE conv_key = $1 AND owner = $2 RETURNING 1
+     ),
+     -- Queue mode: a dead event moves the conversation's sequence on, as failEvent does.
+     seq_done AS (
+       INSERT INTO router_conv_seq AS s (conv_key, ultimo_seq)
+       SELECT $1, upd.seq FROM upd WHERE upd.estado = 'muerto' AND upd.seq IS NOT NULL
+       ON CONFLICT (conv_key) DO UPDATE SET ultimo_seq = greatest(s.ultimo_seq, excluded.ultimo_seq), updated_at = now()
+       RETURNING 1
+     )
+     SELECT id::text AS id, intentos, estado = 'muerto' AS dead, backoff_ms::float8 AS backoff_ms FROM upd`,
+    [args.convKey, args.owner, args.error, args.maxAttempts, args.baseBackoffMs],
+  );
+  const row = res.rows[0];
+  if (!row) return null;
+  return { eventId: row.id, attempt: Number(row.intentos), dead: Boolean(row.dead), backoffMs: row.dead ? 0 : Number(row.backoff_ms) };
+}
+
 /** Gives a lease back (nothing was pending, or the process is shutting down). */
 export async function releaseLease(db: Queryable, convKey: string, owner: string): Promise<void> {
   await db.query('DELETE FROM router_locks WHERE conv_key = $1 AND owner = $2', [convKey, owner]);

@@ -104,8 +104,13 @@ export interface InboundMessageEvent {
   kind: 'message';
   line: LineRef;
   wamid: string;
-  /** WhatsApp timestamp, unix seconds. */
+  /**
+   * WhatsApp timestamp, unix seconds — or the receive time (fractional seconds, to the millisecond) when Meta's time was
+   * ahead of it: what ordering, windows and previews use.
+   */
   timestamp: number;
+  /** Meta's own timestamp, present only when it was ahead of the receive time and so replaced. */
+  metaTimestamp?: number;
   /** Customer phone digits (`from` / `wa_id`); null for a username-only sender. */
   from: string | null;
   /** 2026 business-scoped user id, present with or without a phone number. */
@@ -137,7 +142,9 @@ export interface StatusEvent {
   wamid: string;
   /** Meta's status; an unknown value is kept as-is and ignored by the status machine. */
   status: StatusValue | string;
+  /** Meta's time, or the receive time when Meta's was ahead of it (then `metaTimestamp` keeps Meta's). */
   timestamp: number;
+  metaTimestamp?: number;
   recipientId: string | null;
   recipientUserId: string | null;
   conversation: { id: string | null; originType: string | null; expiresAt: number | null } | null;

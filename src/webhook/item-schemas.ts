@@ -7,6 +7,7 @@
  * pass through untouched.
  */
 import { z } from 'zod';
+import { MAX_BYTES, fitsBytes, isWhatsAppTime } from './item-limits.js';
 
 /** Optional string; a wrong type or an empty string reads as absent (Meta uses "" for "none"). */
 export const optString = z
@@ -22,10 +23,14 @@ export const optNumber = z.number().optional().catch(undefined);
 /** Any array, elements unchecked (they are parsed one by one later). */
 export const optArray = z.array(z.unknown()).optional().catch(undefined);
 
-/** Meta sends unix seconds as a digit string; a number is accepted too. Output: number. */
+/**
+ * Meta sends unix seconds as a digit string; a number is accepted too. Output: number, within what a
+ * WhatsApp time can be (item-limits.ts): 99999999999999 is no date, and made the batch a 500.
+ */
 export const unixSeconds = z
   .union([z.string().regex(/^\d+$/), z.number().int().nonnegative()])
-  .transform(Number);
+  .transform(Number)
+  .refine(isWhatsAppTime, 'not a WhatsApp time');
 
 const optUnixSeconds = unixSeconds.optional().catch(undefined);
 
@@ -38,8 +43,11 @@ const optCode = z
 /** An optional nested object whose malformation must not fail its parent. */
 export const lenient = <S extends z.ZodRawShape>(shape: S) => z.looseObject(shape).optional().catch(undefined);
 
+/** An id that becomes (part of) an index key: present, and small enough for the index. */
+const indexedId = (maxBytes: number) => z.string().min(1).refine(fitsBytes(maxBytes), `longer than ${maxBytes} bytes`);
+
 export const metadataSchema = z.looseObject({
-  phone_number_id: z.string().min(1),
+  phone_number_id: indexedId(MAX_BYTES.phoneNumberId),
   display_phone_number: optString,
 });
 
@@ -79,7 +87,7 @@ export const referralSchema = z.looseObject({
 });
 
 export const messageItemSchema = z.looseObject({
-  id: z.string().min(1),
+  id: indexedId(MAX_BYTES.wamid),
   timestamp: unixSeconds,
   type: optString,
   from: optString,
@@ -91,8 +99,8 @@ export const messageItemSchema = z.looseObject({
 export type MetaMessageItem = z.infer<typeof messageItemSchema>;
 
 export const statusItemSchema = z.looseObject({
-  id: z.string().min(1),
-  status: z.string().min(1),
+  id: indexedId(MAX_BYTES.wamid),
+  status: indexedId(MAX_BYTES.status),
   timestamp: unixSeconds,
   recipient_id: optString,
   recipient_user_id: optString,

@@ -1,13 +1,16 @@
 /**
  * One `value.messages[]` item → an InboundMessageEvent, or an `other` event when the item cannot be
- * normalised (not an object, no id, no timestamp, no sender, or no line to attribute it to). Never
- * throws: an item-level problem must not cost its siblings in the same batch.
+ * normalised or stored (not an object, no id, no timestamp or one no WhatsApp time can be, no sender,
+ * no line to attribute it to, an id or sender too long for the indexes, a lone UTF-16 surrogate).
+ * Never throws: an item-level problem must not cost its siblings in the same batch.
  */
 import type { AdReferral, InboundMessageEvent, LineRef, MessageContext, OtherEvent } from './inbound-event.js';
 import { describeIssues, messageItemSchema } from './item-schemas.js';
 import type { MetaContact, MetaMessageItem } from './item-schemas.js';
+import { MAX_BYTES, firstTooLong } from './item-limits.js';
 import { normaliseContent } from './message-content.js';
 import { toMetaErrors } from './meta-errors.js';
+import { isWellFormedDeep, toWellFormedDeep } from './well-formed.js';
 
 /** What a message needs from the change it arrived in. */
 export interface ChangeScope {
@@ -15,13 +18,23 @@ export interface ChangeScope {
   field: string;
   /** `value.contacts[]`, already parsed; malformed entries dropped. */
   contacts: MetaContact[];
+  /** When the router received the batch (ms since the epoch): the latest a message can be dated. */
+  receivedAtMs: number;
+  /** The body may hold lone surrogates (it has `\uD8xx`–`\uDFxx` escapes): check each item. */
+  checkUnicode: boolean;
 }
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function normaliseMessage(raw: unknown, scope: ChangeScope): InboundMessageEvent | OtherEvent {
-  const other = (reason: string): OtherEvent => ({ kind: 'other', line: scope.line, field: scope.field, reason, value: raw });
+  const other = (reason: string): OtherEvent => ({
+    kind: 'other',
+    line: scope.line,
+    field: scope.field,
+    reason,
+    value: scope.checkUnicode ? toWellFormedDeep(raw) : raw,
+  });
   if (!isPlainObject(raw)) return other('malformed_message: not an object');
   const parsed = messageItemSchema.safeParse(raw);
   if (!parsed.success) return other(`malformed_message: invalid ${describeIssues(parsed.error)}`);
@@ -33,15 +46,25 @@ export function normaliseMessage(raw: unknown, scope: ChangeScope): InboundMessa
   const from = m.from ?? contact?.wa_id ?? null;
   const userId = m.from_user_id ?? contact?.user_id ?? null;
   if (from === null && userId === null) return other('malformed_message: no sender (neither from nor user id)');
+  const tooLong = firstTooLong([['from', from, MAX_BYTES.from], ['from_user_id', userId, MAX_BYTES.userId]]);
+  if (tooLong) return other(`malformed_message: invalid ${tooLong}`);
 
   const rawType = m.type ?? '';
   const content = normaliseContent(rawType, raw);
   const referralMedia = m.referral ? referralMediaOf(m.referral) : null;
-  return {
+  // A message cannot come from the future: a time ahead of the receive time (a wrong clock, a forged
+  // item) would move the 24 h window and freeze the conversation's preview on it, so the receive time
+  // stands in for ordering, windows and previews, and Meta's value is kept beside it. To the
+  // millisecond: the router's own reply to the previous message (stored at its decision time) must
+  // still sort before a message received after it.
+  const receivedS = scope.receivedAtMs / 1000;
+  const ahead = m.timestamp > receivedS;
+  const event: InboundMessageEvent = {
     kind: 'message',
     line: scope.line,
     wamid: m.id,
-    timestamp: m.timestamp,
+    timestamp: ahead ? receivedS : m.timestamp,
+    ...(ahead ? { metaTimestamp: m.timestamp } : {}),
     from,
     userId,
     username: contact?.profile?.username ?? null,
@@ -58,6 +81,9 @@ export function normaliseMessage(raw: unknown, scope: ChangeScope): InboundMessa
     details: referralMedia ? { ...content.details, referralMedia } : content.details,
     errors: toMetaErrors(m.errors),
   };
+  // The event is what the journal stores: the contact card's name counts as much as the text.
+  if (scope.checkUnicode && !isWellFormedDeep(event)) return other('malformed_message: ill-formed unicode (lone surrogate)');
+  return event;
 }
 
 /**

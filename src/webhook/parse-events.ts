@@ -13,6 +13,15 @@ import { isPlainObject, normaliseMessage } from './normalise-message.js';
 import { normaliseStatus } from './normalise-status.js';
 import { parseEnvelope } from './payload-schema.js';
 import type { Envelope, EnvelopeChange } from './payload-schema.js';
+import { mayHoldSurrogates, toWellFormedDeep } from './well-formed.js';
+
+/** What normalising needs to know about the request beside its body. */
+export interface NormaliseOptions {
+  /** When the router received the body (ms since the epoch): no event can be dated later. */
+  receivedAtMs: number;
+  /** Look for lone UTF-16 surrogates (only a body with `\uD8xx`–`\uDFxx` escapes can hold one). */
+  checkUnicode: boolean;
+}
 
 const MAX_DEPTH = 64;
 
@@ -33,10 +42,12 @@ function nestingDepth(root: unknown): number {
 const dropNul = (_key: string, value: unknown): unknown => (typeof value === 'string' ? value.replaceAll('\u0000', '') : value);
 
 /** Parses and normalises a raw webhook body (the exact bytes whose signature was checked). */
-export function parseWebhookBody(raw: Buffer): InboundEvent[] {
+export function parseWebhookBody(raw: Buffer, receivedAtMs: number = Date.now()): InboundEvent[] {
   let json: unknown;
+  let checkUnicode = false;
   try {
     const text = raw.toString('utf8');
+    checkUnicode = mayHoldSurrogates(text);
     // PostgreSQL text and jsonb cannot hold U+0000: one such character would make the whole batch
     // unstorable (and Meta would redeliver it forever). It carries no meaning in a message: drop it.
     json = (text.includes('\\u0000') ? JSON.parse(text, dropNul) : JSON.parse(text)) as unknown;
@@ -57,15 +68,21 @@ export function parseWebhookBody(raw: Buffer): InboundEvent[] {
       jsonType: json === null ? 'null' : Array.isArray(json) ? 'array' : typeof json,
     });
   }
-  return normaliseEnvelope(parseEnvelope(json));
+  return normaliseEnvelope(parseEnvelope(json), { receivedAtMs, checkUnicode });
 }
 
-/** Every entry × change, in payload order. */
-export function normaliseEnvelope(envelope: Envelope): InboundEvent[] {
-  return envelope.entry.flatMap((entry) => entry.changes.flatMap((change) => normaliseChange(entry.id, change)));
+/**
+ * Every entry × change, in payload order. Message and status items with lone surrogates become
+ * `other` events (normalise-message.ts); every other event is kept with them replaced by U+FFFD,
+ * since jsonb cannot hold them either.
+ */
+export function normaliseEnvelope(envelope: Envelope, options: NormaliseOptions = { receivedAtMs: Date.now(), checkUnicode: true }): InboundEvent[] {
+  const events = envelope.entry.flatMap((entry) => entry.changes.flatMap((change) => normaliseChange(entry.id, change, options)));
+  if (!options.checkUnicode) return events;
+  return events.map((e) => (e.kind === 'other' || e.kind === 'error' ? toWellFormedDeep(e) : e));
 }
 
-function normaliseChange(wabaId: string, change: EnvelopeChange): InboundEvent[] {
+function normaliseChange(wabaId: string, change: EnvelopeChange, options: NormaliseOptions): InboundEvent[] {
   const { field, value } = change;
   const line = readLine(wabaId, value['metadata']);
   const other = (reason: string, v: unknown): OtherEvent => ({ kind: 'other', line, field, reason, value: v });
@@ -81,14 +98,14 @@ function normaliseChange(wabaId: string, change: EnvelopeChange): InboundEvent[]
   const contacts = readContacts(value['contacts']);
   const messages = value['messages'];
   if (Array.isArray(messages)) {
-    for (const item of messages) events.push(normaliseMessage(item, { line, field, contacts }));
+    for (const item of messages) events.push(normaliseMessage(item, { line, field, contacts, ...options }));
   } else if (messages !== undefined) {
     events.push(other('malformed_messages: not an array', messages));
   }
 
   const statuses = value['statuses'];
   if (Array.isArray(statuses)) {
-    for (const item of statuses) events.push(normaliseStatus(item, line, field));
+    for (const item of statuses) events.push(normaliseStatus(item, line, field, options));
   } else if (statuses !== undefined) {
     events.push(other('malformed_statuses: not an array', statuses));
   }

@@ -12,7 +12,9 @@ export interface LoadResult {
  * `customers` customers write at once; each sends `perCustomer` texts one after the other (the next
  * once the previous got its answer, as WhatsApp delivers a chat in order), alternating between the
  * given router URLs so one conversation's messages land on different processes. `onAck` runs after
- * every 200 (used to kill a process mid-load). Texts are plain words, so each gets one menu reply.
+ * every 200 (used to kill a process mid-load). Texts are plain words, so each gets one menu reply
+ * when the reply limits are off (REPLY_REPEAT_SECONDS=0, REPLY_FLOOD_MESSAGES=0), as the routers
+ * these tests run have them.
  */
 export async function customersWriting(args: {
   urls: () => string[];

@@ -48,6 +48,9 @@ export async function startRoutingRig(
       GRAPH_CIRCUIT_OPEN_MS: '400',
       // media_url is written with the message: it must name the port this router really listens on.
       MEDIA_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      // Scripted conversations send a message every few milliseconds, faster than any person types;
+      // the flood limit has its own tests (reply-limits.test.ts) and stays off here.
+      REPLY_FLOOD_MESSAGES: '0',
       ...env,
     }),
     { port, ...(options.logLines ? { logLines: options.logLines } : {}) },

@@ -56,6 +56,9 @@ describe('PM2: start and graceful reload under load', () => {
       SWEEP_INTERVAL_MS: '200',
       OUTBOX_POLL_MS: '50',
       LOG_LEVEL: 'warn',
+      // The audit wants one reply per scripted message (see load.ts): reply limits off.
+      REPLY_REPEAT_SECONDS: '0',
+      REPLY_FLOOD_MESSAGES: '0',
     };
     await run(PM2, ['start', 'ecosystem.config.js', '--only', 'psi-router'], { cwd: ROOT, env });
   }, 120_000);

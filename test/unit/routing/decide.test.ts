@@ -220,7 +220,8 @@ describe('decide: inbox line', () => {
     const d = fresh(text('hola'), { line: inbox });
     expect(d.outcome).toBe('inbox_note');
     expect(d.replies[0]?.preview).toBe('Escribinos al número principal.');
-    expect(d.state).toEqual({ metadata: { nota_inbox_at: new Date(T * 1000).toISOString() } });
+    // Beside it, the reply limits' record of the last reply (reply-limits.ts).
+    expect(d.state).toEqual({ metadata: { nota_inbox_at: new Date(T * 1000).toISOString(), router_ultima_respuesta: { huella: expect.any(String), at: new Date(T * 1000).toISOString() } } });
   });
 
   it('when the note was sent within the cooldown, then nothing is answered', () => {
