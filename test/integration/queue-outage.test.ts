@@ -55,7 +55,7 @@ describe('queue mode: a database outage longer than the job attempts', () => {
 
     // Wait until every job has been picked up at least 2× the attempts it is allowed (or one failed).
     const progress = async () => {
-      if ((await queue.getJobCounts('failed')).failed > 0) return 'a job reached the failed set';
+      if (((await queue.getJobCounts('failed')).failed ?? 0) > 0) return 'a job reached the failed set';
       const jobs = await queue.getJobs(['wait', 'delayed', 'active', 'prioritized']);
       return jobs.length === bodies.length && jobs.every((j) => j.attemptsStarted >= 2 * ATTEMPTS + 1) ? 'retried past its attempts' : 'waiting';
     };
