@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, QueryResult, Queryable } from './db.js';
+import { NoSpaceWatch } from './no-space-watch.js';
 import { translatePgError } from './pg-errors.js';
 
 /**
@@ -14,6 +15,13 @@ export async function createPgliteDb(dataDir: string | null): Promise<Db> {
   const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
   await pglite.waitReady;
   let statements = 0;
+  // The data directory's free space is read at each ping; a refusal also counts for a few seconds.
+  const noSpace = new NoSpaceWatch(5_000, dataDir);
+  const fail = (err: unknown) => {
+    const translated = translatePgError(err);
+    noSpace.note(translated);
+    return translated;
+  };
 
   const run = async <T>(target: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
     statements += 1;
@@ -21,7 +29,7 @@ export async function createPgliteDb(dataDir: string | null): Promise<Db> {
       const res = await target.query<T>(sql, params as unknown[] | undefined);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
     } catch (err) {
-      throw translatePgError(err);
+      throw fail(err);
     }
   };
 
@@ -34,7 +42,7 @@ export async function createPgliteDb(dataDir: string | null): Promise<Db> {
       try {
         return await pglite.transaction(async (tx) => fn({ query: (sql, params) => run(tx, sql, params) } satisfies Queryable));
       } catch (err) {
-        throw translatePgError(err);
+        throw fail(err);
       }
     },
     async withAdvisoryLock(_key, fn) {
@@ -46,13 +54,14 @@ export async function createPgliteDb(dataDir: string | null): Promise<Db> {
           try {
             await pglite.exec(sql);
           } catch (err) {
-            throw translatePgError(err);
+            throw fail(err);
           }
         },
       });
     },
     async ping() {
       await run(pglite, 'SELECT 1');
+      await noSpace.check();
     },
     async close() {
       await pglite.close();
