@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, QueryResult, Queryable } from './db.js';
 import { NoSpaceWatch } from './no-space-watch.js';
@@ -25,6 +26,10 @@ export async function createPgliteDb(dataDir: string | null): Promise<Db> {
 
   const run = async <T>(target: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
     statements += 1;
+    // PGlite runs each statement synchronously in this thread and settles it without any I/O, so a
+    // chain of statements (a processing backlog) would never let a socket callback run: /health
+    // waited over 800 ms behind 300 messages. A macrotask turn before each statement lets them in.
+    await nextTurn();
     try {
       const res = await target.query<T>(sql, params as unknown[] | undefined);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
