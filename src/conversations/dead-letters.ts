@@ -7,7 +7,7 @@ import { INBOUND_QUEUE } from './queues.js';
 export interface DeadLetters {
   /** Events whose processing failed PROCESS_MAX_ATTEMPTS times (journal `muerto`). */
   events: DeadEvent[];
-  /** Queue-mode jobs that could not even reach the journal (BullMQ failed set). */
+  /** Queue-mode jobs whose event the journal refused QUEUE_JOB_ATTEMPTS times (BullMQ failed set; an outage never puts one there). */
   jobs: { id: string; attemptsMade: number; failedReason: string; timestamp: number }[];
 }
 

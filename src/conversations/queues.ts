@@ -15,10 +15,11 @@ export interface InboundJobData {
 }
 
 /**
- * Retries with exponential backoff (default 8 attempts from 1 s: ~2 min in all) cover a database restart; after
- * the last attempt the job stays in BullMQ's failed set — the dead-letter place — with its error,
- * until replayed (`npm run queue -- replay`, POST /admin/dead-letters/replay). Completed jobs are
- * kept an hour so Meta's quick redeliveries collapse on the job id (the journal dedupes the rest).
+ * Attempts are for jobs that fail for a reason of their own (the journal refuses the event): retried
+ * with exponential backoff, then kept in BullMQ's failed set — the dead-letter place — with their
+ * error until replayed (`npm run queue -- replay`, POST /admin/dead-letters/replay). A database
+ * outage spends no attempt (inbound-worker.ts). Completed jobs are kept an hour so Meta's quick
+ * redeliveries collapse on the job id (the journal dedupes the rest).
  */
 export function inboundJobOptions(attempts: number, backoffMs: number): JobsOptions {
   return {
@@ -28,6 +29,12 @@ export function inboundJobOptions(attempts: number, backoffMs: number): JobsOpti
     removeOnFail: false,
   };
 }
+
+/** Longest wait of a job put back during a database outage: bounds the lag once the database returns. */
+export const OUTAGE_BACKOFF_CAP_MS = 30_000;
+
+/** Delay before the (waits+1)-th retry of a job that met a database outage: doubling, capped. */
+export const outageDelayMs = (baseMs: number, waits: number): number => Math.min(OUTAGE_BACKOFF_CAP_MS, baseMs * 2 ** Math.min(waits, 20));
 
 /** Job id from the event's idempotency key; BullMQ reserves ':' in ids. */
 export const inboundJobId = (eventKey: string): string => `in-${eventKey.replaceAll(':', '_')}`;

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Config } from '../config.js';
 import { graphVersionReadiness, type GraphVersionStatus } from '../outbound/graph-version-status.js';
 import type { Db } from '../store/db.js';
+import { isNoSpace } from '../store/no-space-watch.js';
 
 export interface HealthDeps {
   config: Config;
@@ -25,8 +26,9 @@ export function healthRoutes(deps: HealthDeps): Router {
     const issues: string[] = [];
     try {
       await deps.db.ping();
-    } catch {
-      issues.push('database_unreachable');
+    } catch (err) {
+      // A full disk still answers reads, but refuses every batch: name it, so nobody hunts the network.
+      issues.push(isNoSpace(err) ? 'database_disk_full' : 'database_unreachable');
     }
     if (!deps.config.WHATSAPP_ACCESS_TOKEN) issues.push('whatsapp_token_missing');
     for (const check of deps.checks ?? []) issues.push(...(await check().catch(() => ['check_failed'])));

@@ -4,7 +4,8 @@ import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import type { WebhookIngest } from '../conversations/ingest.js';
 import { safeEqual, verifySignature } from '../webhook/verify-signature.js';
-import { parseWebhookBody } from '../webhook/parse-events.js';
+import { TimeSlicer } from '../shared/time-slicer.js';
+import { parseWebhookBodySliced } from '../webhook/parse-events.js';
 import type { InboundEvent } from '../webhook/inbound-event.js';
 
 export interface WebhookDeps {
@@ -52,7 +53,8 @@ export function webhookRoutes(deps: WebhookDeps): Router {
     if (config.WHATSAPP_APP_SECRET.length > 0) {
       verifySignature(body, req.header('x-hub-signature-256'), config.WHATSAPP_APP_SECRET);
     }
-    const events = parseWebhookBody(body, receivedAtMs);
+    // A big batch is normalised in slices, so it cannot hold up the requests that arrive meanwhile.
+    const events = await parseWebhookBodySliced(body, new TimeSlicer(), receivedAtMs);
     const result = await ingest.ingest(events, requestId);
     res.status(200).json({ received: events.length, stored: result.accepted, duplicates: result.duplicates });
     const ackMs = Math.round((performance.now() - started) * 10) / 10;

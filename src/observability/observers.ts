@@ -29,8 +29,17 @@ export function recordAccepted(metrics: RouterMetrics, monitor: ThresholdMonitor
   metrics.ackLatency.observe(ackMs / 1000);
   if (duplicates > 0) metrics.dedupHits.inc(duplicates);
   // Label values from the payload are bounded (metric-labels.ts): an attacker's invented statuses
-  // must not become series of their own.
-  for (const e of events) metrics.events.inc({ kind: e.kind, type: eventTypeLabel(e) });
+  // must not become series of their own. Counted per label set first: one inc() per event cost
+  // ~1 µs each, 50 ms for a 50,000-item batch.
+  const counts = new Map<string, { kind: string; type: string; n: number }>();
+  for (const e of events) {
+    const type = eventTypeLabel(e);
+    const key = `${e.kind}\u0000${type}`;
+    const count = counts.get(key);
+    if (count) count.n += 1;
+    else counts.set(key, { kind: e.kind, type, n: 1 });
+  }
+  for (const { kind, type, n } of counts.values()) metrics.events.inc({ kind, type }, n);
 }
 
 export function recordSend(metrics: RouterMetrics, channel: string, result: SendResult): void {

@@ -226,7 +226,7 @@ export async function createRuntime(
       if (consumesQueue && redisUrl && !inboundWorker) {
         consumerConnection = workerConnection(redisUrl);
         consumerConnection.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis consumer connection error'));
-        inboundWorker = startInboundWorker({ connection: consumerConnection, db, processor, concurrency: config.WORKER_CONCURRENCY, lockMs: config.QUEUE_LOCK_MS, log });
+        inboundWorker = startInboundWorker({ connection: consumerConnection, db, processor, concurrency: config.WORKER_CONCURRENCY, lockMs: config.QUEUE_LOCK_MS, outageBackoffMs: config.QUEUE_JOB_BACKOFF_MS, log });
       }
     },
     async closeBackground() {

@@ -25,7 +25,7 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs fn while holding a session-level advisory lock (migrations from several processes). */
   withAdvisoryLock<T>(key: number, fn: (conn: ScriptRunner) => Promise<T>): Promise<T>;
-  /** `select 1` with a short timeout; throws STORE_UNAVAILABLE. */
+  /** `select 1` with a short timeout; throws STORE_UNAVAILABLE (details.reason `disk_full` while writes fail for lack of space). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { InboundEvent } from '../webhook/inbound-event.js';
-import type { Queryable } from './db.js';
+import { TimeSlicer } from '../shared/time-slicer.js';
+import type { Db, Queryable } from './db.js';
 import { eventKey, conversationKey, eventTimestamp } from '../webhook/event-keys.js';
 import { META_ERROR_TEXT, TICK_FLAGS } from './tick-flags.js';
 
@@ -72,21 +73,29 @@ applied AS (
 )
 SELECT id::text AS id, tipo, conv_key, estado FROM ins`;
 
+/** Rows per journal statement: a 5 MB batch (50,000 statuses) becomes 50 statements in one transaction. */
+export const JOURNAL_SLICE_ROWS = 1_000;
+
 /**
- * Makes a whole webhook batch durable in ONE statement (one round trip, atomic): either every event
- * of the batch is in the journal or none is, and Meta gets its 200 only after this returns.
+ * Makes a whole webhook batch durable atomically: either every event of the batch is in the journal
+ * or none is, and Meta gets its 200 only after this returns. A batch of up to JOURNAL_SLICE_ROWS
+ * events (every batch Meta sends in practice) is ONE statement, one round trip; a bigger one is
+ * sliced into such statements inside one transaction, because serialising 50,000 rows as one
+ * parameter held the event loop for half a second (`slicer` gives it back between slices).
  * Idempotent on the event key, so Meta's redeliveries and in-batch duplicates change nothing.
  */
 export async function appendToJournal(
-  db: Queryable,
+  db: Db,
   events: readonly InboundEvent[],
   requestId: string,
   /** Queue-mode sequence numbers, parallel to `events`. */
   seqs: readonly (number | null)[] = [],
+  slicer: TimeSlicer = new TimeSlicer(),
 ): Promise<JournalAppendResult> {
   const seen = new Set<string>();
   const rows: Record<string, unknown>[] = [];
   for (const [index, event] of events.entries()) {
+    if (slicer.due) await slicer.pause();
     const clave = eventKey(event);
     if (seen.has(clave)) continue;
     seen.add(clave);
@@ -104,13 +113,29 @@ export async function appendToJournal(
     });
   }
   if (rows.length === 0) return { inserted: [], pending: [], duplicates: events.length };
-  const res = await db.query<{ id: string; tipo: InboundEvent['kind']; conv_key: string | null; estado: string }>(JOURNAL_INSERT_SQL, [JSON.stringify(rows), requestId]);
-  const inserted = res.rows.map((r) => ({ id: r.id, kind: r.tipo, convKey: r.conv_key, estado: r.estado }));
-  return {
-    inserted: inserted.map(({ estado: _estado, ...rest }) => rest),
-    pending: inserted.filter((r) => r.estado === 'pendiente').map(({ estado: _estado, ...rest }) => rest),
-    duplicates: events.length - res.rows.length,
+  type Row = { id: string; tipo: InboundEvent['kind']; conv_key: string | null; estado: string };
+  const result: JournalAppendResult = { inserted: [], pending: [], duplicates: events.length };
+  // Collected slice by slice: mapping 50,000 rows at the end was itself a stall.
+  const insertSlice = async (q: Queryable, slice: Record<string, unknown>[]) => {
+    const res = await q.query<Row>(JOURNAL_INSERT_SQL, [JSON.stringify(slice), requestId]);
+    for (const r of res.rows) {
+      const row = { id: r.id, kind: r.tipo, convKey: r.conv_key };
+      result.inserted.push(row);
+      if (r.estado === 'pendiente') result.pending.push(row);
+    }
   };
+  if (rows.length <= JOURNAL_SLICE_ROWS) {
+    await insertSlice(db, rows);
+  } else {
+    await db.transaction(async (tx) => {
+      for (let at = 0; at < rows.length; at += JOURNAL_SLICE_ROWS) {
+        await slicer.pauseIfDue();
+        await insertSlice(tx, rows.slice(at, at + JOURNAL_SLICE_ROWS));
+      }
+    });
+  }
+  result.duplicates = events.length - result.inserted.length;
+  return result;
 }
 
 /** Conversations with pending events and no live lease: crash leftovers and hand-over gaps. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db, QueryResult, ScriptRunner } from './db.js';
+import { NoSpaceWatch } from './no-space-watch.js';
 import { translatePgError } from './pg-errors.js';
 
 export interface PgDbOptions {
@@ -46,6 +47,13 @@ export function createPgDb(options: PgDbOptions, log: Logger): Db {
   pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection lost'));
 
   let statements = 0;
+  // The server's disk is out of sight: a refusal for lack of space is the only sign of it.
+  const noSpace = new NoSpaceWatch(30_000);
+  const fail = (err: unknown) => {
+    const translated = translatePgError(err);
+    noSpace.note(translated);
+    return translated;
+  };
 
   const run = async <T>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
     statements += 1;
@@ -56,7 +64,7 @@ export function createPgDb(options: PgDbOptions, log: Logger): Db {
           : await client.query(sql, params as unknown[] | undefined);
       return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
     } catch (err) {
-      throw translatePgError(err);
+      throw fail(err);
     }
   };
 
@@ -64,7 +72,7 @@ export function createPgDb(options: PgDbOptions, log: Logger): Db {
     try {
       return await pool.connect();
     } catch (err) {
-      throw translatePgError(err);
+      throw fail(err);
     }
   };
 
@@ -94,7 +102,7 @@ export function createPgDb(options: PgDbOptions, log: Logger): Db {
         } catch {
           broken = true; // the connection is gone: do not return it to the pool
         }
-        throw translatePgError(err);
+        throw fail(err);
       } finally {
         client.release(broken);
       }
@@ -114,6 +122,7 @@ export function createPgDb(options: PgDbOptions, log: Logger): Db {
     },
     async ping() {
       await run(pool, 'SELECT 1');
+      await noSpace.check();
     },
     async close() {
       await pool.end();

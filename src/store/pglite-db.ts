@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, QueryResult, Queryable } from './db.js';
+import { NoSpaceWatch } from './no-space-watch.js';
 import { translatePgError } from './pg-errors.js';
 
 /**
@@ -14,14 +16,25 @@ export async function createPgliteDb(dataDir: string | null): Promise<Db> {
   const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
   await pglite.waitReady;
   let statements = 0;
+  // The data directory's free space is read at each ping; a refusal also counts for a few seconds.
+  const noSpace = new NoSpaceWatch(5_000, dataDir);
+  const fail = (err: unknown) => {
+    const translated = translatePgError(err);
+    noSpace.note(translated);
+    return translated;
+  };
 
   const run = async <T>(target: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
     statements += 1;
+    // PGlite runs each statement synchronously in this thread and settles it without any I/O, so a
+    // chain of statements (a processing backlog) would never let a socket callback run: /health
+    // waited over 800 ms behind 300 messages. A macrotask turn before each statement lets them in.
+    await nextTurn();
     try {
       const res = await target.query<T>(sql, params as unknown[] | undefined);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
     } catch (err) {
-      throw translatePgError(err);
+      throw fail(err);
     }
   };
 
@@ -34,7 +47,7 @@ export async function createPgliteDb(dataDir: string | null): Promise<Db> {
       try {
         return await pglite.transaction(async (tx) => fn({ query: (sql, params) => run(tx, sql, params) } satisfies Queryable));
       } catch (err) {
-        throw translatePgError(err);
+        throw fail(err);
       }
     },
     async withAdvisoryLock(_key, fn) {
@@ -46,13 +59,14 @@ export async function createPgliteDb(dataDir: string | null): Promise<Db> {
           try {
             await pglite.exec(sql);
           } catch (err) {
-            throw translatePgError(err);
+            throw fail(err);
           }
         },
       });
     },
     async ping() {
       await run(pglite, 'SELECT 1');
+      await noSpace.check();
     },
     async close() {
       await pglite.close();

@@ -5,6 +5,7 @@
  * dropped: unusable items become `other` events kept for audit.
  */
 import { badPayload } from '../errors.js';
+import { runAtOnce, runSliced, type Steps, type TimeSlicer } from '../shared/time-slicer.js';
 import type { InboundEvent, LineRef, OtherEvent } from './inbound-event.js';
 import { contactSchema, metadataSchema } from './item-schemas.js';
 import type { MetaContact } from './item-schemas.js';
@@ -26,10 +27,12 @@ export interface NormaliseOptions {
 const MAX_DEPTH = 64;
 
 /** Deepest nesting of arrays/objects, measured without recursion (the input may be hostile). */
-function nestingDepth(root: unknown): number {
+function* nestingDepth(root: unknown): Steps<number> {
   let max = 0;
+  let visited = 0;
   const stack: [unknown, number][] = [[root, 1]];
   while (stack.length > 0) {
+    if (++visited % 4096 === 0) yield;
     const [value, depth] = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     if (depth > max) max = depth;
@@ -43,6 +46,18 @@ const dropNul = (_key: string, value: unknown): unknown => (typeof value === 'st
 
 /** Parses and normalises a raw webhook body (the exact bytes whose signature was checked). */
 export function parseWebhookBody(raw: Buffer, receivedAtMs: number = Date.now()): InboundEvent[] {
+  return runAtOnce(parseSteps(raw, receivedAtMs));
+}
+
+/**
+ * The same, giving the event loop back between slices of the work: a 5 MB batch holds 50,000
+ * items, and normalising them in one run stalled every other request for over a second.
+ */
+export function parseWebhookBodySliced(raw: Buffer, slicer: TimeSlicer, receivedAtMs: number = Date.now()): Promise<InboundEvent[]> {
+  return runSliced(parseSteps(raw, receivedAtMs), slicer);
+}
+
+function* parseSteps(raw: Buffer, receivedAtMs: number): Steps<InboundEvent[]> {
   let json: unknown;
   let checkUnicode = false;
   try {
@@ -57,7 +72,8 @@ export function parseWebhookBody(raw: Buffer, receivedAtMs: number = Date.now())
       reason: cause instanceof Error ? cause.message : String(cause),
     });
   }
-  if (nestingDepth(json) > MAX_DEPTH) {
+  yield;
+  if ((yield* nestingDepth(json)) > MAX_DEPTH) {
     // Meta's envelopes nest about ten levels; thousands would overflow JSON.stringify and exceed
     // PostgreSQL's jsonb depth, turning a hostile body into a 500. Refuse it as not an envelope.
     throw badPayload('PAYLOAD_NOT_ENVELOPE', `body nests deeper than ${MAX_DEPTH} levels`, { issues: ['(depth)'] });
@@ -68,7 +84,7 @@ export function parseWebhookBody(raw: Buffer, receivedAtMs: number = Date.now())
       jsonType: json === null ? 'null' : Array.isArray(json) ? 'array' : typeof json,
     });
   }
-  return normaliseEnvelope(parseEnvelope(json), { receivedAtMs, checkUnicode });
+  return yield* normaliseSteps(parseEnvelope(json), { receivedAtMs, checkUnicode });
 }
 
 /**
@@ -77,12 +93,21 @@ export function parseWebhookBody(raw: Buffer, receivedAtMs: number = Date.now())
  * since jsonb cannot hold them either.
  */
 export function normaliseEnvelope(envelope: Envelope, options: NormaliseOptions = { receivedAtMs: Date.now(), checkUnicode: true }): InboundEvent[] {
-  const events = envelope.entry.flatMap((entry) => entry.changes.flatMap((change) => normaliseChange(entry.id, change, options)));
+  return runAtOnce(normaliseSteps(envelope, options));
+}
+
+function* normaliseSteps(envelope: Envelope, options: NormaliseOptions): Steps<InboundEvent[]> {
+  const events: InboundEvent[] = [];
+  for (const entry of envelope.entry) {
+    for (const change of entry.changes) {
+      for (const event of yield* normaliseChange(entry.id, change, options)) events.push(event);
+    }
+  }
   if (!options.checkUnicode) return events;
   return events.map((e) => (e.kind === 'other' || e.kind === 'error' ? toWellFormedDeep(e) : e));
 }
 
-function normaliseChange(wabaId: string, change: EnvelopeChange, options: NormaliseOptions): InboundEvent[] {
+function* normaliseChange(wabaId: string, change: EnvelopeChange, options: NormaliseOptions): Steps<InboundEvent[]> {
   const { field, value } = change;
   const line = readLine(wabaId, value['metadata']);
   const other = (reason: string, v: unknown): OtherEvent => ({ kind: 'other', line, field, reason, value: v });
@@ -95,17 +120,23 @@ function normaliseChange(wabaId: string, change: EnvelopeChange, options: Normal
     events.push({ kind: 'error', line, field, errors: toMetaErrors(value['errors']) });
   }
 
-  const contacts = readContacts(value['contacts']);
+  const contacts = yield* readContacts(value['contacts']);
   const messages = value['messages'];
   if (Array.isArray(messages)) {
-    for (const item of messages) events.push(normaliseMessage(item, { line, field, contacts, ...options }));
+    for (const item of messages) {
+      events.push(normaliseMessage(item, { line, field, contacts, ...options }));
+      yield;
+    }
   } else if (messages !== undefined) {
     events.push(other('malformed_messages: not an array', messages));
   }
 
   const statuses = value['statuses'];
   if (Array.isArray(statuses)) {
-    for (const item of statuses) events.push(normaliseStatus(item, line, field, options));
+    for (const item of statuses) {
+      events.push(normaliseStatus(item, line, field, options));
+      yield;
+    }
   } else if (statuses !== undefined) {
     events.push(other('malformed_statuses: not an array', statuses));
   }
@@ -126,10 +157,13 @@ function readLine(wabaId: string, metadata: unknown): LineRef | null {
   };
 }
 
-function readContacts(raw: unknown): MetaContact[] {
-  if (!Array.isArray(raw)) return [];
-  return raw.flatMap((c) => {
+function* readContacts(raw: unknown): Steps<MetaContact[]> {
+  const contacts: MetaContact[] = [];
+  if (!Array.isArray(raw)) return contacts;
+  for (const c of raw) {
     const parsed = contactSchema.safeParse(c);
-    return parsed.success ? [parsed.data] : [];
-  });
+    if (parsed.success) contacts.push(parsed.data);
+    yield;
+  }
+  return contacts;
 }

@@ -2,6 +2,23 @@ import { parseConfig, type Config } from '../../src/config.js';
 
 /** The real PostgreSQL every integration test runs against (CI starts it; see .ci/run). */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/**
+ * TEST_DATABASE_URL with its host and port replaced (a tcp-proxy.ts the test can cut in front of
+ * it): same database, user and options, so the router and the test's own eyes see the same data.
+ */
+export function viaPort(url: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(port);
+  return u.toString();
+}
+
+/** Host and port of a redis:// or postgres:// URL (the target of a tcp-proxy.ts). */
+export function hostPort(url: string, defaultPort: number): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname || '127.0.0.1', port: Number(u.port || defaultPort) };
+}
+
 // Long enough for NODE_ENV=production (32+ characters), so tests that start production processes
 // (PM2, production start checks) sign with the same secret as everything else.
 export const TEST_APP_SECRET = 'test-app-secret-5e1f0a9c3b7d2846';

@@ -174,6 +174,7 @@ describe('structured logs under faults: no phone number on any error path', () =
       db: rig.router.runtime.db,
       processor: rig.router.runtime.processor,
       concurrency: 1,
+      outageBackoffMs: 10,
       lockMs: 5_000,
       log: pino(buildLoggerOptions('debug'), { write: (l: string) => void log.lines.push(l) }),
     });

@@ -9,7 +9,7 @@ import { freshRedisDb } from '../helpers/redis.js';
 import { resetDatabase, truncateData, withClient } from '../helpers/reset-db.js';
 import { postSigned, readJson, startRouter } from '../helpers/start-router.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { testConfig } from '../helpers/test-config.js';
+import { hostPort, testConfig, viaPort } from '../helpers/test-config.js';
 
 const inbound = () => withClient(async (c) => (await c.query<{ mensaje: string }>(`SELECT mensaje FROM mensajes WHERE direccion = 'entrante' ORDER BY "timestamp"`)).rows.map((r) => r.mensaje));
 let clock = Math.floor(Date.now() / 1000) - 100;
@@ -75,8 +75,9 @@ describe('queue mode (QUEUE_MODE=bullmq)', () => {
   });
 
   it('when Redis is unreachable on the ack path, then Meta gets 503, and 200 again once it is back', async () => {
-    const proxy: TcpProxy = await startTcpProxy('127.0.0.1', 6379);
-    const api = await startRouter(testConfig({ QUEUE_MODE: 'bullmq', REDIS_URL: `redis://127.0.0.1:${proxy.port}/3` }));
+    const target = hostPort(redisUrl, 6379);
+    const proxy: TcpProxy = await startTcpProxy(target.host, target.port);
+    const api = await startRouter(testConfig({ QUEUE_MODE: 'bullmq', REDIS_URL: viaPort(redisUrl, proxy.port) }));
     cleanups.push(async () => {
       await api.stop();
       await proxy.close();
@@ -92,26 +93,29 @@ describe('queue mode (QUEUE_MODE=bullmq)', () => {
     await expect.poll(async () => (await api.postWebhook(body)).status, { timeout: 15_000, interval: 100 }).toBe(200);
   });
 
-  it('when a job cannot reach the database through all its attempts, then it waits in the dead letters and a replay stores it', async () => {
+  it('when a job fails for a reason of its own through all its attempts, then it waits in the dead letters and a replay stores it', async () => {
     const api = await startRouter(testConfig({ QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl, QUEUE_JOB_ATTEMPTS: '2', QUEUE_JOB_BACKOFF_MS: '50' }));
     cleanups.push(() => api.stop());
-    const pgProxy = await startTcpProxy('127.0.0.1', 5432);
-    const worker = await startWorker({ REDIS_URL: redisUrl, DATABASE_URL: `postgres://postgres@127.0.0.1:${pgProxy.port}/test`, DB_CONNECT_TIMEOUT_MS: '300' });
+    const worker = await startWorker({ REDIS_URL: redisUrl });
+    // A rule the database enforces on the journal (as a CRM trigger would): the store is up, but it
+    // refuses this event. Such a job, unlike one that meets an outage (queue-outage.test.ts), spends its attempts.
+    await withClient((c) =>
+      c.query(`CREATE FUNCTION test_refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by a test rule'; END $$;
+               CREATE TRIGGER test_refuse_event BEFORE INSERT ON router_eventos FOR EACH ROW EXECUTE FUNCTION test_refuse_event();`),
+    );
     cleanups.push(async () => {
-      pgProxy.restore();
+      await withClient((c) => c.query('DROP TRIGGER IF EXISTS test_refuse_event ON router_eventos; DROP FUNCTION IF EXISTS test_refuse_event()'));
       await stopWorker(worker);
-      await pgProxy.close();
     });
-    pgProxy.cut();
-    await api.postWebhook(inboundEnvelope(textMessage({ body: 'sin base', timestamp: (clock += 1) })));
+    await api.postWebhook(inboundEnvelope(textMessage({ body: 'rechazado', timestamp: (clock += 1) })));
     await expect.poll(async () => (await api.runtime.deadLetters.list()).jobs.length, { timeout: 10_000, interval: 50 }).toBe(1);
     const [dead] = (await api.runtime.deadLetters.list()).jobs;
     expect(dead).toMatchObject({ attemptsMade: 2 });
-    expect(dead!.failedReason).toMatch(/database/i);
+    expect(dead!.failedReason).toMatch(/refused by a test rule/);
 
-    pgProxy.restore();
+    await withClient((c) => c.query('DROP TRIGGER test_refuse_event ON router_eventos'));
     expect(await api.runtime.deadLetters.replay({ jobIds: null })).toEqual({ events: 0, jobs: 1 });
-    await expect.poll(inbound, { timeout: 10_000, interval: 50 }).toEqual(['sin base']);
+    await expect.poll(inbound, { timeout: 10_000, interval: 50 }).toEqual(['rechazado']);
   });
 
   it('when a message fails processing every time, then it is dead-lettered in the journal, later messages go on, and a replay processes it', async () => {
