@@ -55,13 +55,16 @@ async function postWhileProbing(url: string, body: string): Promise<{ status: nu
   return { status: res.status, json: await readJson(res), stallMs, slowestHealthMs };
 }
 
+const STALL_BOUND_MS = 500;
+
 /**
  * Issue 11 item 8: one big batch must not stall other requests. A real router process takes the
  * batch while the test asks its /health one request after another. Before the fix the router
  * parsed, normalised, serialised (direct mode) or built the jobs of (queue mode) the whole batch in
- * one synchronous run: /health waited 1–3.5 s. Two measures, each bounded at 300 ms — three times
- * the ~100 ms aim (70–110 ms measured on a quiet 2-vCPU machine), so that a busy CI machine does
- * not fail them while a regression to a whole-batch stall still does:
+ * one synchronous run: /health waited 1–3.5 s (0.8 s at the least). Two measures, each bounded at
+ * 500 ms — five times the ~100 ms aim (70–110 ms measured on a quiet 2-vCPU machine, 354 ms once
+ * with three other test suites on the same two cores), so that a busy machine does not fail them
+ * while a regression to a whole-batch stall still does:
  * - the router's own longest event-loop stall (monitorEventLoopDelay, read from /metrics), which
  *   no client-side delay can inflate; what remains of it is JSON.parse of the 5 MB body and GC;
  * - the slowest /health answer as a client sees it, which is what Meta and Nginx live with.
@@ -77,18 +80,18 @@ describe('a very large signed batch', () => {
     router = null;
   });
 
-  it('when 50,000 statuses arrive in one POST (direct mode), then they are all journalled in one transaction and neither the event loop nor /health waits more than 300 ms meanwhile', async () => {
+  it('when 50,000 statuses arrive in one POST (direct mode), then they are all journalled in one transaction and neither the event loop nor /health waits more than 500 ms meanwhile', async () => {
     router = await spawnRouter(ENV);
     const { status, json, stallMs, slowestHealthMs } = await postWhileProbing(router.url, bigStatusBatch('d'));
     expect(status).toBe(200);
     expect(json).toMatchObject({ received: ITEMS, stored: ITEMS });
     const journalled = await withClient((c) => c.query<{ n: number; requests: number }>(`SELECT count(*)::int AS n, count(DISTINCT request_id)::int AS requests FROM router_eventos WHERE tipo = 'status'`));
     expect(journalled.rows[0]).toEqual({ n: ITEMS, requests: 1 });
-    expect(stallMs).toBeLessThan(300);
-    expect(slowestHealthMs).toBeLessThan(300);
+    expect(stallMs).toBeLessThan(STALL_BOUND_MS);
+    expect(slowestHealthMs).toBeLessThan(STALL_BOUND_MS);
   });
 
-  it('when 50,000 statuses arrive in one POST (queue mode), then they are all enqueued and neither the event loop nor /health waits more than 300 ms meanwhile', async () => {
+  it('when 50,000 statuses arrive in one POST (queue mode), then they are all enqueued and neither the event loop nor /health waits more than 500 ms meanwhile', async () => {
     const redisUrl = await freshRedisDb(4);
     router = await spawnRouter({ ...ENV, QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl });
     const { status, json, stallMs, slowestHealthMs } = await postWhileProbing(router.url, bigStatusBatch('q'));
@@ -100,8 +103,8 @@ describe('a very large signed batch', () => {
     } finally {
       await queue.close();
     }
-    expect(stallMs).toBeLessThan(300);
-    expect(slowestHealthMs).toBeLessThan(300);
+    expect(stallMs).toBeLessThan(STALL_BOUND_MS);
+    expect(slowestHealthMs).toBeLessThan(STALL_BOUND_MS);
   });
 });
 

@@ -15,7 +15,7 @@ import { TEST_APP_SECRET, TEST_DATABASE_URL } from '../helpers/test-config.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PM2 = path.join(ROOT, 'node_modules/.bin/pm2');
 const run = promisify(execFile);
-const SIM_TOKEN = 'pm2-sim-token-4c8e1b0f7a2d9365';
+const SIM_TOKEN = 'pm2-sim-token-4c8e1b0f7a2d9365-0b7e';
 
 /**
  * The shipped ecosystem.config.js under the real PM2: start the cluster, then `pm2 reload` while
