@@ -4,6 +4,10 @@
 // src/start/shutdown.ts) so in-flight work finishes before PM2 escalates to SIGKILL; whatever is
 // still unfinished stays in the journal (or in Redis) and is picked up by the next process.
 //
+// Node.js: PM2 runs both apps with the Node that runs its daemon. Use Node 22 LTS (package.json
+// engines, .nvmrc); after switching a VM to it, `npm i -g pm2` under the new Node and `pm2 update`
+// (README "Runtime"). The startup banner of each app names the Node it runs on.
+//
 // Direct mode (default): only `psi-router` runs; QUEUE_MODE unset. Queue mode: set QUEUE_MODE=bullmq
 // and REDIS_URL in .env, then `pm2 start ecosystem.config.js --only psi-router-worker` as well and
 // scale with `pm2 scale psi-router-worker N`.

@@ -5,7 +5,8 @@ import { isLoopbackUrl } from './media/media-url-policy.js';
 import { SECRET_KEYS, secretProblem } from './secret-rules.js';
 
 /**
- * The only reader of process.env. Parsed once at start; a bad value stops the process with the
+ * The router's only reader of process.env (the Graph API simulator, a separate development tool,
+ * parses its own SIM_* keys in src/start/simulator.ts). Parsed once at start; a bad value stops the process with the
  * key's name and the rule it broke (see formatConfigError), so a typo never becomes a silent default.
  */
 

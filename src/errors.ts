@@ -18,7 +18,6 @@ export type ErrorCode =
   | 'DB_TIMEOUT'
   | 'DB_DUPLICATE'
   | 'DB_ERROR'
-  | 'LEASE_LOST'
   | 'MIGRATION_FAILED'
   | 'DATA_BLOCKED'
   | 'CRM_FIX_NOT_READY'
@@ -54,7 +53,6 @@ const STATUS: Record<ErrorCode, number> = {
   DB_TIMEOUT: 503,
   DB_DUPLICATE: 409,
   DB_ERROR: 500,
-  LEASE_LOST: 409,
   MIGRATION_FAILED: 500,
   DATA_BLOCKED: 500,
   CRM_FIX_NOT_READY: 409,
@@ -82,7 +80,6 @@ const RETRYABLE = new Set<ErrorCode>([
   'STORE_UNAVAILABLE',
   'QUEUE_UNAVAILABLE',
   'DB_TIMEOUT',
-  'LEASE_LOST',
   'MEDIA_CHECKSUM_MISMATCH',
   'MEDIA_URL_EXPIRED',
   'MEDIA_UNAVAILABLE',
@@ -114,8 +111,3 @@ export const isAppError = (err: unknown): err is AppError => err instanceof AppE
 
 export const badPayload = (code: 'PAYLOAD_NOT_JSON' | 'PAYLOAD_NOT_ENVELOPE', message: string, details?: Record<string, unknown>) =>
   new AppError(code, message, details ? { details } : {});
-
-export const storeUnavailable = (cause: unknown) =>
-  new AppError('STORE_UNAVAILABLE', 'the database cannot be reached', { cause });
-
-export const internal = (message: string, cause?: unknown) => new AppError('INTERNAL', message, { cause });

@@ -44,7 +44,12 @@ export function buildLoggerOptions(level: string): LoggerOptions {
   };
 }
 
-export let logger: Logger = pino(buildLoggerOptions(process.env.LOG_LEVEL ?? 'info'));
+/**
+ * Until an entry point calls configureLogger with the parsed LOG_LEVEL, lines go out at `info`: only
+ * a startup failure (bad configuration included) logs that early. config.ts stays the only reader
+ * of the environment.
+ */
+export let logger: Logger = pino(buildLoggerOptions('info'));
 
 /** Entry points call this once the config is parsed, before anything logs. */
 export function configureLogger(level: string, destination?: pino.DestinationStream): Logger {

@@ -12,6 +12,7 @@ import { LocalDiskStore, mediaRoot } from './local-disk-store.js';
 import { limitsFromConfig } from './media-checks.js';
 import { MediaDownloader } from './media-downloader.js';
 import { mediaUrlPolicy } from './media-url-policy.js';
+import { spoolDirOf } from './media-spool.js';
 import type { MediaStore } from './media-store.js';
 import { resolveMediaUrlSecret } from './media-url-secret.js';
 import { SupabaseStore } from './supabase-store.js';
@@ -65,6 +66,7 @@ export async function createMedia(config: Config, db: Db, log: Logger): Promise<
     store,
     {
       concurrency: config.MEDIA_CONCURRENCY,
+      spoolDir: spoolDirOf(config.DATA_DIR),
       pollMs: config.MEDIA_POLL_MS,
       maxAttempts: config.MEDIA_MAX_ATTEMPTS,
       timeoutMs: config.MEDIA_TIMEOUT_MS,

@@ -5,11 +5,12 @@
  * code says how the downloader reacts:
  *   MEDIA_NOT_FOUND   — the id is gone (Graph 404, Meta code 100 / 131052): give up.
  *   MEDIA_URL_EXPIRED — the download URL answered 401/403/404/410: look the id up once more.
- *   MEDIA_TOO_LARGE   — over the limit, from Content-Length or while streaming: give up.
+ *   MEDIA_TOO_LARGE   — over the limit by Content-Length (while streaming: media-checks.ts): give up.
  *   MEDIA_UNAVAILABLE — 5xx, 429, timeouts, network, token trouble: retry with backoff.
  *   MEDIA_REJECTED    — any other 4xx: give up, with Meta's code.
  * Messages never contain the download URL: it works as a credential for a few minutes.
  */
+import { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
 import { classifyGraphFailure } from '../outbound/graph-errors.js';
 import type { MediaUrlPolicy } from './media-url-policy.js';
@@ -60,8 +61,12 @@ export class GraphMediaClient {
     };
   }
 
-  /** Downloads at most `maxBytes`; a longer body is cut off and refused, never buffered whole. */
-  async download(url: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer> {
+  /**
+   * Opens the download: checks the answer and the announced length against `maxBytes`, and hands
+   * back the body as a stream, never buffered here (the caller counts, hashes and caps it while it
+   * writes it to disk: media-checks.ts). Read errors surface as MEDIA_UNAVAILABLE.
+   */
+  async open(url: string, maxBytes: number, signal?: AbortSignal): Promise<Readable> {
     const stop = new AbortController();
     const res = await this.request(url, 'download', signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
     if (!res.ok) {
@@ -75,25 +80,7 @@ export class GraphMediaClient {
       stop.abort();
       throw new AppError('MEDIA_TOO_LARGE', `${declared} bytes > ${maxBytes}`, { details: { bytes: declared, max: maxBytes } });
     }
-    const chunks: Uint8Array[] = [];
-    let received = 0;
-    const reader = res.body?.getReader();
-    try {
-      while (reader) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        received += value.byteLength;
-        if (received > maxBytes) {
-          stop.abort();
-          throw new AppError('MEDIA_TOO_LARGE', `more than ${maxBytes} bytes`, { details: { bytes: received, max: maxBytes } });
-        }
-        chunks.push(value);
-      }
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw transportError('download', err);
-    }
-    return Buffer.concat(chunks);
+    return Readable.from(bodyChunks(res.body, stop), { objectMode: false });
   }
 
   private async request(url: string, step: 'lookup' | 'download', signal: AbortSignal | undefined): Promise<Response> {
@@ -108,6 +95,30 @@ export class GraphMediaClient {
     } catch (err) {
       throw transportError(step, err);
     }
+  }
+}
+
+/**
+ * The body, chunk by chunk as the caller pulls (so TCP backpressure bounds what is in memory). When
+ * the caller stops early (size cap, disk error), the request is aborted instead of read to its end.
+ */
+async function* bodyChunks(body: ReadableStream<Uint8Array> | null, stop: AbortController): AsyncGenerator<Buffer> {
+  if (!body) return;
+  const reader = body.getReader();
+  let finished = false;
+  try {
+    for (;;) {
+      const chunk = await reader.read().catch((err: unknown) => {
+        throw transportError('download', err);
+      });
+      if (chunk.done) {
+        finished = true;
+        return;
+      }
+      yield Buffer.from(chunk.value.buffer, chunk.value.byteOffset, chunk.value.byteLength);
+    }
+  } finally {
+    if (!finished) stop.abort();
   }
 }
 

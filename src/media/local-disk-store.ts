@@ -4,11 +4,11 @@
  * with workers on other machines use Supabase Storage.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../errors.js';
 import { isSafeMediaKey } from './media-keys.js';
-import type { MediaStore, StoredMedia } from './media-store.js';
+import type { MediaStore, SpooledFile, StoredMedia } from './media-store.js';
 import { signMediaPath } from './media-url-signer.js';
 
 export interface LocalDiskStoreOptions {
@@ -27,20 +27,25 @@ export class LocalDiskStore implements MediaStore {
 
   constructor(private readonly options: LocalDiskStoreOptions) {}
 
-  async put(key: string, bytes: Buffer, _contentType: string): Promise<StoredMedia> {
+  async put(key: string, file: SpooledFile, _contentType: string): Promise<StoredMedia> {
     const target = this.pathOf(key);
     try {
       await mkdir(path.dirname(target), { recursive: true });
-      // Written aside and renamed into place, so a reader never sees half a file. A retried job
-      // rewrites the same key with the same (checksum-verified) bytes.
-      const temp = `${target}.${randomBytes(6).toString('hex')}.part`;
-      try {
-        await writeFile(temp, bytes, { mode: 0o640 });
-        await rename(temp, target);
-      } catch (err) {
-        await unlink(temp).catch(() => undefined);
-        throw err;
-      }
+      // The spool file is complete and checked: renamed into place, a reader never sees half a
+      // file. A retried job replaces the same key with the same (checksum-verified) bytes.
+      await rename(file.path, target).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EXDEV') throw err;
+        // DATA_DIR/media on another filesystem than the spool: copy aside, then rename.
+        const temp = `${target}.${randomBytes(6).toString('hex')}.part`;
+        try {
+          await copyFile(file.path, temp);
+          await rename(temp, target);
+        } catch (copyErr) {
+          await unlink(temp).catch(() => undefined);
+          throw copyErr;
+        }
+      });
+      await chmod(target, 0o640);
     } catch (err) {
       throw new AppError('MEDIA_STORE_FAILED', `local disk: ${(err as NodeJS.ErrnoException).code ?? 'write failed'}`, { cause: err });
     }

@@ -1,10 +1,13 @@
 /**
  * The checks a downloaded file must pass before it is stored: the per-type size limit (checked
  * against Meta's `file_size` before downloading and again while streaming) and the SHA-256 Meta
- * published for it. Pure functions, unit-tested.
+ * published for it — computed while the bytes stream past, since a file is never held whole.
+ * Unit-tested.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
 import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
 
 export type MediaLimits = Readonly<Record<'image' | 'audio' | 'video' | 'document' | 'sticker', number>>;
 
@@ -47,6 +50,37 @@ export function decodeSha256(value: string | null | undefined): Buffer | null {
 
 export function sha256Of(bytes: Buffer): Buffer {
   return createHash('sha256').update(bytes).digest();
+}
+
+/**
+ * Passes a download through unchanged while counting and hashing it; fails the stream with
+ * MEDIA_TOO_LARGE as soon as it runs past `maxBytes` (Meta announced no size, or a wrong one), so
+ * nothing more is read. `size` and `digest()` are final once the stream has ended.
+ */
+export class MediaCheckStream extends Transform {
+  size = 0;
+  private readonly hash: Hash = createHash('sha256');
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly type: string | null,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      done(new AppError('MEDIA_TOO_LARGE', `more than ${this.maxBytes} bytes for ${this.type ?? 'media'}`, { details: { bytes: this.size, max: this.maxBytes } }));
+      return;
+    }
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+
+  digest(): Buffer {
+    return this.hash.copy().digest();
+  }
 }
 
 /** True when `expected` (hex or base64) is the digest; a missing or unreadable value passes. */

@@ -1,19 +1,25 @@
 import { WakeSignal } from '../shared/wake-signal.js';
 import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { AppError, isAppError } from '../errors.js';
 import type { Db } from '../store/db.js';
 import { claimMediaJobs, completeMediaJob, failMediaJob, releaseMediaClaims, type MediaJob } from '../store/media-repository.js';
 import type { GraphMediaClient, MediaInfo } from './graph-media-client.js';
-import { maxBytesFor, sha256Matches, sha256Of, sizeProblem, type MediaLimits } from './media-checks.js';
+import { MediaCheckStream, maxBytesFor, sha256Matches, sizeProblem, type MediaLimits } from './media-checks.js';
 import { mediaBackoffMs, mediaErrorText } from './media-failure.js';
 import { buildMediaKey } from './media-keys.js';
+import { MediaSpool } from './media-spool.js';
 import type { MediaStore } from './media-store.js';
 
 export interface MediaDownloaderOptions {
-  /** Downloads at once per process (each holds up to its type's limit in memory). */
+  /** Downloads at once per process (each streams to a spool file: memory stays flat whatever the size). */
   concurrency: number;
+  /** Directory of the spool files (DATA_DIR/media-spool). */
+  spoolDir: string;
   pollMs: number;
   /** Attempts before a job is `fallido` (transient failures only; a gone or oversized file fails at once). */
   maxAttempts: number;
@@ -28,8 +34,8 @@ type MediaOutcome = 'stored' | 'retry' | 'failed' | 'lost';
 
 /**
  * Drains `router_media_jobs`: for each job, look the media id up on the Graph API, check the size
- * against the type's limit before downloading, download with a byte cap, verify the SHA-256 Meta
- * published, store the file (local disk or Supabase Storage) and record it on the message in one
+ * against the type's limit before downloading, stream the download to a spool file through a byte
+ * cap and the SHA-256 (never held whole in memory), verify the checksum Meta published, store the file (local disk or Supabase Storage) and record it on the message in one
  * statement. Runs beside processing, never inside it, so a slow download delays no conversation.
  * Claims are leases, so several processes drain together and a crashed one's jobs are taken over.
  * Slots are refilled as soon as one frees up: one 100 MB document does not hold the others back.
@@ -46,6 +52,7 @@ export class MediaDownloader {
   /** Waiters resolve only on a pass that started after they asked (its claim saw their commit). */
   private idleWaiters: { after: number; resolve: () => void }[] = [];
   private passes = 0;
+  private readonly spool: MediaSpool;
 
   constructor(
     private readonly db: Db,
@@ -55,6 +62,7 @@ export class MediaDownloader {
     log: Logger,
   ) {
     this.log = log.child({ module: 'media' });
+    this.spool = new MediaSpool(options.spoolDir);
   }
 
   /** Long enough for a lookup, a download, one re-lookup and re-download, and the upload. */
@@ -65,6 +73,10 @@ export class MediaDownloader {
   start(): void {
     if (this.running) return;
     this.running = true;
+    void this.spool.sweep(this.leaseMs).then(
+      (removed) => removed > 0 && this.log.info({ removed }, 'removed spool files left by a crash'),
+      () => undefined,
+    );
     this.loop = this.run();
   }
 
@@ -192,39 +204,46 @@ export class MediaDownloader {
   private async fetchAndStore(job: MediaJob) {
     const signal = this.abort.signal;
     const limit = maxBytesFor(job.tipo, this.options.limits);
-    let info = await this.lookup(job);
-    let bytes: Buffer;
+    const file = await this.spool.fileFor(job.id);
     try {
-      bytes = await this.download(job, info, limit);
-    } catch (err) {
-      if (!isAppError(err) || err.code !== 'MEDIA_URL_EXPIRED') throw err;
-      // Meta's download URLs live about five minutes; a job that waited longer (backlog, backoff)
-      // holds a dead one. Exactly one fresh lookup, then one more try; a second expiry is transient.
-      this.log.info({ jobId: job.id, messageId: job.mensaje_id }, 'media download URL expired; looking the id up again');
-      info = await this.lookup(job);
-      bytes = await this.download(job, info, limit);
+      let info = await this.lookup(job);
+      let checked: MediaCheckStream;
+      try {
+        checked = await this.download(job, info, limit, file);
+      } catch (err) {
+        if (!isAppError(err) || err.code !== 'MEDIA_URL_EXPIRED') throw err;
+        // Meta's download URLs live about five minutes; a job that waited longer (backlog, backoff)
+        // holds a dead one. Exactly one fresh lookup, then one more try; a second expiry is transient.
+        this.log.info({ jobId: job.id, messageId: job.mensaje_id }, 'media download URL expired; looking the id up again');
+        info = await this.lookup(job);
+        checked = await this.download(job, info, limit, file);
+      }
+      const digest = checked.digest();
+      const size = checked.size;
+      const published = [info.sha256, job.sha256].filter((v): v is string => typeof v === 'string');
+      if (!published.every((expected) => sha256Matches(expected, digest))) {
+        throw new AppError('MEDIA_CHECKSUM_MISMATCH', `downloaded ${size} bytes do not hash to the SHA-256 Meta published`);
+      }
+      if (published.length === 0 && info.fileSize !== null && info.fileSize !== size) {
+        throw new AppError('MEDIA_CHECKSUM_MISMATCH', `downloaded ${size} bytes, Meta announced ${info.fileSize} (no SHA-256 to check)`);
+      }
+      if (signal.aborted) throw new AppError('MEDIA_UNAVAILABLE', 'aborted');
+      const mimeType = info.mimeType ?? job.mime_type;
+      const key = buildMediaKey({ messageId: job.mensaje_id, type: job.tipo ?? 'media', filename: job.filename, mimeType, createdAt: job.created_at });
+      const stored = await this.store.put(key, { path: file, size }, mimeType ?? 'application/octet-stream');
+      return {
+        storage: this.store.kind,
+        key: stored.key,
+        url: stored.url,
+        mimeType,
+        filename: key.slice(key.lastIndexOf('/') + 1),
+        size,
+        sha256: digest.toString('hex'),
+      };
+    } finally {
+      // Whatever happened, the spool file goes (the local store has moved it already).
+      await this.spool.discard(file);
     }
-    const digest = sha256Of(bytes);
-    const published = [info.sha256, job.sha256].filter((v): v is string => typeof v === 'string');
-    if (!published.every((expected) => sha256Matches(expected, digest))) {
-      throw new AppError('MEDIA_CHECKSUM_MISMATCH', `downloaded ${bytes.length} bytes do not hash to the SHA-256 Meta published`);
-    }
-    if (published.length === 0 && info.fileSize !== null && info.fileSize !== bytes.length) {
-      throw new AppError('MEDIA_CHECKSUM_MISMATCH', `downloaded ${bytes.length} bytes, Meta announced ${info.fileSize} (no SHA-256 to check)`);
-    }
-    if (signal.aborted) throw new AppError('MEDIA_UNAVAILABLE', 'aborted');
-    const mimeType = info.mimeType ?? job.mime_type;
-    const key = buildMediaKey({ messageId: job.mensaje_id, type: job.tipo ?? 'media', filename: job.filename, mimeType, createdAt: job.created_at });
-    const stored = await this.store.put(key, bytes, mimeType ?? 'application/octet-stream');
-    return {
-      storage: this.store.kind,
-      key: stored.key,
-      url: stored.url,
-      mimeType,
-      filename: key.slice(key.lastIndexOf('/') + 1),
-      size: bytes.length,
-      sha256: digest.toString('hex'),
-    };
   }
 
   private async lookup(job: MediaJob): Promise<MediaInfo> {
@@ -235,14 +254,24 @@ export class MediaDownloader {
     return info;
   }
 
-  private async download(job: MediaJob, info: MediaInfo, limit: number): Promise<Buffer> {
+  /** Streams the file into `file` through the size cap and the hash; memory holds only chunks in flight. */
+  private async download(job: MediaJob, info: MediaInfo, limit: number, file: string): Promise<MediaCheckStream> {
+    let body: Readable;
     try {
-      return await this.graph.download(info.url, limit, this.abort.signal);
+      body = await this.graph.open(info.url, limit, this.abort.signal);
     } catch (err) {
-      // Meta announced no size (or a wrong one) and the body ran past the limit while streaming.
+      // Meta announced no size (or a wrong one), but the answer's Content-Length is over the limit.
       if (isAppError(err) && err.code === 'MEDIA_TOO_LARGE') throw new AppError('MEDIA_TOO_LARGE', `${err.message} for ${job.tipo ?? 'media'}`, { cause: err });
       throw err;
     }
+    const checks = new MediaCheckStream(limit, job.tipo);
+    try {
+      await pipeline(body, checks, createWriteStream(file, { mode: 0o640 }));
+    } catch (err) {
+      if (isAppError(err)) throw err; // over the limit, or the transfer broke
+      throw new AppError('MEDIA_STORE_FAILED', `spool: ${(err as NodeJS.ErrnoException).code ?? 'write failed'}`, { cause: err });
+    }
+    return checks;
   }
 }
 

@@ -9,11 +9,18 @@ export interface StoredMedia {
   key: string;
 }
 
+/** A complete, checked download waiting on disk (media-spool.ts); the caller removes it afterwards. */
+export interface SpooledFile {
+  path: string;
+  size: number;
+}
+
 export interface MediaStore {
   readonly kind: 'local' | 'supabase';
   /**
-   * Stores the bytes under `key` (see media-keys.ts: keys embed the message id, so two different
-   * files never share one). Storing the same key again after a crash is not an error.
+   * Stores the file under `key` (see media-keys.ts: keys embed the message id, so two different
+   * files never share one), streaming it: a file is never held whole in memory. Storing the same
+   * key again after a crash is not an error.
    */
-  put(key: string, bytes: Buffer, contentType: string): Promise<StoredMedia>;
+  put(key: string, file: SpooledFile, contentType: string): Promise<StoredMedia>;
 }

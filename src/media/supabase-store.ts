@@ -3,9 +3,11 @@
  * database the CRM already reads. Uploads never overwrite (`upsert: false`); the CRM gets a signed
  * URL (MEDIA_URL_TTL_S) or, for a public bucket, the public URL.
  */
+import { createReadStream } from 'node:fs';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { AppError } from '../errors.js';
-import type { MediaStore, StoredMedia } from './media-store.js';
+import type { MediaStore, SpooledFile, StoredMedia } from './media-store.js';
+import { streamingFetch } from './streaming-fetch.js';
 
 export interface SupabaseStoreOptions {
   url: string;
@@ -37,14 +39,22 @@ export class SupabaseStore implements MediaStore {
     this.client = createClient(options.url, options.serviceRoleKey, {
       auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
       realtime: { transport: NoRealtimeTransport as never },
-      // Every Storage call gets an explicit timeout, like every other outbound call of the router.
-      global: { fetch: (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) }) },
+      // Every Storage call gets an explicit timeout, like every other outbound call of the router,
+      // and uploads stream from the spool file with backpressure (see streaming-fetch.ts).
+      global: { fetch: streamingFetch(timeoutMs) },
     });
   }
 
-  async put(key: string, bytes: Buffer, contentType: string): Promise<StoredMedia> {
+  async put(key: string, file: SpooledFile, contentType: string): Promise<StoredMedia> {
     const bucket = this.client.storage.from(this.options.bucket);
-    const uploaded = await bucket.upload(key, bytes, { contentType, upsert: false, cacheControl: '31536000' });
+    // Streamed from the spool file with its length announced: a 100 MB document is never in memory.
+    const uploaded = await bucket.upload(key, createReadStream(file.path), {
+      contentType,
+      upsert: false,
+      cacheControl: '31536000',
+      duplex: 'half',
+      headers: { 'content-length': String(file.size) },
+    });
     // A duplicate can only be this job's own earlier upload (keys embed the message id) whose
     // database update was lost to a crash: the object is there, so go on to its URL.
     if (uploaded.error && !isDuplicate(uploaded.error)) throw storeError('upload', uploaded.error);

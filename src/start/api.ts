@@ -3,6 +3,7 @@ import { describeStore } from '../store/open-db.js';
 import { createRuntime, listen } from './runtime.js';
 import { configOrExit } from './config-or-exit.js';
 import { bindSignals, createShutdown } from './shutdown.js';
+import { warnIfOldNode } from './node-version.js';
 
 /** `npm start` / PM2 entry: config → store → HTTP → ready. */
 async function main(): Promise<void> {
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   log.info(
     {
       port,
+      node: process.version,
       mode: config.QUEUE_MODE === 'off' ? 'direct' : 'queue',
       queue: config.QUEUE_MODE === 'bullmq' ? 'BullMQ on REDIS_URL (workers process)' : config.REDIS_URL ? 'draining leftovers from REDIS_URL' : 'none',
       store: describeStore(config),
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
     },
     'psi-router listening',
   );
+  warnIfOldNode(log);
   if (!config.WHATSAPP_ACCESS_TOKEN) {
     log.warn('*** DRY RUN *** WHATSAPP_ACCESS_TOKEN is not set: replies are logged and stored, NOT sent to WhatsApp');
   }

@@ -4,6 +4,7 @@ import { createRuntime } from './runtime.js';
 import { configOrExit } from './config-or-exit.js';
 import { bindSignals, createShutdown } from './shutdown.js';
 import { serveMetrics } from './worker-metrics.js';
+import { warnIfOldNode } from './node-version.js';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -25,9 +26,10 @@ async function main(): Promise<void> {
   // Signals before the banner (see api.ts): a supervisor may signal as soon as it reads it.
   bindSignals(createShutdown(runtime, server, log), log);
   log.info(
-    { store: describeStore(config), queue: 'psi-inbound', metricsPort: server ? (server.address() as AddressInfo).port : null, concurrency: config.WORKER_CONCURRENCY, maxConcurrency: config.MAX_CONCURRENCY, owner: runtime.processor.owner },
+    { node: process.version, store: describeStore(config), queue: 'psi-inbound', metricsPort: server ? (server.address() as AddressInfo).port : null, concurrency: config.WORKER_CONCURRENCY, maxConcurrency: config.MAX_CONCURRENCY, owner: runtime.processor.owner },
     'psi-router worker consuming',
   );
+  warnIfOldNode(log);
   process.send?.('ready');
 }
 

@@ -1,5 +1,8 @@
 import { crmName, segment, watchLinkLooks } from '../helpers/media-links.js';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/errors.js';
 import { SupabaseStore, type SupabaseStoreOptions } from '../../src/media/supabase-store.js';
@@ -227,11 +230,17 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
 
   describe('the store on its own', () => {
     const options = (o: Partial<SupabaseStoreOptions> = {}): SupabaseStoreOptions => ({ ...storeOptions(storage), ...o });
+    /** The store takes files from the downloader's spool: one on disk with these bytes. */
+    const spooled = (bytes: Buffer) => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'psi-spool-')), 'file.part');
+      writeFileSync(file, bytes);
+      return { path: file, size: bytes.length };
+    };
 
     it('when a public bucket is used, then the URL is the public object URL and serves the bytes', async () => {
       storage.createBucket('public-media', { public: true });
       const bytes = randomBytes(1_000);
-      const stored = await new SupabaseStore(options({ bucket: 'public-media', publicBucket: true })).put('2025/01/abc/sticker.webp', bytes, 'image/webp');
+      const stored = await new SupabaseStore(options({ bucket: 'public-media', publicBucket: true })).put('2025/01/abc/sticker.webp', spooled(bytes), 'image/webp');
       expect(stored).toEqual({ key: '2025/01/abc/sticker.webp', url: `${storage.url}/storage/v1/object/public/public-media/2025/01/abc/sticker.webp` });
       const served = await download(stored.url);
       expect(served).toMatchObject({ status: 200, type: 'image/webp' });
@@ -245,14 +254,14 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
       storage.setLegacyErrors(legacy);
       const store = new SupabaseStore(options());
       const bytes = randomBytes(1_000);
-      await store.put('2025/01/retry/audio.ogg', bytes, 'audio/ogg');
-      const again = await store.put('2025/01/retry/audio.ogg', bytes, 'audio/ogg');
+      await store.put('2025/01/retry/audio.ogg', spooled(bytes), 'audio/ogg');
+      const again = await store.put('2025/01/retry/audio.ogg', spooled(bytes), 'audio/ogg');
       expect(storage.objects.get(`${BUCKET}/2025/01/retry/audio.ogg`)).toMatchObject({ uploads: 2 });
       expect((await download(again.url)).bytes.equals(bytes)).toBe(true);
     });
 
     it('when the service key is wrong, then put fails with MEDIA_STORE_FAILED and the key is not in the message', async () => {
-      const err = await new SupabaseStore(options({ serviceRoleKey: 'wrong-key' })).put('2025/01/k/image.jpg', randomBytes(10), 'image/jpeg').catch((e: unknown) => e);
+      const err = await new SupabaseStore(options({ serviceRoleKey: 'wrong-key' })).put('2025/01/k/image.jpg', spooled(randomBytes(10)), 'image/jpeg').catch((e: unknown) => e);
       expect(isAppError(err) && err.code).toBe('MEDIA_STORE_FAILED');
       expect((err as Error).message).toBe('supabase storage upload: 403 Invalid Compact JWS');
       expect((err as Error).message).not.toContain(storage.serviceKey);

@@ -3,6 +3,7 @@ import { inboundEnvelope, textMessage } from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { startRoutingRig, type RoutingRig } from '../helpers/routing-bench.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { hostPort, TEST_DATABASE_URL, viaPort } from '../helpers/test-config.js';
 
 /**
  * DESIGN §5 "a duplicate send is possible only in the instant between Meta's answer and recording
@@ -15,9 +16,10 @@ describe('outbox: a send accepted while the database is away', () => {
 
   beforeAll(async () => {
     await resetDatabase();
-    proxy = await startTcpProxy('127.0.0.1', 5432);
+    const pg = hostPort(TEST_DATABASE_URL, 5432);
+    proxy = await startTcpProxy(pg.host, pg.port);
     rig = await startRoutingRig(
-      { DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/test`, DB_CONNECT_TIMEOUT_MS: '300', OUTBOX_CLAIM_MS: '1000', OUTBOX_POLL_MS: '50' },
+      { DATABASE_URL: viaPort(TEST_DATABASE_URL, proxy.port), DB_CONNECT_TIMEOUT_MS: '300', OUTBOX_CLAIM_MS: '1000', OUTBOX_POLL_MS: '50' },
       { statuses: false, simLatencyMs: 600 },
     );
   });

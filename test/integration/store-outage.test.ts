@@ -3,7 +3,7 @@ import { inboundEnvelope, textMessage } from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { startRouter, type RunningRouter, readJson } from '../helpers/start-router.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { testConfig } from '../helpers/test-config.js';
+import { hostPort, testConfig, TEST_DATABASE_URL, viaPort } from '../helpers/test-config.js';
 
 describe('database outage on the ack path', () => {
   let proxy: TcpProxy;
@@ -11,10 +11,10 @@ describe('database outage on the ack path', () => {
 
   beforeAll(async () => {
     await resetDatabase();
-    proxy = await startTcpProxy('127.0.0.1', 5432);
-    router = await startRouter(
-      testConfig({ DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/test`, DB_CONNECT_TIMEOUT_MS: '500' }),
-    );
+    const pg = hostPort(TEST_DATABASE_URL, 5432);
+    proxy = await startTcpProxy(pg.host, pg.port);
+    // The router reaches the very database the assertions read (TEST_DATABASE_URL), through the proxy.
+    router = await startRouter(testConfig({ DATABASE_URL: viaPort(TEST_DATABASE_URL, proxy.port), DB_CONNECT_TIMEOUT_MS: '500' }));
   });
   afterAll(async () => {
     proxy.restore();

@@ -100,14 +100,16 @@ describe('Graph media client with the production policy', () => {
   it('when the lookup names a download URL off the allowed hosts, then the download is refused and the token never leaves', async () => {
     const client = new GraphMediaClient({ baseUrl: graphUrl, version: 'v25.0', accessToken: TOKEN, timeoutMs: 2_000, urlPolicy: mediaUrlPolicy(production()) });
     const info = await client.lookup('1234567890123456');
-    await expect(client.download(info.url, 1024)).rejects.toMatchObject({ code: 'MEDIA_REJECTED', message: expect.stringMatching(/^download URL refused: /) });
+    await expect(client.open(info.url, 1024)).rejects.toMatchObject({ code: 'MEDIA_REJECTED', message: expect.stringMatching(/^download URL refused: /) });
     expect(otherRequests).toEqual([]);
   });
 
   it('when not in production, then the same download goes through (the simulator case)', async () => {
     const client = new GraphMediaClient({ baseUrl: graphUrl, version: 'v25.0', accessToken: TOKEN, timeoutMs: 2_000, urlPolicy: mediaUrlPolicy(parseConfig({})) });
     const info = await client.lookup('1234567890123456');
-    expect((await client.download(info.url, 1024)).toString()).toBe('stolen');
+    const chunks: Buffer[] = [];
+    for await (const chunk of await client.open(info.url, 1024)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('stolen');
     expect(otherRequests).toHaveLength(1);
   });
 });
