@@ -37,11 +37,26 @@ async function settle(redisUrl?: string, timeoutMs = 300_000): Promise<void> {
   for (;;) {
     let jobs = 0;
     if (redisUrl) {
-      const out = execFileSync('redis-cli', ['-u', redisUrl, 'EVAL', "local n = 0 for _, k in ipairs({'wait','active','delayed','prioritized'}) do local key = 'bull:psi-inbound:' .. k local t = redis.call('TYPE', key)['ok'] if t == 'list' then n = n + redis.call('LLEN', key) elseif t == 'zset' then n = n + redis.call('ZCARD', key) end end return n", '0'], { encoding: 'utf8' });
+      const out = execFileSync(
+        'redis-cli',
+        [
+          '-u',
+          redisUrl,
+          'EVAL',
+          "local n = 0 for _, k in ipairs({'wait','active','delayed','prioritized'}) do local key = 'bull:psi-inbound:' .. k local t = redis.call('TYPE', key)['ok'] if t == 'list' then n = n + redis.call('LLEN', key) elseif t == 'zset' then n = n + redis.call('ZCARD', key) end end return n",
+          '0',
+        ],
+        { encoding: 'utf8' },
+      );
       jobs = Number(out.trim());
     }
-    const pending = await withClient(async (c) =>
-      (await c.query<{ n: number }>(`SELECT ((SELECT count(*) FROM router_eventos WHERE estado = 'pendiente') + (SELECT count(*) FROM router_outbox WHERE estado IN ('pendiente', 'enviando')))::int AS n`)).rows[0]!.n,
+    const pending = await withClient(
+      async (c) =>
+        (
+          await c.query<{ n: number }>(
+            `SELECT ((SELECT count(*) FROM router_eventos WHERE estado = 'pendiente') + (SELECT count(*) FROM router_outbox WHERE estado IN ('pendiente', 'enviando')))::int AS n`,
+          )
+        ).rows[0]!.n,
     );
     if (jobs + pending === 0) return;
     if (Date.now() > deadline) throw new Error(`not settled: ${jobs} jobs, ${pending} pending rows`);
@@ -57,7 +72,10 @@ interface RunResult {
   stop: () => Promise<void>;
 }
 
-async function scenario(name: string, run: (sim: Awaited<ReturnType<typeof startGraphSimulator>>) => Promise<RunResult>) {
+async function scenario(
+  name: string,
+  run: (sim: Awaited<ReturnType<typeof startGraphSimulator>>) => Promise<RunResult>,
+) {
   await freshBenchDatabase();
   const sim = await startGraphSimulator({ accessToken: 'fault-token' });
   let stop: (() => Promise<void>) | null = null;
@@ -78,7 +96,7 @@ async function scenario(name: string, run: (sim: Awaited<ReturnType<typeof start
       unanswered: a.unanswered,
       'answered twice': a.answeredTwice,
       'out of order': a.outOfOrderReplies,
-      'overlapping': a.overlappingProcessing,
+      overlapping: a.overlappingProcessing,
       'sent twice (Graph)': a.sentTwiceAtSimulator,
     });
   } finally {
@@ -142,134 +160,199 @@ async function main() {
   const only = process.env.FAULT_ONLY;
   const want = (letter: string) => !only || only.includes(letter);
   // A. direct mode, two routers, kill -9 at random
-  if (want('A')) await scenario(`A. kill -9 routers (direct, 2 processes)`, async (sim) => {
-    const env = baseEnv(sim.url);
-    const procs = [await spawnRouter(env), await spawnRouter(env)];
-    const k = killer(procs, () => spawnRouter(env), 25, KILLS);
-    // Customers keep writing until every planned kill has happened under load.
-    const load = await customersWriting({ urls: () => procs.filter((p) => p.child.exitCode === null).map((p) => p.url), customers: 40, perCustomer: QUICK ? 6 : 12, phonePrefix: '549119100', redeliver: true, onAck: k.onAck, keepGoing: () => k.kills() < KILLS });
-    return { acked: load.acked, kills: k.kills(), stop: async () => void (await Promise.all(procs.map((p) => p.stop()))) };
-  });
+  if (want('A'))
+    await scenario(`A. kill -9 routers (direct, 2 processes)`, async (sim) => {
+      const env = baseEnv(sim.url);
+      const procs = [await spawnRouter(env), await spawnRouter(env)];
+      const k = killer(procs, () => spawnRouter(env), 25, KILLS);
+      // Customers keep writing until every planned kill has happened under load.
+      const load = await customersWriting({
+        urls: () => procs.filter((p) => p.child.exitCode === null).map((p) => p.url),
+        customers: 40,
+        perCustomer: QUICK ? 6 : 12,
+        phonePrefix: '549119100',
+        redeliver: true,
+        onAck: k.onAck,
+        keepGoing: () => k.kills() < KILLS,
+      });
+      return {
+        acked: load.acked,
+        kills: k.kills(),
+        stop: async () => void (await Promise.all(procs.map((p) => p.stop()))),
+      };
+    });
 
   // B. queue mode, api + two workers, kill -9 workers at random
-  if (want('B')) await scenario(`B. kill -9 workers (queue, api + 2 workers)`, async (sim) => {
-    const redisUrl = 'redis://127.0.0.1:6379/10';
-    execFileSync('redis-cli', ['-u', redisUrl, 'FLUSHDB'], { stdio: 'ignore' });
-    const env = { ...baseEnv(sim.url), QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl };
-    const api = await spawnRouter(env);
-    const workers = [await spawnWorker(env), await spawnWorker(env)];
-    const k = killer(workers, () => spawnWorker(env), 25, KILLS);
-    const load = await customersWriting({ urls: () => [api.url], customers: 40, perCustomer: QUICK ? 6 : 12, phonePrefix: '549119200', redeliver: true, onAck: k.onAck, keepGoing: () => k.kills() < KILLS });
-    return { acked: load.acked, kills: k.kills(), redisUrl, stop: async () => void (await Promise.all([api, ...workers].map((p) => p.stop()))) };
-  });
-
-  // C. PostgreSQL restart under load
-  if (want('C')) await scenario('C. PostgreSQL restart under load (direct)', async (sim) => {
-    const env = baseEnv(sim.url);
-    const procs = [await spawnRouter(env), await spawnRouter(env)];
-    const version = readdirSync('/etc/postgresql')[0]!;
-    let restarted = false;
-    {
-      const load = await customersWriting({
-        urls: () => procs.map((p) => p.url),
-        customers: 30,
-        perCustomer: QUICK ? 6 : 10,
-        phonePrefix: '549119300',
-        redeliver: true,
-        onAck: (n) => {
-          if (restarted || n < 60) return;
-          restarted = true;
-          // Asynchronously: the Graph simulator lives in this process and must keep answering meanwhile
-          // (a frozen simulator would turn the restart into Graph timeouts, a different fault).
-          return execFileAsync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart', '-m', 'fast']).then(() => undefined);
-        },
-      });
-      const stop = async () => {
-        const warnings = new Map<string, number>();
-        for (const p of procs) for (const l of p.logs) if (l['level'] === 'warn' || l['level'] === 'error') warnings.set(String(l['msg']), (warnings.get(String(l['msg'])) ?? 0) + 1);
-        log(`C warnings: ${JSON.stringify([...warnings])}`);
-        await Promise.all(procs.map((p) => p.stop()));
-      };
-      return { acked: load.acked, kills: 0, stop };
-    }
-  });
-
-  // D. Redis restart under load: a Redis of our own with AOF fsync always (what production needs)
-  if (want('D')) await scenario('D. Redis restart under load (queue, AOF)', async (sim) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'psi-redis-'));
-    const port = 6391;
-    const redisArgs = ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
-    execFileSync('redis-server', redisArgs, { stdio: 'ignore' });
-    const redisUrl = `redis://127.0.0.1:${port}`;
-    await waitForRedis(port);
-    const env = { ...baseEnv(sim.url), QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl };
-    const api = await spawnRouter(env);
-    const workers = [await spawnWorker(env), await spawnWorker(env)];
-    let restarted = false;
-    {
+  if (want('B'))
+    await scenario(`B. kill -9 workers (queue, api + 2 workers)`, async (sim) => {
+      const redisUrl = 'redis://127.0.0.1:6379/10';
+      execFileSync('redis-cli', ['-u', redisUrl, 'FLUSHDB'], { stdio: 'ignore' });
+      const env = { ...baseEnv(sim.url), QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl };
+      const api = await spawnRouter(env);
+      const workers = [await spawnWorker(env), await spawnWorker(env)];
+      const k = killer(workers, () => spawnWorker(env), 25, KILLS);
       const load = await customersWriting({
         urls: () => [api.url],
-        customers: 30,
-        perCustomer: QUICK ? 6 : 10,
-        phonePrefix: '549119400',
+        customers: 40,
+        perCustomer: QUICK ? 6 : 12,
+        phonePrefix: '549119200',
         redeliver: true,
-        onAck: (n) => {
-          if (restarted || n < 60) return;
-          restarted = true;
-          return execFileAsync('redis-cli', ['-p', String(port), 'SHUTDOWN'])
-            .catch(() => undefined)
-            .then(() => execFileAsync('redis-server', redisArgs))
-            .then(() => waitForRedis(port));
-        },
+        onAck: k.onAck,
+        keepGoing: () => k.kills() < KILLS,
       });
-      const stop = async () => {
-        await Promise.all([api, ...workers].map((p) => p.stop()));
-        try {
-          execFileSync('redis-cli', ['-p', String(port), 'SHUTDOWN', 'NOSAVE'], { stdio: 'ignore' });
-        } catch {
-          // already gone
-        }
-        rmSync(dir, { recursive: true, force: true });
+      return {
+        acked: load.acked,
+        kills: k.kills(),
+        redisUrl,
+        stop: async () => void (await Promise.all([api, ...workers].map((p) => p.stop()))),
       };
-      return { acked: load.acked, kills: 0, redisUrl, stop };
-    }
-  });
+    });
+
+  // C. PostgreSQL restart under load
+  if (want('C'))
+    await scenario('C. PostgreSQL restart under load (direct)', async (sim) => {
+      const env = baseEnv(sim.url);
+      const procs = [await spawnRouter(env), await spawnRouter(env)];
+      const version = readdirSync('/etc/postgresql')[0]!;
+      let restarted = false;
+      {
+        const load = await customersWriting({
+          urls: () => procs.map((p) => p.url),
+          customers: 30,
+          perCustomer: QUICK ? 6 : 10,
+          phonePrefix: '549119300',
+          redeliver: true,
+          onAck: (n) => {
+            if (restarted || n < 60) return;
+            restarted = true;
+            // Asynchronously: the Graph simulator lives in this process and must keep answering meanwhile
+            // (a frozen simulator would turn the restart into Graph timeouts, a different fault).
+            return execFileAsync('pg_ctlcluster', [
+              '--skip-systemctl-redirect',
+              version,
+              'main',
+              'restart',
+              '-m',
+              'fast',
+            ]).then(() => undefined);
+          },
+        });
+        const stop = async () => {
+          const warnings = new Map<string, number>();
+          for (const p of procs)
+            for (const l of p.logs)
+              if (l['level'] === 'warn' || l['level'] === 'error')
+                warnings.set(String(l['msg']), (warnings.get(String(l['msg'])) ?? 0) + 1);
+          log(`C warnings: ${JSON.stringify([...warnings])}`);
+          await Promise.all(procs.map((p) => p.stop()));
+        };
+        return { acked: load.acked, kills: 0, stop };
+      }
+    });
+
+  // D. Redis restart under load: a Redis of our own with AOF fsync always (what production needs)
+  if (want('D'))
+    await scenario('D. Redis restart under load (queue, AOF)', async (sim) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'psi-redis-'));
+      const port = 6391;
+      const redisArgs = [
+        '--daemonize',
+        'yes',
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+      ];
+      execFileSync('redis-server', redisArgs, { stdio: 'ignore' });
+      const redisUrl = `redis://127.0.0.1:${port}`;
+      await waitForRedis(port);
+      const env = { ...baseEnv(sim.url), QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl };
+      const api = await spawnRouter(env);
+      const workers = [await spawnWorker(env), await spawnWorker(env)];
+      let restarted = false;
+      {
+        const load = await customersWriting({
+          urls: () => [api.url],
+          customers: 30,
+          perCustomer: QUICK ? 6 : 10,
+          phonePrefix: '549119400',
+          redeliver: true,
+          onAck: (n) => {
+            if (restarted || n < 60) return;
+            restarted = true;
+            return execFileAsync('redis-cli', ['-p', String(port), 'SHUTDOWN'])
+              .catch(() => undefined)
+              .then(() => execFileAsync('redis-server', redisArgs))
+              .then(() => waitForRedis(port));
+          },
+        });
+        const stop = async () => {
+          await Promise.all([api, ...workers].map((p) => p.stop()));
+          try {
+            execFileSync('redis-cli', ['-p', String(port), 'SHUTDOWN', 'NOSAVE'], { stdio: 'ignore' });
+          } catch {
+            // already gone
+          }
+          rmSync(dir, { recursive: true, force: true });
+        };
+        return { acked: load.acked, kills: 0, redisUrl, stop };
+      }
+    });
 
   // E. Graph outage, then a 429 storm
-  if (want('E')) await scenario('E. Graph outage + 130429 storm', async (sim) => {
-    const env = baseEnv(sim.url);
-    const procs = [await spawnRouter(env)];
-    let phase = 0;
-    {
-      const load = await customersWriting({
-        urls: () => [procs[0]!.url],
-        customers: 30,
-        perCustomer: QUICK ? 4 : 8,
-        phonePrefix: '549119500',
-        redeliver: true,
-        onAck: (n) => {
-          if (phase === 0 && n >= 30) {
-            phase = 1;
-            sim.setDown(true);
-            setTimeout(() => {
-              sim.setDown(false);
-              sim.script(...Array.from({ length: 20 }, () => metaFailures.rateLimitHit()));
-            }, 3_000);
-          }
-        },
-      });
-      return { acked: load.acked, kills: 0, stop: async () => void (await Promise.all(procs.map((p) => p.stop()))) };
-    }
-  });
+  if (want('E'))
+    await scenario('E. Graph outage + 130429 storm', async (sim) => {
+      const env = baseEnv(sim.url);
+      const procs = [await spawnRouter(env)];
+      let phase = 0;
+      {
+        const load = await customersWriting({
+          urls: () => [procs[0]!.url],
+          customers: 30,
+          perCustomer: QUICK ? 4 : 8,
+          phonePrefix: '549119500',
+          redeliver: true,
+          onAck: (n) => {
+            if (phase === 0 && n >= 30) {
+              phase = 1;
+              sim.setDown(true);
+              setTimeout(() => {
+                sim.setDown(false);
+                sim.script(...Array.from({ length: 20 }, () => metaFailures.rateLimitHit()));
+              }, 3_000);
+            }
+          },
+        });
+        return { acked: load.acked, kills: 0, stop: async () => void (await Promise.all(procs.map((p) => p.stop()))) };
+      }
+    });
 
   process.stdout.write(`\nFault runs (every acknowledged wamid audited)\n${table(rows)}\n`);
   const kills = rows.reduce((n, r) => n + Number(r['kills']), 0);
   process.stdout.write(`total process kills: ${kills}\n\n`);
 
   log('bad-input run …');
-  const bad = spawn(process.execPath, ['--import', 'tsx', 'bench/bad-input.ts'], { stdio: 'inherit', env: process.env });
+  const bad = spawn(process.execPath, ['--import', 'tsx', 'bench/bad-input.ts'], {
+    stdio: 'inherit',
+    env: process.env,
+  });
   const badCode = await new Promise<number | null>((r) => bad.once('exit', r));
-  const broken = rows.some((r) => r['lost'] !== 0 || r['out of order'] !== 0 || r['stored twice'] !== 0 || r['unanswered'] !== 0 || r['overlapping'] !== 0);
+  const broken = rows.some(
+    (r) =>
+      r['lost'] !== 0 ||
+      r['out of order'] !== 0 ||
+      r['stored twice'] !== 0 ||
+      r['unanswered'] !== 0 ||
+      r['overlapping'] !== 0,
+  );
   process.exit(broken || badCode !== 0 ? 1 : 0);
 }
 

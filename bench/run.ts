@@ -20,7 +20,9 @@ import { freePort } from '../test/helpers/start-router.js';
  */
 const QUICK = process.env.BENCH_QUICK === '1';
 const STEP_S = QUICK ? 4 : 10;
-const RATES = (process.env.BENCH_RATES ?? (QUICK ? '50,150,300' : '50,100,150,200,300,400,600,800,1000,1500')).split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? (QUICK ? '50,150,300' : '50,100,150,200,300,400,600,800,1000,1500'))
+  .split(',')
+  .map(Number);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const LIMITS = { ackP99: 100, e2eP99: 1000, drainMs: 5000 };
 
@@ -39,18 +41,41 @@ function routerEnv(databaseUrl: string, port: number, extra: Record<string, stri
   };
 }
 
-async function ramp(label: string, ackPort: number, metered: { port: number; proc: NodeProcess }[], outside: Awaited<ReturnType<typeof startOutside>>) {
+async function ramp(
+  label: string,
+  ackPort: number,
+  metered: { port: number; proc: NodeProcess }[],
+  outside: Awaited<ReturnType<typeof startOutside>>,
+) {
   const steps: StepResult[] = [];
   let prefix = 5491130;
   for (const rate of RATES) {
-    const r = await runStep({ rate, seconds: STEP_S, ackPort, outside, metered, phonePrefix: String(prefix++), limits: LIMITS });
+    const r = await runStep({
+      rate,
+      seconds: STEP_S,
+      ackPort,
+      outside,
+      metered,
+      phonePrefix: String(prefix++),
+      limits: LIMITS,
+    });
     steps.push(r);
-    log(`${label} ${rate}/s: ok=${r.ok} ack p99 ${r.ackP99} ms, e2e p99 ${r.e2eP99} ms, drain ${r.drainMs} ms, errors ${r.errors}, missing ${r.repliesMissing}`);
+    log(
+      `${label} ${rate}/s: ok=${r.ok} ack p99 ${r.ackP99} ms, e2e p99 ${r.e2eP99} ms, drain ${r.drainMs} ms, errors ${r.errors}, missing ${r.repliesMissing}`,
+    );
     if (!r.ok) break;
   }
   const sustained = [...steps].reverse().find((s) => s.ok)?.rate ?? 0;
   const halfRate = Math.max(50, Math.floor(sustained / 2));
-  const half = await runStep({ rate: halfRate, seconds: STEP_S, ackPort, outside, metered, phonePrefix: String(prefix++), limits: LIMITS });
+  const half = await runStep({
+    rate: halfRate,
+    seconds: STEP_S,
+    ackPort,
+    outside,
+    metered,
+    phonePrefix: String(prefix++),
+    limits: LIMITS,
+  });
   log(`${label} half rate ${halfRate}/s: ack p99 ${half.ackP99} ms, e2e p99 ${half.e2eP99} ms`);
   return { steps, sustained, half };
 }
@@ -62,7 +87,12 @@ async function directMode() {
   const api = await startNode('api', { ...routerEnv(databaseUrl, port), WHATSAPP_API_URL: outside.sim.url });
   try {
     const result = await ramp('direct', port, [{ port, proc: api }], outside);
-    const ackPath = await blast(port, signedRequests(QUICK ? 20_000 : 60_000, SECRET, '54914'), 64, QUICK ? 3_000 : 8_000);
+    const ackPath = await blast(
+      port,
+      signedRequests(QUICK ? 20_000 : 60_000, SECRET, '54914'),
+      64,
+      QUICK ? 3_000 : 8_000,
+    );
     log(`direct ack path (closed loop): ${ackPath.rps} req/s, p99 ${ackPath.p99} ms`);
     return { ...result, ackPath, peakRssMiB: round(api.peakRssMiB(), 0) };
   } finally {
@@ -80,18 +110,34 @@ async function queueMode() {
   const q = { QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl, WHATSAPP_API_URL: outside.sim.url };
   const api = await startNode('api', { ...routerEnv(databaseUrl, port), ...q });
   const workers: NodeProcess[] = [];
-  for (let i = 0; i < WORKERS; i++) workers.push(await startNode('worker', { ...routerEnv(databaseUrl, 0), ...q, WORKER_METRICS_PORT: '0' }));
+  for (let i = 0; i < WORKERS; i++)
+    workers.push(await startNode('worker', { ...routerEnv(databaseUrl, 0), ...q, WORKER_METRICS_PORT: '0' }));
   try {
     const metered = [{ port, proc: api }, ...workers.map((w) => ({ port: w.port, proc: w }))];
     const result = await ramp(`queue(${WORKERS}w)`, port, metered, outside);
-    const withWorkers = await blast(port, signedRequests(QUICK ? 20_000 : 60_000, SECRET, '54915'), 64, QUICK ? 3_000 : 8_000);
+    const withWorkers = await blast(
+      port,
+      signedRequests(QUICK ? 20_000 : 60_000, SECRET, '54915'),
+      64,
+      QUICK ? 3_000 : 8_000,
+    );
     log(`queue ack path with workers running: ${withWorkers.rps} req/s, p99 ${withWorkers.p99} ms`);
     // The ack path alone: workers stopped, so the api has the machine; jobs pile up in Redis.
     await Promise.all(workers.map((w) => w.stop()));
     workers.length = 0;
-    const alone = await blast(port, signedRequests(QUICK ? 30_000 : 100_000, SECRET, '54916'), 64, QUICK ? 3_000 : 8_000);
+    const alone = await blast(
+      port,
+      signedRequests(QUICK ? 30_000 : 100_000, SECRET, '54916'),
+      64,
+      QUICK ? 3_000 : 8_000,
+    );
     log(`queue ack path alone: ${alone.rps} req/s, p99 ${alone.p99} ms`);
-    return { ...result, ackPath: alone, ackPathWithWorkers: withWorkers, peakRssMiB: round(Math.max(...metered.map((m) => m.proc.peakRssMiB())), 0) };
+    return {
+      ...result,
+      ackPath: alone,
+      ackPathWithWorkers: withWorkers,
+      peakRssMiB: round(Math.max(...metered.map((m) => m.proc.peakRssMiB())), 0),
+    };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await api.stop();
@@ -103,7 +149,12 @@ async function queueMode() {
 async function main() {
   log('building dist/ …');
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memGiB: round(totalmem() / 2 ** 30, 0), node: process.version };
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? '?',
+    memGiB: round(totalmem() / 2 ** 30, 0),
+    node: process.version,
+  };
   log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}`);
 
   await freshBenchDatabase();
@@ -121,7 +172,9 @@ async function main() {
   const mediaRate = Math.max(20, Math.floor(direct.sustained / 2));
   log(`media isolation at ${mediaRate} text msg/s …`);
   const media = await mediaIsolation((url, port) => routerEnv(url, port), mediaRate, STEP_S);
-  log(`media: text e2e p99 alone ${media.alone.e2eP99} ms, with ${media.mediaInFlightAtStart} downloads in flight ${media.during.e2eP99} ms`);
+  log(
+    `media: text e2e p99 alone ${media.alone.e2eP99} ms, with ${media.mediaInFlightAtStart} downloads in flight ${media.during.e2eP99} ms`,
+  );
 
   const modeRow = (mode: string, m: typeof direct | typeof queue) => ({
     mode,
@@ -150,22 +203,68 @@ async function main() {
   process.stdout.write('Reference points\n');
   process.stdout.write(
     `${table([
-      { what: 'bare node:http, signature + JSON.parse', 'per second': http.rps, 'p99 ms': http.p99, ratio: `router direct ack path = ${round(direct.ackPath.rps / http.rps, 2)}× · queue = ${round(queue.ackPath.rps / http.rps, 2)}×` },
-      { what: 'pgbench, 1 INSERT into mensajes per tx (8 clients)', 'per second': pgb.tps, 'p99 ms': '-', ratio: `router sustained direct = ${round(direct.sustained / pgb.tps, 2)}× of it` },
-      { what: 'context: 3 sequential queries (before)', 'per second': ctx.before.perSecond, 'p99 ms': ctx.before.p99, ratio: '' },
-      { what: 'context: one query (after)', 'per second': ctx.after.perSecond, 'p99 ms': ctx.after.p99, ratio: `${round(ctx.after.perSecond / ctx.before.perSecond, 2)}× throughput, p50 ${ctx.before.p50} → ${ctx.after.p50} ms` },
+      {
+        what: 'bare node:http, signature + JSON.parse',
+        'per second': http.rps,
+        'p99 ms': http.p99,
+        ratio: `router direct ack path = ${round(direct.ackPath.rps / http.rps, 2)}× · queue = ${round(queue.ackPath.rps / http.rps, 2)}×`,
+      },
+      {
+        what: 'pgbench, 1 INSERT into mensajes per tx (8 clients)',
+        'per second': pgb.tps,
+        'p99 ms': '-',
+        ratio: `router sustained direct = ${round(direct.sustained / pgb.tps, 2)}× of it`,
+      },
+      {
+        what: 'context: 3 sequential queries (before)',
+        'per second': ctx.before.perSecond,
+        'p99 ms': ctx.before.p99,
+        ratio: '',
+      },
+      {
+        what: 'context: one query (after)',
+        'per second': ctx.after.perSecond,
+        'p99 ms': ctx.after.p99,
+        ratio: `${round(ctx.after.perSecond / ctx.before.perSecond, 2)}× throughput, p50 ${ctx.before.p50} → ${ctx.after.p50} ms`,
+      },
     ])}\n\n`,
   );
   process.stdout.write('Media isolation (text load alone vs. with 100 × 4 MiB image downloads in flight)\n');
   process.stdout.write(
     `${table([
-      { run: 'text alone', 'msg/s': media.alone.rate, 'ack p50': media.alone.ackP50, 'ack p99': media.alone.ackP99, 'e2e p50': media.alone.e2eP50, 'e2e p99': media.alone.e2eP99, 'media in flight': 0 },
-      { run: 'text + media', 'msg/s': media.during.rate, 'ack p50': media.during.ackP50, 'ack p99': media.during.ackP99, 'e2e p50': media.during.e2eP50, 'e2e p99': media.during.e2eP99, 'media in flight': media.mediaInFlightAtStart },
+      {
+        run: 'text alone',
+        'msg/s': media.alone.rate,
+        'ack p50': media.alone.ackP50,
+        'ack p99': media.alone.ackP99,
+        'e2e p50': media.alone.e2eP50,
+        'e2e p99': media.alone.e2eP99,
+        'media in flight': 0,
+      },
+      {
+        run: 'text + media',
+        'msg/s': media.during.rate,
+        'ack p50': media.during.ackP50,
+        'ack p99': media.during.ackP99,
+        'e2e p50': media.during.e2eP50,
+        'e2e p99': media.during.e2eP99,
+        'media in flight': media.mediaInFlightAtStart,
+      },
     ])}\n(${media.mediaDownloaded} of 100 downloaded and stored)\n\n`,
   );
   process.stdout.write('Ramp steps\n');
   const stepRows = (mode: string, m: typeof direct) =>
-    m.steps.map((s) => ({ mode, 'msg/s': s.rate, ok: s.ok ? 'yes' : 'NO', errors: s.errors, 'ack p99': s.ackP99, 'e2e p50': s.e2eP50, 'e2e p99': s.e2eP99, 'drain ms': s.drainMs, 'stmts/msg': s.stmtsPerMsg }));
+    m.steps.map((s) => ({
+      mode,
+      'msg/s': s.rate,
+      ok: s.ok ? 'yes' : 'NO',
+      errors: s.errors,
+      'ack p99': s.ackP99,
+      'e2e p50': s.e2eP50,
+      'e2e p99': s.e2eP99,
+      'drain ms': s.drainMs,
+      'stmts/msg': s.stmtsPerMsg,
+    }));
   process.stdout.write(`${table([...stepRows('direct', direct), ...stepRows('queue', queue)])}\n`);
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   const file = new URL(`./results/${results.date.replace(/[:.]/g, '-')}.json`, import.meta.url);

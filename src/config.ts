@@ -50,7 +50,10 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
     DATABASE_URL: optionalString.pipe(
-      z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
     ),
     DATA_DIR: z.string().default('./data'),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
@@ -65,17 +68,31 @@ const schema = z
     WHATSAPP_API_URL: z.url('must be an http(s) URL').default('https://graph.facebook.com'),
     // Meta retires each Graph API version on a published date; src/outbound/graph-versions.ts has
     // them, and the router warns before the configured one goes (README "Moving Graph API versions").
-    WHATSAPP_API_VERSION: z.string().regex(/^v\d+\.\d+$/, `must look like ${DEFAULT_GRAPH_API_VERSION}`).default(DEFAULT_GRAPH_API_VERSION),
+    WHATSAPP_API_VERSION: z
+      .string()
+      .regex(/^v\d+\.\d+$/, `must look like ${DEFAULT_GRAPH_API_VERSION}`)
+      .default(DEFAULT_GRAPH_API_VERSION),
     WEBHOOK_BODY_LIMIT: byteSize.default(5 * 1024 * 1024),
     // Hosts a media download URL may point at in production (the bearer token goes with it);
     // `*.example.com` matches subdomains. Meta serves Cloud API media from lookaside.fbsbx.com.
-    MEDIA_ALLOWED_HOSTS: csv.pipe(z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/i, 'must be host names such as lookaside.fbsbx.com or *.fbcdn.net'))).default(['lookaside.fbsbx.com', '*.fbsbx.com', '*.fbcdn.net']),
+    MEDIA_ALLOWED_HOSTS: csv
+      .pipe(
+        z.array(
+          z.string().regex(/^(\*\.)?[a-z0-9.-]+$/i, 'must be host names such as lookaside.fbsbx.com or *.fbcdn.net'),
+        ),
+      )
+      .default(['lookaside.fbsbx.com', '*.fbsbx.com', '*.fbcdn.net']),
     // Production only: let WHATSAPP_API_URL and media downloads be plain http on this machine
     // (127.0.0.1, ::1, localhost) — the Graph simulator of the benchmark and the PM2 test.
     ALLOW_LOCAL_GRAPH_SIMULATOR: bool.default(false),
 
     QUEUE_MODE: z.enum(['off', 'bullmq']).default('off'),
-    REDIS_URL: optionalString.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
+    REDIS_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+        .optional(),
+    ),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
     WORKER_METRICS_PORT: optionalString
       .transform((v) => (v === undefined ? undefined : Number(v)))
@@ -91,8 +108,13 @@ const schema = z
     JOURNAL_RETENTION_DAYS: z.coerce.number().int().min(1).default(14),
 
     MAIN_MENU_ID: z.string().min(1).default('principal'),
-    DEFAULT_LINE: z.string().regex(/^[a-z0-9_]{1,40}$/, 'must be a CRM line code such as wsp4').default('wsp4'),
-    GLOBAL_COMMANDS: csv.pipe(z.array(z.string()).min(1, 'needs at least one command')).default(['MENU', 'MENÚ', '0', 'VOLVER', 'ATRAS', 'ATRÁS']),
+    DEFAULT_LINE: z
+      .string()
+      .regex(/^[a-z0-9_]{1,40}$/, 'must be a CRM line code such as wsp4')
+      .default('wsp4'),
+    GLOBAL_COMMANDS: csv
+      .pipe(z.array(z.string()).min(1, 'needs at least one command'))
+      .default(['MENU', 'MENÚ', '0', 'VOLVER', 'ATRAS', 'ATRÁS']),
     REENTRY_HOURS: z.coerce.number().positive().default(24),
     ANTI_LOOP_MINUTES: z.coerce.number().min(0).default(15),
     INBOX_NOTE_COOLDOWN_HOURS: z.coerce.number().min(0).default(24),
@@ -128,7 +150,11 @@ const schema = z
     MEDIA_STORAGE: z.enum(['off', 'local', 'supabase']).default('local'),
     // At least 16 characters (checked below; production asks 32 of every secret, secret-rules.ts).
     MEDIA_URL_SECRET: optionalString,
-    MEDIA_URL_TTL_S: z.coerce.number().int().min(60).default(365 * 24 * 3600),
+    MEDIA_URL_TTL_S: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(365 * 24 * 3600),
     MEDIA_LINK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(20_000),
     MEDIA_PUBLIC_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
     SUPABASE_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
@@ -154,7 +180,12 @@ const schema = z
       ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when QUEUE_MODE=bullmq' });
     }
     if (c.QUEUE_MODE === 'bullmq' && !c.DATABASE_URL) {
-      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when QUEUE_MODE=bullmq (workers in other processes share it; the embedded PGlite is single-process)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message:
+          'is required when QUEUE_MODE=bullmq (workers in other processes share it; the embedded PGlite is single-process)',
+      });
     }
     if (c.MEDIA_STORAGE === 'supabase') {
       for (const key of ['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_STORAGE_BUCKET'] as const) {
@@ -173,23 +204,42 @@ const schema = z
       const problem = values.map(secretProblem).find((p) => p !== null);
       if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
     }
-    if (new URL(c.WHATSAPP_API_URL).protocol !== 'https:' && !(c.ALLOW_LOCAL_GRAPH_SIMULATOR && isLoopbackUrl(c.WHATSAPP_API_URL))) {
+    if (
+      new URL(c.WHATSAPP_API_URL).protocol !== 'https:' &&
+      !(c.ALLOW_LOCAL_GRAPH_SIMULATOR && isLoopbackUrl(c.WHATSAPP_API_URL))
+    ) {
       // The access token rides on every Graph call: in clear text it is anyone's on the path.
-      ctx.addIssue({ code: 'custom', path: ['WHATSAPP_API_URL'], message: 'must be https:// when NODE_ENV=production (the access token travels with every call)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WHATSAPP_API_URL'],
+        message: 'must be https:// when NODE_ENV=production (the access token travels with every call)',
+      });
     }
     if (c.WHATSAPP_APP_SECRET.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['WHATSAPP_APP_SECRET'], message: 'is required when NODE_ENV=production' });
     }
     if (!c.WHATSAPP_VERIFY_TOKEN) {
-      ctx.addIssue({ code: 'custom', path: ['WHATSAPP_VERIFY_TOKEN'], message: 'is required when NODE_ENV=production' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WHATSAPP_VERIFY_TOKEN'],
+        message: 'is required when NODE_ENV=production',
+      });
     }
     if (c.MEDIA_STORAGE !== 'off' && !c.MEDIA_PUBLIC_URL) {
       // mensajes.media_url is built on it: a default of 127.0.0.1 would give the CRM's browsers dead links.
-      ctx.addIssue({ code: 'custom', path: ['MEDIA_PUBLIC_URL'], message: 'is required when NODE_ENV=production and media is kept (e.g. https://router.example.com)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MEDIA_PUBLIC_URL'],
+        message: 'is required when NODE_ENV=production and media is kept (e.g. https://router.example.com)',
+      });
     }
     if (c.MEDIA_STORAGE === 'local' && !c.MEDIA_URL_SECRET) {
       // Outside production a secret is generated under DATA_DIR (src/media/media-url-secret.ts).
-      ctx.addIssue({ code: 'custom', path: ['MEDIA_URL_SECRET'], message: 'is required when MEDIA_STORAGE=local and NODE_ENV=production' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MEDIA_URL_SECRET'],
+        message: 'is required when MEDIA_STORAGE=local and NODE_ENV=production',
+      });
     }
   });
 

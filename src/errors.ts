@@ -93,11 +93,7 @@ export class AppError extends Error {
   /** Safe, structured facts for logs and API bodies (never secrets or message text). */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
@@ -109,5 +105,8 @@ export class AppError extends Error {
 
 export const isAppError = (err: unknown): err is AppError => err instanceof AppError;
 
-export const badPayload = (code: 'PAYLOAD_NOT_JSON' | 'PAYLOAD_NOT_ENVELOPE', message: string, details?: Record<string, unknown>) =>
-  new AppError(code, message, details ? { details } : {});
+export const badPayload = (
+  code: 'PAYLOAD_NOT_JSON' | 'PAYLOAD_NOT_ENVELOPE',
+  message: string,
+  details?: Record<string, unknown>,
+) => new AppError(code, message, details ? { details } : {});

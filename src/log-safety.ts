@@ -49,7 +49,12 @@ function scrubValue(value: unknown, depth: number): unknown {
   if (depth > 4 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
-    return { type: value.name, message: scrubText(value.message), ...(code !== undefined ? { code } : {}), ...(value.stack ? { stack: scrubText(value.stack) } : {}) };
+    return {
+      type: value.name,
+      message: scrubText(value.message),
+      ...(code !== undefined ? { code } : {}),
+      ...(value.stack ? { stack: scrubText(value.stack) } : {}),
+    };
   }
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(v, depth + 1)]));

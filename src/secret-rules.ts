@@ -24,7 +24,8 @@ export const MIN_SECRET_LENGTH = 32;
 // The shapes of values people copy from examples: `.env.example`'s change-me-…, "your-token-here",
 // "replace_with_…", "<secret>", "placeholder", "example". Matched anywhere, because a padded
 // placeholder is still a placeholder.
-const PLACEHOLDER = /change[-_ .]?me|replace[-_ .]?(me|with|this)|your[-_ .]|placeholder|example|dummy|^<.*>$|^\$\{.*\}$/i;
+const PLACEHOLDER =
+  /change[-_ .]?me|replace[-_ .]?(me|with|this)|your[-_ .]|placeholder|example|dummy|^<.*>$|^\$\{.*\}$/i;
 
 /** A value of few distinct characters (`aaaa…`, `1212…`) is long but guessable. */
 const MIN_DISTINCT_CHARACTERS = 8;
@@ -34,8 +35,11 @@ const MIN_DISTINCT_CHARACTERS = 8;
  * value: a real secret that is merely short must not end up in a log.
  */
 export function secretProblem(value: string): string | null {
-  if (PLACEHOLDER.test(value)) return 'is a placeholder (such as the change-me-… values of .env.example); set the real secret';
-  if (value.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters when NODE_ENV=production`;
-  if (new Set(value).size < MIN_DISTINCT_CHARACTERS) return `is too repetitive (fewer than ${MIN_DISTINCT_CHARACTERS} distinct characters); use a random value (openssl rand -hex 32)`;
+  if (PLACEHOLDER.test(value))
+    return 'is a placeholder (such as the change-me-… values of .env.example); set the real secret';
+  if (value.length < MIN_SECRET_LENGTH)
+    return `must be at least ${MIN_SECRET_LENGTH} characters when NODE_ENV=production`;
+  if (new Set(value).size < MIN_DISTINCT_CHARACTERS)
+    return `is too repetitive (fewer than ${MIN_DISTINCT_CHARACTERS} distinct characters); use a random value (openssl rand -hex 32)`;
   return null;
 }

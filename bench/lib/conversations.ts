@@ -115,6 +115,9 @@ export class ConversationLoad {
   }
 
   private request(body: Buffer): Buffer {
-    return buildRequest(this.o.path ?? '/webhook', body, { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, this.o.secret) });
+    return buildRequest(this.o.path ?? '/webhook', body, {
+      'content-type': 'application/json',
+      'x-hub-signature-256': signBody(body, this.o.secret),
+    });
   }
 }

@@ -158,7 +158,10 @@ export async function openLoop(args: {
     const tick = () => {
       const elapsed = performance.now() - t0;
       // Request k is due at k/rate (k from 0), so floor(elapsed·rate) + 1 requests are due by now.
-      const due = Math.min(Math.floor((elapsed / 1000) * args.rate) + 1, Math.floor((args.durationMs / 1000) * args.rate));
+      const due = Math.min(
+        Math.floor((elapsed / 1000) * args.rate) + 1,
+        Math.floor((args.durationMs / 1000) * args.rate),
+      );
       while (stats.sent < due) {
         const spec = args.next();
         if (!spec) break;

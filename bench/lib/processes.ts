@@ -38,13 +38,24 @@ let counter = 0;
  * logs go to a file (as PM2 does), not to a pipe into this busy process: a full pipe would block
  * the router's synchronous log writes and measure the benchmark instead of the router.
  */
-export async function startNode(entry: 'api' | 'worker', env: Record<string, string>, nodeArgs: string[] = []): Promise<NodeProcess> {
+export async function startNode(
+  entry: 'api' | 'worker',
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<NodeProcess> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `${entry}-${process.pid}-${++counter}.log`);
   const out = openSync(logFile, 'w');
   const child = spawn(process.execPath, [...nodeArgs, `dist/start/${entry}.js`], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...PRODUCTION_LOCAL_ENV, ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ...PRODUCTION_LOCAL_ENV,
+      ...env,
+    },
     stdio: ['ignore', out, 'pipe'],
   });
   closeSync(out);
@@ -60,7 +71,9 @@ export async function startNode(entry: 'api' | 'worker', env: Record<string, str
   while (port < 0) {
     if (exitedEarly) throw new Error(exitedEarly);
     if (Date.now() > deadline) throw new Error(`${entry} not ready (see ${logFile})`);
-    const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes(ready));
+    const line = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .find((l) => l.includes(ready));
     if (line) {
       const banner = JSON.parse(line) as { port?: number; metricsPort?: number };
       port = banner.port ?? banner.metricsPort ?? 0;
@@ -91,7 +104,8 @@ export async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
 }

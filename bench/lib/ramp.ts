@@ -107,7 +107,13 @@ export async function runStep(args: {
   };
   const harvester = setInterval(harvest, 50);
   const stmtsBefore = await sumMetric(args.metered, 'psi_router_db_statements_total');
-  const stats = await openLoop({ port: args.ackPort, rate: args.rate, durationMs: args.seconds * 1000, maxConnections: 128, next: () => load.next() });
+  const stats = await openLoop({
+    port: args.ackPort,
+    rate: args.rate,
+    durationMs: args.seconds * 1000,
+    maxConnections: 128,
+    next: () => load.next(),
+  });
   const drainStart = performance.now();
   let drainMs = -1;
   while (performance.now() - drainStart < 30_000) {

@@ -16,8 +16,18 @@ import { pct, round } from './stats.js';
 export function signedRequests(n: number, secret: string, phonePrefix: string): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < n; i++) {
-    const body = Buffer.from(JSON.stringify(inboundEnvelope(textMessage({ from: `${phonePrefix}${String(i % 50_000).padStart(6, '0')}`, body: 'hola' }))), 'utf8');
-    out.push(buildRequest('/webhook', body, { 'content-type': 'application/json', 'x-hub-signature-256': signBody(body, secret) }));
+    const body = Buffer.from(
+      JSON.stringify(
+        inboundEnvelope(textMessage({ from: `${phonePrefix}${String(i % 50_000).padStart(6, '0')}`, body: 'hola' })),
+      ),
+      'utf8',
+    );
+    out.push(
+      buildRequest('/webhook', body, {
+        'content-type': 'application/json',
+        'x-hub-signature-256': signBody(body, secret),
+      }),
+    );
   }
   return out;
 }
@@ -25,7 +35,12 @@ export function signedRequests(n: number, secret: string, phonePrefix: string): 
 /** Closed-loop maximum of an endpoint: requests/s and latency over `durationMs`. */
 export async function blast(port: number, requests: Buffer[], connections: number, durationMs: number) {
   let i = 0;
-  const stats = await closedLoop({ port, connections, durationMs, next: () => ({ bytes: requests[i++ % requests.length]! }) });
+  const stats = await closedLoop({
+    port,
+    connections,
+    durationMs,
+    next: () => ({ bytes: requests[i++ % requests.length]! }),
+  });
   const ok = stats.statuses['200'] ?? 0;
   return {
     rps: round((ok / stats.elapsedMs) * 1000, 0),
@@ -37,7 +52,11 @@ export async function blast(port: number, requests: Buffer[], connections: numbe
 
 /** The bare node:http ceiling (signature + JSON.parse), in its own process like the router. */
 export async function httpCeiling(secret: string, durationMs: number, connections: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], { cwd: ROOT, env: { ...process.env, BARE_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, BARE_SECRET: secret },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve) => {
     createInterface({ input: child.stdout! }).on('line', (l) => {
       if (l.includes('bare listening')) resolve((JSON.parse(l) as { port: number }).port);
@@ -54,8 +73,13 @@ export async function httpCeiling(secret: string, durationMs: number, connection
 /** pgbench: one durable INSERT per transaction into `mensajes` (same table, same indexes). */
 export async function pgbenchCeiling(seconds: number, clients: number) {
   const conversationId = await withBenchClient(async (c) => {
-    const contact = await c.query<{ id: string }>(`INSERT INTO contactos (telefono) VALUES ('+549000pgbench') RETURNING id`);
-    const conv = await c.query<{ id: string }>(`INSERT INTO conversaciones (contacto_id, telefono, linea_origen) VALUES ($1, '+549000pgbench', 'pgbench') RETURNING id`, [contact.rows[0]!.id]);
+    const contact = await c.query<{ id: string }>(
+      `INSERT INTO contactos (telefono) VALUES ('+549000pgbench') RETURNING id`,
+    );
+    const conv = await c.query<{ id: string }>(
+      `INSERT INTO conversaciones (contacto_id, telefono, linea_origen) VALUES ($1, '+549000pgbench', 'pgbench') RETURNING id`,
+      [contact.rows[0]!.id],
+    );
     return conv.rows[0]!.id;
   });
   const script = path.join(tmpdir(), 'psi-pgbench.sql');
@@ -65,7 +89,28 @@ export async function pgbenchCeiling(seconds: number, clients: number) {
 VALUES ('${conversationId}', 'hola', 'text', 'entrante', 'contacto', 'pgb.' || :client_id || '.' || md5(random()::text), '{}', now());\n`,
   );
   const url = new URL(benchDatabaseUrl());
-  const out = execFileSync('pgbench', ['-n', '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', script, '-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres', url.pathname.slice(1)], { encoding: 'utf8' });
+  const out = execFileSync(
+    'pgbench',
+    [
+      '-n',
+      '-c',
+      String(clients),
+      '-j',
+      '2',
+      '-T',
+      String(seconds),
+      '-f',
+      script,
+      '-h',
+      url.hostname,
+      '-p',
+      url.port || '5432',
+      '-U',
+      url.username || 'postgres',
+      url.pathname.slice(1),
+    ],
+    { encoding: 'utf8' },
+  );
   const tps = /tps = ([\d.]+)/.exec(out)?.[1];
   const lat = /latency average = ([\d.]+) ms/.exec(out)?.[1];
   return { tps: round(Number(tps), 0), latencyAvgMs: Number(lat) };
@@ -84,24 +129,31 @@ export async function contextBeforeAfter(messages: number, concurrency: number) 
   const oldWay = async (i: number) => {
     const phone = `+54912${String(i % 2_000).padStart(7, '0')}`;
     // Named (prepared) statements on both sides, as the router runs them: planning is not what is compared.
-    const c = await pool.query<{ id: string }>({ name: 'old_contact', text:
-      `INSERT INTO contactos (telefono) VALUES ($1) ON CONFLICT (telefono) DO UPDATE SET updated_at = contactos.updated_at RETURNING id`,
-      values: [phone] });
-    const cv = await pool.query<{ id: string }>({ name: 'old_conversation', text:
-      // The CRM's table has no unique key to upsert on: find, then update or insert, in one statement.
-      `WITH f AS (SELECT id FROM conversaciones WHERE contacto_id = $1 AND linea_origen = $3 ORDER BY ts_ultimo_mensaje DESC NULLS LAST LIMIT 1),
+    const c = await pool.query<{ id: string }>({
+      name: 'old_contact',
+      text: `INSERT INTO contactos (telefono) VALUES ($1) ON CONFLICT (telefono) DO UPDATE SET updated_at = contactos.updated_at RETURNING id`,
+      values: [phone],
+    });
+    const cv = await pool.query<{ id: string }>({
+      name: 'old_conversation',
+      text:
+        // The CRM's table has no unique key to upsert on: find, then update or insert, in one statement.
+        `WITH f AS (SELECT id FROM conversaciones WHERE contacto_id = $1 AND linea_origen = $3 ORDER BY ts_ultimo_mensaje DESC NULLS LAST LIMIT 1),
             u AS (UPDATE conversaciones SET ultimo_mensaje = 'hola', ts_ultimo_mensaje = now(), mensajes_no_leidos = mensajes_no_leidos + 1
                    WHERE id = (SELECT id FROM f) RETURNING *),
             i AS (INSERT INTO conversaciones (contacto_id, telefono, linea_origen, ultimo_mensaje, ts_ultimo_mensaje, mensajes_no_leidos)
                   SELECT $1, $2, $3, 'hola', now(), 1 WHERE NOT EXISTS (SELECT 1 FROM f) RETURNING *)
        SELECT * FROM u UNION ALL SELECT * FROM i`,
-      values: [c.rows[0]!.id, phone, line] });
-    await pool.query({ name: 'old_message', text:
-      `WITH ins AS (INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, remitente_tipo, whatsapp_message_id, "timestamp")
+      values: [c.rows[0]!.id, phone, line],
+    });
+    await pool.query({
+      name: 'old_message',
+      text: `WITH ins AS (INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, remitente_tipo, whatsapp_message_id, "timestamp")
                     VALUES ($1, 'hola', 'text', 'entrante', 'contacto', $2, now())
                     ON CONFLICT (whatsapp_message_id) WHERE whatsapp_message_id IS NOT NULL AND whatsapp_message_id <> '' DO NOTHING RETURNING id)
        SELECT id, mensaje FROM mensajes WHERE conversacion_id = $1 ORDER BY "timestamp" DESC LIMIT 10`,
-      values: [cv.rows[0]!.id, `wamid.OLD.${i}`] });
+      values: [cv.rows[0]!.id, `wamid.OLD.${i}`],
+    });
   };
   // The new way reads its event from the journal: insert those rows first, outside the timing.
   await withBenchClient((c) =>
@@ -117,7 +169,11 @@ export async function contextBeforeAfter(messages: number, concurrency: number) 
   // Each journal row has a conversation key of its own (no lease to hand back between rows) while its
   // payload names one of the same 2,000 customers the old way uses: the same upserts, one round trip.
   const newWay = async (i: number) => {
-    await pool.query({ name: 'context', text: CONTEXT_SQL, values: contextParams(`bench:${i}`, 'bench', 30_000, 10_000, DEFAULT_CONTEXT_OPTIONS) });
+    await pool.query({
+      name: 'context',
+      text: CONTEXT_SQL,
+      values: contextParams(`bench:${i}`, 'bench', 30_000, 10_000, DEFAULT_CONTEXT_OPTIONS),
+    });
   };
   const run = async (fn: (i: number) => Promise<void>) => {
     const lat: number[] = [];
@@ -134,7 +190,11 @@ export async function contextBeforeAfter(messages: number, concurrency: number) 
         }
       }),
     );
-    return { perSecond: round((messages / (performance.now() - t0)) * 1000, 0), p50: round(pct(lat, 0.5), 2), p99: round(pct(lat, 0.99), 2) };
+    return {
+      perSecond: round((messages / (performance.now() - t0)) * 1000, 0),
+      p50: round(pct(lat, 0.5), 2),
+      p99: round(pct(lat, 0.99), 2),
+    };
   };
   try {
     const before = await run(oldWay);

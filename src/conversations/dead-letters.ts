@@ -39,12 +39,20 @@ export class DeadLetterService {
     const failed = this.queue ? await this.queue.getFailed(0, limit - 1) : [];
     return {
       events,
-      jobs: failed.map((j) => ({ id: String(j.id), attemptsMade: j.attemptsMade, failedReason: j.failedReason, timestamp: j.timestamp })),
+      jobs: failed.map((j) => ({
+        id: String(j.id),
+        attemptsMade: j.attemptsMade,
+        failedReason: j.failedReason,
+        timestamp: j.timestamp,
+      })),
     };
   }
 
   /** `eventIds`/`jobIds` null = all of that kind. */
-  async replay(args: { eventIds?: string[] | null; jobIds?: string[] | null }): Promise<{ events: number; jobs: number }> {
+  async replay(args: {
+    eventIds?: string[] | null;
+    jobIds?: string[] | null;
+  }): Promise<{ events: number; jobs: number }> {
     let events = 0;
     if (args.eventIds !== undefined) {
       const rows = await replayDeadEvents(this.db, args.eventIds);

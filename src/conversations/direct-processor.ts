@@ -6,7 +6,12 @@ import { keyForLog } from '../log-safety.js';
 import type { Db } from '../store/db.js';
 import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-repository.js';
 import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
-import { DEFAULT_CONTEXT_OPTIONS, loadConversationContext, type ContextOptions, type ContextResult } from '../store/context-query.js';
+import {
+  DEFAULT_CONTEXT_OPTIONS,
+  loadConversationContext,
+  type ContextOptions,
+  type ContextResult,
+} from '../store/context-query.js';
 import { applyStatusEvent } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
 import { KeyedExecutor } from './keyed-executor.js';
@@ -80,7 +85,8 @@ export class DirectProcessor {
     });
     this.executor = new KeyedExecutor(
       options.maxConcurrency,
-      (key) => (key.startsWith(STATUS_PREFIX) ? this.applyStatus(key.slice(STATUS_PREFIX.length)) : this.drainConversation(key)),
+      (key) =>
+        key.startsWith(STATUS_PREFIX) ? this.applyStatus(key.slice(STATUS_PREFIX.length)) : this.drainConversation(key),
       (key, err) => this.onUnexpected(key, err),
     );
   }
@@ -138,7 +144,12 @@ export class DirectProcessor {
   }
 
   stats() {
-    return { scheduled: this.executor.size, inFlight: this.executor.inFlight, retryTimers: this.retries.size, owner: this.owner };
+    return {
+      scheduled: this.executor.size,
+      inFlight: this.executor.inFlight,
+      retryTimers: this.retries.size,
+      owner: this.owner,
+    };
   }
 
   /** Stops taking work, waits up to `timeoutMs` for in-flight work, hands leases back. */
@@ -169,7 +180,14 @@ export class DirectProcessor {
       const started = performance.now();
       let ctx: ContextResult;
       try {
-        ctx = await loadConversationContext(this.db, convKey, this.owner, leaseMs, this.options.orderWaitMs, this.options.context ?? DEFAULT_CONTEXT_OPTIONS);
+        ctx = await loadConversationContext(
+          this.db,
+          convKey,
+          this.owner,
+          leaseMs,
+          this.options.orderWaitMs,
+          this.options.context ?? DEFAULT_CONTEXT_OPTIONS,
+        );
       } catch (err) {
         if ((await this.failures.contextFailed(convKey, err)) === 'next') continue;
         return;
@@ -211,11 +229,23 @@ export class DirectProcessor {
         return;
       }
       // No wamid in logs: it embeds the customer's phone number (base64). eventId leads to it in the journal.
-      const base = { requestId: ctx.requestId, eventId: ctx.eventId, conversationId: ctx.conversation.id, event: ctx.event.type };
+      const base = {
+        requestId: ctx.requestId,
+        eventId: ctx.eventId,
+        conversationId: ctx.conversation.id,
+        event: ctx.event.type,
+      };
       if (ctx.attempt > maxAttempts) {
         // Attempts are counted by the context query itself, so a message that kills the process
         // every time it is handled still ends in the dead-letter state instead of looping forever.
-        await failEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, error: 'too many attempts', maxAttempts, backoffMs: 0 });
+        await failEvent(this.db, {
+          eventId: ctx.eventId,
+          convKey,
+          owner: this.owner,
+          error: 'too many attempts',
+          maxAttempts,
+          backoffMs: 0,
+        });
         this.log.error({ ...base, attempt: ctx.attempt, outcome: 'dead_letter' }, 'message dead-lettered');
         continue;
       }
@@ -223,30 +253,61 @@ export class DirectProcessor {
       try {
         plan = await this.handler.handle(ctx);
       } catch (err) {
-        if ((await this.failures.attemptFailed(convKey, { eventId: ctx.eventId, attempt: ctx.attempt, err, durationMs: ms(started), fields: base })) === 'next') continue;
+        if (
+          (await this.failures.attemptFailed(convKey, {
+            eventId: ctx.eventId,
+            attempt: ctx.attempt,
+            err,
+            durationMs: ms(started),
+            fields: base,
+          })) === 'next'
+        )
+          continue;
         return;
       }
       const mediaJobs = this.options.mediaJobs === true && Boolean(ctx.event.media);
       let done;
       try {
-        done = await completeEvent(this.db, { eventId: ctx.eventId, convKey, owner: this.owner, extraCtes: plan.extraCtes, extraParams: plan.extraParams, mediaJobs });
+        done = await completeEvent(this.db, {
+          eventId: ctx.eventId,
+          convKey,
+          owner: this.owner,
+          extraCtes: plan.extraCtes,
+          extraParams: plan.extraParams,
+          mediaJobs,
+        });
       } catch (err) {
         // A CRM trigger or constraint on what routing writes fails this statement every time: the
         // attempt was counted by the context query, so record it and let the backoff (and, past
         // PROCESS_MAX_ATTEMPTS, the dead letter) decide, instead of retrying at a fixed pace.
         if (isAppError(err) && err.code === 'STORE_UNAVAILABLE') throw err;
-        if ((await this.failures.attemptFailed(convKey, { eventId: ctx.eventId, attempt: ctx.attempt, err, durationMs: ms(started), fields: base })) === 'next') continue;
+        if (
+          (await this.failures.attemptFailed(convKey, {
+            eventId: ctx.eventId,
+            attempt: ctx.attempt,
+            err,
+            durationMs: ms(started),
+            fields: base,
+          })) === 'next'
+        )
+          continue;
         return;
       }
       if (!done.committed) {
-        this.log.warn({ ...base, outcome: 'lease_lost' }, 'lease lost before commit; another worker owns the conversation');
+        this.log.warn(
+          { ...base, outcome: 'lease_lost' },
+          'lease lost before commit; another worker owns the conversation',
+        );
         return;
       }
       plan.afterCommit?.();
       if (mediaJobs) this.options.onMediaJob?.();
       const durationMs = ms(started);
       this.observer?.processed(plan.outcome, durationMs, ctx.pickupMs);
-      this.log.info({ ...base, attempt: ctx.attempt, outcome: plan.outcome, durationMs, pickupMs: Math.round(ctx.pickupMs) }, 'message processed');
+      this.log.info(
+        { ...base, attempt: ctx.attempt, outcome: plan.outcome, durationMs, pickupMs: Math.round(ctx.pickupMs) },
+        'message processed',
+      );
       if (!done.more) return;
     }
   }
@@ -254,7 +315,8 @@ export class DirectProcessor {
   private async applyStatus(eventId: string): Promise<void> {
     const started = performance.now();
     const outcome = await this.withStoreRetry(STATUS_PREFIX + eventId, () => applyStatusEvent(this.db, eventId));
-    if (outcome !== null) this.log.debug({ eventId, event: 'status', outcome, durationMs: ms(started) }, 'status processed');
+    if (outcome !== null)
+      this.log.debug({ eventId, event: 'status', outcome, durationMs: ms(started) }, 'status processed');
   }
 
   /** Statuses: database unreachable → leave the event pending (it is durable) and try again shortly. */

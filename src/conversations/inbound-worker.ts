@@ -34,7 +34,9 @@ export function startInboundWorker(args: {
     INBOUND_QUEUE,
     async (job: Job<InboundJobData>, token?: string) => {
       try {
-        const { inserted, pending } = await appendToJournal(args.db, [job.data.event], job.data.requestId, [job.data.seq ?? null]);
+        const { inserted, pending } = await appendToJournal(args.db, [job.data.event], job.data.requestId, [
+          job.data.seq ?? null,
+        ]);
         args.processor.enqueue(pending);
         return { journalled: inserted.length };
       } catch (err) {
@@ -43,19 +45,33 @@ export function startInboundWorker(args: {
         // many times this job already met the outage.
         const waits = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
         const delayMs = outageDelayMs(args.outageBackoffMs, waits);
-        log.warn({ code: err.code, dbCode: err.details?.dbCode, outageWaits: waits + 1, delayMs }, 'database unavailable: inbound job put back, no attempt spent');
+        log.warn(
+          { code: err.code, dbCode: err.details?.dbCode, outageWaits: waits + 1, delayMs },
+          'database unavailable: inbound job put back, no attempt spent',
+        );
         await job.moveToDelayed(Date.now() + delayMs, token);
         // BullMQ's signal that the job was moved on purpose: not a failure, no attempt counted.
         throw new DelayedError();
       }
     },
-    { connection: args.connection, concurrency: args.concurrency, autorun: true, lockDuration: args.lockMs, stalledInterval: args.lockMs },
+    {
+      connection: args.connection,
+      concurrency: args.concurrency,
+      autorun: true,
+      lockDuration: args.lockMs,
+      stalledInterval: args.lockMs,
+    },
   );
   worker.on('failed', (job, err) => {
     const last = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
     // Job ids embed the wamid (base64 of the customer's phone): hashed; the dead-letter list shows them.
     log[last ? 'error' : 'warn'](
-      { jobHash: hashId(job?.id), kind: job?.data.event.kind, attempt: job?.attemptsMade, err: { message: err.message } },
+      {
+        jobHash: hashId(job?.id),
+        kind: job?.data.event.kind,
+        attempt: job?.attemptsMade,
+        err: { message: err.message },
+      },
       last ? 'inbound job dead-lettered' : 'inbound job failed; BullMQ retries it',
     );
   });

@@ -24,7 +24,11 @@ export function journalIngest(db: Db, processor: DirectProcessor): WebhookIngest
     transport: 'journal',
     async ingest(events, requestId) {
       const result = await appendToJournal(db, events, requestId);
-      return { accepted: result.inserted.length, duplicates: result.duplicates, afterAck: () => processor.enqueue(result.pending) };
+      return {
+        accepted: result.inserted.length,
+        duplicates: result.duplicates,
+        afterAck: () => processor.enqueue(result.pending),
+      };
     },
   };
 }

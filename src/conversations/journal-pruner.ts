@@ -73,7 +73,10 @@ export class JournalPruner {
       await delay(this.o.batchPauseMs, undefined, { ref: false });
     }
     if (deleted > 0) {
-      this.log.info({ deleted, retentionDays: this.o.retentionDays, durationMs: Math.round(performance.now() - started) }, 'journal pruned');
+      this.log.info(
+        { deleted, retentionDays: this.o.retentionDays, durationMs: Math.round(performance.now() - started) },
+        'journal pruned',
+      );
     }
     return deleted;
   }

@@ -7,7 +7,8 @@ import { describeError, errInfo, keyRef } from './log-safe.js';
 /** First retry delay of a failed message; doubles per attempt (0.5 s, 1 s, 2 s …), capped at 60 s. */
 const RETRY_BASE_MS = 500;
 /** Exponential retry backoff for a failed message: 0.5 s, 1 s, 2 s … capped at 60 s. */
-export const retryBackoffMs = (attempt: number): number => Math.min(60_000, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
+export const retryBackoffMs = (attempt: number): number =>
+  Math.min(60_000, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
 /** The database is unreachable: the event is durable, look again in a second (not an attempt). */
 export const STORE_RETRY_MS = 1_000;
 
@@ -61,7 +62,10 @@ export class ProcessingFailures {
         baseBackoffMs: raced ? 0 : RETRY_BASE_MS,
       });
     } catch (recordErr) {
-      log.warn({ conversation: ref, err: errInfo(err), recordErr: errInfo(recordErr) }, 'context query failed and the attempt could not be recorded; will retry');
+      log.warn(
+        { conversation: ref, err: errInfo(err), recordErr: errInfo(recordErr) },
+        'context query failed and the attempt could not be recorded; will retry',
+      );
       retryLater(convKey, STORE_RETRY_MS);
       return 'stop';
     }
@@ -77,7 +81,8 @@ export class ProcessingFailures {
       return 'next';
     }
     if (raced) log.debug({ ...fields, outcome: 'retry' }, 'lost a create race; retrying at once');
-    else log.warn({ ...fields, outcome: 'retry', retryInMs: failed.backoffMs }, 'message processing failed; will retry');
+    else
+      log.warn({ ...fields, outcome: 'retry', retryInMs: failed.backoffMs }, 'message processing failed; will retry');
     retryLater(convKey, raced ? 10 : failed.backoffMs);
     return 'stop';
   }
@@ -89,9 +94,24 @@ export class ProcessingFailures {
   ): Promise<AfterFailure> {
     const { eventId, attempt, err } = failure;
     const backoffMs = retryBackoffMs(attempt);
-    const { dead } = await failEvent(this.d.db, { eventId, convKey, owner: this.d.owner, error: describeError(err), maxAttempts: this.d.maxAttempts, backoffMs });
+    const { dead } = await failEvent(this.d.db, {
+      eventId,
+      convKey,
+      owner: this.d.owner,
+      error: describeError(err),
+      maxAttempts: this.d.maxAttempts,
+      backoffMs,
+    });
     this.d.log[dead ? 'error' : 'warn'](
-      { ...failure.fields, conversation: keyRef(convKey), eventId, attempt, outcome: dead ? 'dead_letter' : 'retry', durationMs: failure.durationMs, err: errInfo(err) },
+      {
+        ...failure.fields,
+        conversation: keyRef(convKey),
+        eventId,
+        attempt,
+        outcome: dead ? 'dead_letter' : 'retry',
+        durationMs: failure.durationMs,
+        err: errInfo(err),
+      },
       dead ? 'message dead-lettered' : 'message processing failed; will retry',
     );
     if (dead) return 'next';

@@ -23,7 +23,10 @@ export function queueIngest(
   connection: Redis,
   retry: { attempts: number; backoffMs: number },
 ): WebhookIngest & { queue: Queue; close(): Promise<void> } {
-  const queue = new Queue<InboundJobData>(INBOUND_QUEUE, { connection, defaultJobOptions: inboundJobOptions(retry.attempts, retry.backoffMs) });
+  const queue = new Queue<InboundJobData>(INBOUND_QUEUE, {
+    connection,
+    defaultJobOptions: inboundJobOptions(retry.attempts, retry.backoffMs),
+  });
   // Errors surface through add() rejections; the listener keeps an idle disconnect from crashing us.
   queue.on('error', () => undefined);
   return {
@@ -48,7 +51,10 @@ export function queueIngest(
           await slicer.pauseIfDue();
           const slice = unique.slice(at, at + ENQUEUE_SLICE);
           const ordered = slice.filter((u) => u.convKey !== null);
-          const seqs = await assignSequenceNumbers(connection, ordered.map((u) => ({ convKey: u.convKey!, eventKey: u.key })));
+          const seqs = await assignSequenceNumbers(
+            connection,
+            ordered.map((u) => ({ convKey: u.convKey!, eventKey: u.key })),
+          );
           const seqOf = new Map(ordered.map((u, i) => [u.key, seqs[i] ?? null]));
           const jobs = slice.map((u) => ({
             name: u.event.kind,

@@ -34,7 +34,8 @@ export function inboundJobOptions(attempts: number, backoffMs: number): JobsOpti
 export const OUTAGE_BACKOFF_CAP_MS = 30_000;
 
 /** Delay before the (waits+1)-th retry of a job that met a database outage: doubling, capped. */
-export const outageDelayMs = (baseMs: number, waits: number): number => Math.min(OUTAGE_BACKOFF_CAP_MS, baseMs * 2 ** Math.min(waits, 20));
+export const outageDelayMs = (baseMs: number, waits: number): number =>
+  Math.min(OUTAGE_BACKOFF_CAP_MS, baseMs * 2 ** Math.min(waits, 20));
 
 /** Job id from the event's idempotency key; BullMQ reserves ':' in ids. */
 export const inboundJobId = (eventKey: string): string => `in-${eventKey.replaceAll(':', '_')}`;
@@ -44,7 +45,12 @@ export const inboundJobId = (eventKey: string): string => `in-${eventKey.replace
  * surfaces at once as a 503 to Meta instead of a request hanging on a reconnect.
  */
 export function producerConnection(url: string): Redis {
-  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false } satisfies RedisOptions);
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    lazyConnect: false,
+  } satisfies RedisOptions);
 }
 
 /** Worker connection: blocking commands must wait through reconnects (BullMQ requires null here). */

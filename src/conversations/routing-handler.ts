@@ -46,8 +46,10 @@ export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
         knownElsewhere: ctx.knownElsewhere,
         catalog,
       });
-      if (decision.warnings.length > 0) log.warn({ conversationId: ctx.conversation.id, warnings: decision.warnings }, 'routing warnings');
-      if (!decision.state && decision.replies.length === 0 && !decision.notify && !decision.derivation) return { outcome: decision.outcome };
+      if (decision.warnings.length > 0)
+        log.warn({ conversationId: ctx.conversation.id, warnings: decision.warnings }, 'routing warnings');
+      if (!decision.state && decision.replies.length === 0 && !decision.notify && !decision.derivation)
+        return { outcome: decision.outcome };
       const writes = toWrites(ctx, decision, line, catalog.settings.ticketTimeZone, now());
       return {
         outcome: decision.outcome,
@@ -62,7 +64,13 @@ export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
   };
 }
 
-function toWrites(ctx: ProcessingContext, decision: Decision, line: Line, timeZone: string, nowMs: number): RoutingWrites {
+function toWrites(
+  ctx: ProcessingContext,
+  decision: Decision,
+  line: Line,
+  timeZone: string,
+  nowMs: number,
+): RoutingWrites {
   const event = ctx.event;
   const to = event.from ?? event.userId ?? '';
   const windowEnd = Math.max(dateMs(ctx.conversation.ventana_24h_fin), dateMs(ctx.conversation.ventana_72h_fin));
@@ -85,7 +93,9 @@ function toWrites(ctx: ProcessingContext, decision: Decision, line: Line, timeZo
       tipo: outboundType(r.content),
       body: graphMessageBody(to, r.content),
       estado: windowOpen ? 'pendiente' : 'failed',
-      error: windowOpen ? null : 'outside_24h_window: the customer wrote more than 24 h ago; free-form messages are not allowed',
+      error: windowOpen
+        ? null
+        : 'outside_24h_window: the customer wrote more than 24 h ago; free-form messages are not allowed',
       store: line.settings.storeBotReplies,
     })),
     notify: decision.notify
@@ -102,15 +112,34 @@ function toWrites(ctx: ProcessingContext, decision: Decision, line: Line, timeZo
  * The rows a derivation leaves for the CRM, as the old router wrote them (R:447-518, R:741-807): the
  * 🤖 line, the ticket's metadata, the audit row the agents page lists (origen router-<line>).
  */
-function derivationWrites(d: Derivation, line: Line, label: string, event: InboundMessageEvent, timeZone: string): NonNullable<RoutingWrites['derivation']> {
-  const common = { area: d.area.id, subLabel: d.subLabel, reason: d.reason, optionSelected: d.optionSelected, timeZone, version: ROUTER_VERSION };
+function derivationWrites(
+  d: Derivation,
+  line: Line,
+  label: string,
+  event: InboundMessageEvent,
+  timeZone: string,
+): NonNullable<RoutingWrites['derivation']> {
+  const common = {
+    area: d.area.id,
+    subLabel: d.subLabel,
+    reason: d.reason,
+    optionSelected: d.optionSelected,
+    timeZone,
+    version: ROUTER_VERSION,
+  };
   const origen = `menu_${line.code}`;
   if (d.course) {
     const c = d.course;
     return {
       ...common,
       systemLine: `🤖 ${label} → ${d.area.name} → Interesado en: ${c.name} (${c.code})`,
-      ticketMetadata: { curso_id: c.id, curso_codigo: c.code, curso_nombre: c.name, nombre_contacto: event.profileName, origen },
+      ticketMetadata: {
+        curso_id: c.id,
+        curso_codigo: c.code,
+        curso_nombre: c.name,
+        nombre_contacto: event.profileName,
+        origen,
+      },
       audit: {
         accion: `seleccion_curso_${line.code}`,
         tabla: 'menu_interacciones',
@@ -122,18 +151,34 @@ function derivationWrites(d: Derivation, line: Line, label: string, event: Inbou
   return {
     ...common,
     systemLine: `🤖 ${label} → ${d.area.id} → ${d.reason ?? ''}`,
-    ticketMetadata: { menu_option: d.optionSelected, mensaje_contexto: d.reason, nombre_contacto: event.profileName, origen },
+    ticketMetadata: {
+      menu_option: d.optionSelected,
+      mensaje_contexto: d.reason,
+      nombre_contacto: event.profileName,
+      origen,
+    },
     audit: {
       accion: 'derivacion_menu_interactivo',
       tabla: 'conversaciones',
       detalles: `Derivado a ${d.area.id} desde el menú ${label} (${d.optionSelected ?? 'sin opción'}), ticket {ticket}`,
-      valores: { area: d.area.id, estado: 'derivada', router_estado: 'derivado', menu_option: d.optionSelected, subetiqueta: d.subLabel },
+      valores: {
+        area: d.area.id,
+        estado: 'derivada',
+        router_estado: 'derivado',
+        menu_option: d.optionSelected,
+        subetiqueta: d.subLabel,
+      },
     },
   };
 }
 
 /** What an area's inbox (n8n) receives: enough to show and answer the conversation. */
-function notificationPayload(ctx: ProcessingContext, decision: Decision, line: Line, event: InboundMessageEvent): Record<string, unknown> {
+function notificationPayload(
+  ctx: ProcessingContext,
+  decision: Decision,
+  line: Line,
+  event: InboundMessageEvent,
+): Record<string, unknown> {
   const area = decision.notify!.area;
   return {
     event: decision.notify!.event,
@@ -141,7 +186,12 @@ function notificationPayload(ctx: ProcessingContext, decision: Decision, line: L
     // ticket it creates (store/routing-writes.ts), never by rewriting the payload's text.
     ticket: decision.derivation ? null : (ctx.conversation.ticket_id ?? null),
     area: { id: area.id, name: area.name },
-    line: { code: line.code, phoneNumberId: event.line.phoneNumberId, name: line.name, displayPhoneNumber: event.line.displayPhoneNumber },
+    line: {
+      code: line.code,
+      phoneNumberId: event.line.phoneNumberId,
+      name: line.name,
+      displayPhoneNumber: event.line.displayPhoneNumber,
+    },
     conversation: { id: ctx.conversation.id, estado: decision.state?.estado ?? ctx.conversation.estado },
     contact: {
       id: ctx.conversation.contacto_id,
@@ -156,10 +206,18 @@ function notificationPayload(ctx: ProcessingContext, decision: Decision, line: L
       type: event.type,
       text: event.text,
       timestamp: new Date(event.timestamp * 1000).toISOString(),
-      media: event.media ? { id: event.media.id, mimeType: event.media.mimeType, filename: event.media.filename } : null,
+      media: event.media
+        ? { id: event.media.id, mimeType: event.media.mimeType, filename: event.media.filename }
+        : null,
       contextWamid: event.context?.messageId ?? null,
     },
-    derivation: decision.derivation ? { subLabel: decision.derivation.subLabel, reason: decision.derivation.reason, fromArea: decision.derivation.fromArea } : null,
+    derivation: decision.derivation
+      ? {
+          subLabel: decision.derivation.subLabel,
+          reason: decision.derivation.reason,
+          fromArea: decision.derivation.fromArea,
+        }
+      : null,
   };
 }
 

@@ -26,7 +26,10 @@ return out`;
 
 const TTL_SECONDS = 7 * 24 * 3600;
 
-export async function assignSequenceNumbers(redis: Redis, items: readonly { convKey: string; eventKey: string }[]): Promise<number[]> {
+export async function assignSequenceNumbers(
+  redis: Redis,
+  items: readonly { convKey: string; eventKey: string }[],
+): Promise<number[]> {
   if (items.length === 0) return [];
   const args = [String(TTL_SECONDS), ...items.flatMap((i) => [i.convKey, i.eventKey])];
   const result = (await redis.eval(SCRIPT, 0, ...args)) as number[];

@@ -79,7 +79,8 @@ export class ThresholdMonitor {
     const reasons: string[] = [];
     if (day > THRESHOLDS.perDay) reasons.push(`more than ${THRESHOLDS.perDay} messages in 24 h (${day})`);
     if (peak > THRESHOLDS.perMinute) reasons.push(`peak of ${peak} messages/minute (over ${THRESHOLDS.perMinute})`);
-    if (processingP95Ms > THRESHOLDS.p95Ms) reasons.push(`processing p95 ${Math.round(processingP95Ms)} ms (over ${THRESHOLDS.p95Ms} ms)`);
+    if (processingP95Ms > THRESHOLDS.p95Ms)
+      reasons.push(`processing p95 ${Math.round(processingP95Ms)} ms (over ${THRESHOLDS.p95Ms} ms)`);
     if (this.timeouts > 0) reasons.push(`${this.timeouts} timeouts`);
     return {
       messagesLastMinute: this.buckets.get(minute) ?? 0,
@@ -102,7 +103,8 @@ export class ThresholdMonitor {
   private check(): void {
     const t = this.now();
     const minuteCount = this.buckets.get(Math.floor(t / MINUTE)) ?? 0;
-    const volumeNews = (minuteCount > THRESHOLDS.perMinute || this.timeouts > 0) && t - this.lastVolumeCheck >= WARN_EVERY_MS;
+    const volumeNews =
+      (minuteCount > THRESHOLDS.perMinute || this.timeouts > 0) && t - this.lastVolumeCheck >= WARN_EVERY_MS;
     if (!volumeNews && t - this.lastCheck < 1_000) return;
     if (volumeNews) this.lastVolumeCheck = t;
     this.lastCheck = t;
@@ -111,7 +113,10 @@ export class ThresholdMonitor {
       const kind = reason.replace(/[0-9]+/g, '#');
       if (t - (this.lastWarned.get(kind) ?? -Infinity) < WARN_EVERY_MS) continue;
       this.lastWarned.set(kind, t);
-      this.log.warn({ threshold: reason, snapshot: { ...snap, reasons: undefined } }, 'volume past the point where queue mode pays: consider QUEUE_MODE=bullmq with workers');
+      this.log.warn(
+        { threshold: reason, snapshot: { ...snap, reasons: undefined } },
+        'volume past the point where queue mode pays: consider QUEUE_MODE=bullmq with workers',
+      );
     }
   }
 

@@ -13,7 +13,11 @@ export const ADMIN_AUTH_LIMITS = { maxFailures: 10, windowMs: 60_000, blockMs: 6
  * throttled per client address (auth-throttle.ts); `req.ip` is Nginx's real client address
  * (app.ts trusts the loopback proxy hop only).
  */
-export function adminAuth(token: string | undefined, log: Logger, throttle = new AuthThrottle(ADMIN_AUTH_LIMITS)): RequestHandler {
+export function adminAuth(
+  token: string | undefined,
+  log: Logger,
+  throttle = new AuthThrottle(ADMIN_AUTH_LIMITS),
+): RequestHandler {
   return (req, res, next) => {
     if (!token) {
       res.status(404).json({ error: { code: 'NOT_FOUND', message: 'admin API disabled (ADMIN_TOKEN not set)' } });
@@ -24,8 +28,15 @@ export function adminAuth(token: string | undefined, log: Logger, throttle = new
     const waitMs = throttle.blockedFor(address);
     if (waitMs > 0) {
       const retryAfterS = Math.ceil(waitMs / 1000);
-      log.warn({ ...audit, outcome: 'throttled', retryAfterS }, 'admin request refused: too many failed tokens from this address');
-      next(new AppError('RATE_LIMITED', 'too many failed admin tokens from this address; retry later', { details: { retryAfterS } }));
+      log.warn(
+        { ...audit, outcome: 'throttled', retryAfterS },
+        'admin request refused: too many failed tokens from this address',
+      );
+      next(
+        new AppError('RATE_LIMITED', 'too many failed admin tokens from this address; retry later', {
+          details: { retryAfterS },
+        }),
+      );
       return;
     }
     const header = req.header('authorization') ?? '';

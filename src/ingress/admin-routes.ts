@@ -34,13 +34,22 @@ const lineSchema = z
   .object({
     nombre: z.string().trim().min(1).max(100),
     tipo: z.enum(['cloud', 'evolution']).default('cloud'),
-    phoneNumberId: z.string().regex(/^\d{5,20}$/, 'must be the Cloud API phone_number_id (digits)').nullable().optional(),
+    phoneNumberId: z
+      .string()
+      .regex(/^\d{5,20}$/, 'must be the Cloud API phone_number_id (digits)')
+      .nullable()
+      .optional(),
     flujo: z.enum(['menu', 'inbox']).default('menu'),
-    ajustes: z.partialRecord(z.enum(settingKeys as [keyof LineSettings, ...(keyof LineSettings)[]]), z.boolean()).default({}),
+    ajustes: z
+      .partialRecord(z.enum(settingKeys as [keyof LineSettings, ...(keyof LineSettings)[]]), z.boolean())
+      .default({}),
     activo: z.boolean().default(true),
   })
   .strict()
-  .refine((v) => v.tipo !== 'cloud' || Boolean(v.phoneNumberId), { message: 'a cloud line needs phoneNumberId', path: ['phoneNumberId'] });
+  .refine((v) => v.tipo !== 'cloud' || Boolean(v.phoneNumberId), {
+    message: 'a cloud line needs phoneNumberId',
+    path: ['phoneNumberId'],
+  });
 const lineCode = z.string().regex(/^[a-z0-9_]{1,40}$/, 'must be a CRM line code such as wsp4 (a-z, 0-9, _)');
 
 const uuid = z.uuid('must be a conversation uuid');
@@ -63,7 +72,17 @@ export function adminRoutes(deps: AdminDeps): Router {
   router.use('/admin', adminAuth(deps.config.ADMIN_TOKEN, log), express.json({ limit: '64kb' }));
 
   const audit = (req: Request, res: Response, target: string | null, outcome: string) =>
-    log.info({ audit: true, action: `${req.method} ${req.route?.path ?? req.path}`, target, outcome, ip: req.ip, requestId: res.locals.requestId }, 'admin action');
+    log.info(
+      {
+        audit: true,
+        action: `${req.method} ${req.route?.path ?? req.path}`,
+        target,
+        outcome,
+        ip: req.ip,
+        requestId: res.locals.requestId,
+      },
+      'admin action',
+    );
 
   router.get('/admin/stats', async (req, res) => {
     const [db, queue] = await Promise.all([routerStats(deps.db), deps.queueCounts().catch(() => null)]);
@@ -153,7 +172,10 @@ export function adminRoutes(deps: AdminDeps): Router {
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new AppError('VALIDATION_FAILED', result.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; '));
+    throw new AppError(
+      'VALIDATION_FAILED',
+      result.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; '),
+    );
   }
   return result.data;
 }

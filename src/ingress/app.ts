@@ -42,7 +42,8 @@ export function buildApp(deps: AppDeps): Express {
   app.use(requestId);
   // Outcome of every webhook POST, counted when the response is done (whatever path it took).
   app.use(WEBHOOK_PATHS, (req, res, next) => {
-    if (req.method === 'POST') res.once('finish', () => deps.metrics.webhookRequests.inc({ outcome: webhookOutcome(res.statusCode) }));
+    if (req.method === 'POST')
+      res.once('finish', () => deps.metrics.webhookRequests.inc({ outcome: webhookOutcome(res.statusCode) }));
     next();
   });
   app.use(webhookRoutes(deps));
@@ -51,9 +52,23 @@ export function buildApp(deps: AppDeps): Express {
     res.type(contentType).send(body);
   });
   app.use(adminRoutes(deps.admin));
-  app.use(mediaLinkRoutes({ db: deps.db, local: deps.media ?? null, waitMs: deps.config.MEDIA_LINK_WAIT_MS, log: deps.log.child({ module: 'media-route' }) }));
+  app.use(
+    mediaLinkRoutes({
+      db: deps.db,
+      local: deps.media ?? null,
+      waitMs: deps.config.MEDIA_LINK_WAIT_MS,
+      log: deps.log.child({ module: 'media-route' }),
+    }),
+  );
   app.use(mediaRoutes(deps.media ?? null, deps.log.child({ module: 'media-route' })));
-  app.use(healthRoutes({ config: deps.config, db: deps.db, checks: deps.readinessChecks ?? [], graphVersion: deps.graphVersion }));
+  app.use(
+    healthRoutes({
+      config: deps.config,
+      db: deps.db,
+      checks: deps.readinessChecks ?? [],
+      graphVersion: deps.graphVersion,
+    }),
+  );
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such route' } });
   });

@@ -13,7 +13,15 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const appErr = toAppError(err);
     const requestId = res.locals.requestId as string | undefined;
     if (appErr.status >= 500 && appErr.code !== 'STORE_UNAVAILABLE') {
-      log.error({ requestId, path: req.path, code: appErr.code, err: { message: (err as Error)?.message, stack: (err as Error)?.stack } }, 'request failed');
+      log.error(
+        {
+          requestId,
+          path: req.path,
+          code: appErr.code,
+          err: { message: (err as Error)?.message, stack: (err as Error)?.stack },
+        },
+        'request failed',
+      );
     } else {
       log.warn({ requestId, path: req.path, code: appErr.code, status: appErr.status }, 'request rejected');
     }
@@ -43,9 +51,15 @@ function retryAfterOf(err: AppError): number | null {
 function toAppError(err: unknown): AppError {
   if (isAppError(err)) return err;
   const e = err as { type?: string; status?: number; message?: string };
-  if (e?.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body exceeds the webhook body limit');
+  if (e?.type === 'entity.too.large')
+    return new AppError('PAYLOAD_TOO_LARGE', 'request body exceeds the webhook body limit');
   if (e?.type === 'entity.parse.failed') return new AppError('VALIDATION_FAILED', 'request body is not valid JSON');
-  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported' || e?.type === 'request.aborted' || e?.status === 400) {
+  if (
+    e?.type === 'encoding.unsupported' ||
+    e?.type === 'charset.unsupported' ||
+    e?.type === 'request.aborted' ||
+    e?.status === 400
+  ) {
     return new AppError('PAYLOAD_NOT_JSON', e.message ?? 'unreadable request body');
   }
   return new AppError('INTERNAL', 'internal error', { cause: err });

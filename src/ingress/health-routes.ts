@@ -40,7 +40,9 @@ export function healthRoutes(deps: HealthDeps): Router {
       issues.push(versionIssue.issue);
       failing ||= versionIssue.failsReadiness;
     }
-    res.status(failing ? 503 : 200).json({ status: failing ? 'degraded' : 'ok', issues, ...(graphVersion ? { graphVersion } : {}) });
+    res
+      .status(failing ? 503 : 200)
+      .json({ status: failing ? 'degraded' : 'ok', issues, ...(graphVersion ? { graphVersion } : {}) });
   });
 
   return router;

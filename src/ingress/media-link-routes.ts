@@ -43,13 +43,21 @@ export function mediaLinkRoutes(deps: MediaLinkDeps): Router {
     let state: MediaLinkState;
     try {
       state = await mediaLinkState(deps.db, id);
-      while (state.found && (state.estado === 'pendiente' || state.estado === 'descargando') && Date.now() < deadline && !gone) {
+      while (
+        state.found &&
+        (state.estado === 'pendiente' || state.estado === 'descargando') &&
+        Date.now() < deadline &&
+        !gone
+      ) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         state = await mediaLinkState(deps.db, id);
       }
     } catch (err) {
       // Answered here, not by the error handler: it logs the path, and the path holds the file name.
-      deps.log.warn({ requestId: res.locals['requestId'], code: (err as { code?: string }).code ?? null }, 'media link lookup failed');
+      deps.log.warn(
+        { requestId: res.locals['requestId'], code: (err as { code?: string }).code ?? null },
+        'media link lookup failed',
+      );
       if (!gone) {
         res.setHeader('Retry-After', '5');
         refuse(res, 503, 'STORE_UNAVAILABLE', 'the database did not answer; try again');
@@ -81,14 +89,27 @@ function serve(_req: Request, res: Response, state: MediaLinkState, deps: MediaL
       res.setHeader('Content-Disposition', 'attachment');
       res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
     }
-    res.sendFile(state.key, { root: deps.local.root, dotfiles: 'deny', cacheControl: false }, (err?: Error & { status?: number; code?: string }) => {
-      if (!err) return;
-      if (err.code !== 'ECONNABORTED' && err.code !== 'ECONNRESET') {
-        deps.log.error({ requestId: res.locals['requestId'], code: err.code ?? err.status ?? null }, 'stored media could not be served');
-      }
-      if (res.headersSent) res.destroy();
-      else refuse(res, err.status === 404 ? 404 : 500, err.status === 404 ? 'MEDIA_NOT_FOUND' : 'INTERNAL', 'media could not be read');
-    });
+    res.sendFile(
+      state.key,
+      { root: deps.local.root, dotfiles: 'deny', cacheControl: false },
+      (err?: Error & { status?: number; code?: string }) => {
+        if (!err) return;
+        if (err.code !== 'ECONNABORTED' && err.code !== 'ECONNRESET') {
+          deps.log.error(
+            { requestId: res.locals['requestId'], code: err.code ?? err.status ?? null },
+            'stored media could not be served',
+          );
+        }
+        if (res.headersSent) res.destroy();
+        else
+          refuse(
+            res,
+            err.status === 404 ? 404 : 500,
+            err.status === 404 ? 'MEDIA_NOT_FOUND' : 'INTERNAL',
+            'media could not be read',
+          );
+      },
+    );
     return;
   }
   if (state.url) {

@@ -7,7 +7,22 @@ import { isSafeMediaKey } from '../media/media-keys.js';
 import { checkMediaLink } from '../media/media-url-signer.js';
 
 /** Types a browser may show inline; anything else (a customer's .html or .svg…) is a download. */
-const INLINE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.ogg', '.opus', '.mp3', '.m4a', '.aac', '.amr', '.mp4', '.3gp', '.pdf']);
+const INLINE_EXTENSIONS = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.ogg',
+  '.opus',
+  '.mp3',
+  '.m4a',
+  '.aac',
+  '.amr',
+  '.mp4',
+  '.3gp',
+  '.pdf',
+]);
 
 /**
  * `GET /media/<key>?exp=…&sig=…`: locally stored media for the CRM (MEDIA_STORAGE=local). The
@@ -28,7 +43,12 @@ export function mediaRoutes(local: LocalMediaAccess | null, log: Logger): Router
     const key = Array.isArray(raw) ? raw.join('/') : (raw ?? '');
     const check = checkMediaLink(local.secret, key, queryValue(req.query['exp']), queryValue(req.query['sig']));
     if (check !== 'ok') {
-      refuse(res, 403, 'MEDIA_LINK_INVALID', check === 'expired' ? 'media link expired' : 'media link signature invalid');
+      refuse(
+        res,
+        403,
+        'MEDIA_LINK_INVALID',
+        check === 'expired' ? 'media link expired' : 'media link signature invalid',
+      );
       return;
     }
     if (!isSafeMediaKey(key)) {
@@ -43,19 +63,26 @@ export function mediaRoutes(local: LocalMediaAccess | null, log: Logger): Router
       res.setHeader('Content-Disposition', 'attachment');
       res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
     }
-    res.sendFile(key, { root: local.root, dotfiles: 'deny', cacheControl: false }, (err?: Error & { status?: number; code?: string }) => {
-      if (!err) return;
-      if (err.status === 404) {
-        refuse(res, 404, 'NOT_FOUND', 'no such media');
-        return;
-      }
-      // A client that hangs up mid-file is not a server problem; anything else is (permissions, disk).
-      if (err.code !== 'ECONNABORTED' && err.code !== 'ECONNRESET') {
-        log.error({ requestId: res.locals['requestId'], code: err.code ?? err.status ?? null }, 'stored media could not be served');
-      }
-      if (res.headersSent) res.destroy();
-      else refuse(res, 500, 'INTERNAL', 'media could not be read');
-    });
+    res.sendFile(
+      key,
+      { root: local.root, dotfiles: 'deny', cacheControl: false },
+      (err?: Error & { status?: number; code?: string }) => {
+        if (!err) return;
+        if (err.status === 404) {
+          refuse(res, 404, 'NOT_FOUND', 'no such media');
+          return;
+        }
+        // A client that hangs up mid-file is not a server problem; anything else is (permissions, disk).
+        if (err.code !== 'ECONNABORTED' && err.code !== 'ECONNRESET') {
+          log.error(
+            { requestId: res.locals['requestId'], code: err.code ?? err.status ?? null },
+            'stored media could not be served',
+          );
+        }
+        if (res.headersSent) res.destroy();
+        else refuse(res, 500, 'INTERNAL', 'media could not be read');
+      },
+    );
   });
   return router;
 }

@@ -59,11 +59,23 @@ export function webhookRoutes(deps: WebhookDeps): Router {
     res.status(200).json({ received: events.length, stored: result.accepted, duplicates: result.duplicates });
     const ackMs = Math.round((performance.now() - started) * 10) / 10;
     // Per-request detail is debug: at volume the per-message line and /metrics carry what operators need.
-    log.debug({ requestId, events: events.length, stored: result.accepted, duplicates: result.duplicates, transport: ingest.transport, ackMs }, 'webhook batch acknowledged');
+    log.debug(
+      {
+        requestId,
+        events: events.length,
+        stored: result.accepted,
+        duplicates: result.duplicates,
+        transport: ingest.transport,
+        ackMs,
+      },
+      'webhook batch acknowledged',
+    );
     deps.onAccepted?.(events, ackMs, result.duplicates);
     for (const event of events) {
-      if (event.kind === 'error') log.warn({ requestId, field: event.field, errors: event.errors }, 'Meta reported webhook errors');
-      if (event.kind === 'other') log.info({ requestId, field: event.field, reason: event.reason }, 'event kept without processing');
+      if (event.kind === 'error')
+        log.warn({ requestId, field: event.field, errors: event.errors }, 'Meta reported webhook errors');
+      if (event.kind === 'other')
+        log.info({ requestId, field: event.field, reason: event.reason }, 'event kept without processing');
     }
     result.afterAck?.();
   });

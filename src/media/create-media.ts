@@ -74,6 +74,9 @@ export async function createMedia(config: Config, db: Db, log: Logger): Promise<
     },
     log,
   );
-  const where = store.kind === 'local' ? `local disk at ${local?.root}` : `Supabase Storage bucket ${config.SUPABASE_STORAGE_BUCKET}`;
+  const where =
+    store.kind === 'local'
+      ? `local disk at ${local?.root}`
+      : `Supabase Storage bucket ${config.SUPABASE_STORAGE_BUCKET}`;
   return { downloader, local, describe: where };
 }

@@ -47,11 +47,18 @@ export class GraphMediaClient {
     const text = await res.text().catch(() => '');
     const body = safeJson(text);
     if (!res.ok) throw lookupError(res.status, body);
-    const info = body as { url?: unknown; mime_type?: unknown; sha256?: unknown; file_size?: unknown; id?: unknown } | null;
+    const info = body as {
+      url?: unknown;
+      mime_type?: unknown;
+      sha256?: unknown;
+      file_size?: unknown;
+      id?: unknown;
+    } | null;
     if (!info || typeof info.url !== 'string' || !/^https?:\/\//.test(info.url)) {
       throw new AppError('MEDIA_UNAVAILABLE', `lookup answered ${res.status} without a download URL`);
     }
-    const size = typeof info.file_size === 'number' || typeof info.file_size === 'string' ? Number(info.file_size) : NaN;
+    const size =
+      typeof info.file_size === 'number' || typeof info.file_size === 'string' ? Number(info.file_size) : NaN;
     return {
       id: typeof info.id === 'string' ? info.id : mediaId,
       url: info.url,
@@ -71,14 +78,21 @@ export class GraphMediaClient {
     const res = await this.request(url, 'download', signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
     if (!res.ok) {
       await res.body?.cancel().catch(() => undefined);
-      if (EXPIRED_STATUSES.has(res.status)) throw new AppError('MEDIA_URL_EXPIRED', `download answered ${res.status}`, { details: { httpStatus: res.status } });
+      if (EXPIRED_STATUSES.has(res.status))
+        throw new AppError('MEDIA_URL_EXPIRED', `download answered ${res.status}`, {
+          details: { httpStatus: res.status },
+        });
       const retry = res.status >= 500 || res.status === 429 || res.status === 408;
-      throw new AppError(retry ? 'MEDIA_UNAVAILABLE' : 'MEDIA_REJECTED', `download answered ${res.status}`, { details: { httpStatus: res.status } });
+      throw new AppError(retry ? 'MEDIA_UNAVAILABLE' : 'MEDIA_REJECTED', `download answered ${res.status}`, {
+        details: { httpStatus: res.status },
+      });
     }
     const declared = Number(res.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > maxBytes) {
       stop.abort();
-      throw new AppError('MEDIA_TOO_LARGE', `${declared} bytes > ${maxBytes}`, { details: { bytes: declared, max: maxBytes } });
+      throw new AppError('MEDIA_TOO_LARGE', `${declared} bytes > ${maxBytes}`, {
+        details: { bytes: declared, max: maxBytes },
+      });
     }
     return Readable.from(bodyChunks(res.body, stop), { objectMode: false });
   }
@@ -124,7 +138,12 @@ async function* bodyChunks(body: ReadableStream<Uint8Array> | null, stop: AbortC
 
 function transportError(step: string, err: unknown): AppError {
   const name = (err as Error)?.name;
-  const what = name === 'TimeoutError' ? 'timeout' : name === 'AbortError' ? 'aborted' : `network: ${(err as { cause?: { code?: string } })?.cause?.code ?? 'error'}`;
+  const what =
+    name === 'TimeoutError'
+      ? 'timeout'
+      : name === 'AbortError'
+        ? 'aborted'
+        : `network: ${(err as { cause?: { code?: string } })?.cause?.code ?? 'error'}`;
   return new AppError('MEDIA_UNAVAILABLE', `${step} ${what}`, { cause: err });
 }
 
@@ -133,7 +152,8 @@ function lookupError(status: number, body: unknown): AppError {
   const code = typeof error?.code === 'number' ? error.code : null;
   const title = typeof error?.message === 'string' ? error.message.slice(0, 160) : `HTTP ${status}`;
   const details = { httpStatus: status, metaCode: code };
-  if (status === 404 || (code !== null && GONE_CODES.has(code))) return new AppError('MEDIA_NOT_FOUND', `Graph ${status} ${title}`, { details });
+  if (status === 404 || (code !== null && GONE_CODES.has(code)))
+    return new AppError('MEDIA_NOT_FOUND', `Graph ${status} ${title}`, { details });
   const kind = classifyGraphFailure(status, code);
   if (kind === 'permanent') return new AppError('MEDIA_REJECTED', `Graph ${status} ${title}`, { details });
   return new AppError('MEDIA_UNAVAILABLE', `Graph ${status} (${kind}) ${title}`, { details });

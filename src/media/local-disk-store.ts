@@ -47,7 +47,9 @@ export class LocalDiskStore implements MediaStore {
       });
       await chmod(target, 0o640);
     } catch (err) {
-      throw new AppError('MEDIA_STORE_FAILED', `local disk: ${(err as NodeJS.ErrnoException).code ?? 'write failed'}`, { cause: err });
+      throw new AppError('MEDIA_STORE_FAILED', `local disk: ${(err as NodeJS.ErrnoException).code ?? 'write failed'}`, {
+        cause: err,
+      });
     }
     return { key, url: this.urlFor(key) };
   }

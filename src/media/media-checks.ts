@@ -71,7 +71,11 @@ export class MediaCheckStream extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
     if (this.size > this.maxBytes) {
-      done(new AppError('MEDIA_TOO_LARGE', `more than ${this.maxBytes} bytes for ${this.type ?? 'media'}`, { details: { bytes: this.size, max: this.maxBytes } }));
+      done(
+        new AppError('MEDIA_TOO_LARGE', `more than ${this.maxBytes} bytes for ${this.type ?? 'media'}`, {
+          details: { bytes: this.size, max: this.maxBytes },
+        }),
+      );
       return;
     }
     this.hash.update(chunk);

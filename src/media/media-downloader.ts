@@ -7,7 +7,13 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { AppError, isAppError } from '../errors.js';
 import type { Db } from '../store/db.js';
-import { claimMediaJobs, completeMediaJob, failMediaJob, releaseMediaClaims, type MediaJob } from '../store/media-repository.js';
+import {
+  claimMediaJobs,
+  completeMediaJob,
+  failMediaJob,
+  releaseMediaClaims,
+  type MediaJob,
+} from '../store/media-repository.js';
 import type { GraphMediaClient, MediaInfo } from './graph-media-client.js';
 import { MediaCheckStream, maxBytesFor, sha256Matches, sizeProblem, type MediaLimits } from './media-checks.js';
 import { mediaBackoffMs, mediaErrorText } from './media-failure.js';
@@ -112,7 +118,10 @@ export class MediaDownloader {
     try {
       await releaseMediaClaims(this.db, this.owner);
     } catch (err) {
-      this.log.warn({ err: { message: (err as Error).message } }, 'could not hand media jobs back; their claims expire by themselves');
+      this.log.warn(
+        { err: { message: (err as Error).message } },
+        'could not hand media jobs back; their claims expire by themselves',
+      );
     }
     for (const w of this.idleWaiters.splice(0)) w.resolve();
   }
@@ -148,7 +157,9 @@ export class MediaDownloader {
   private track(work: Promise<void>): void {
     this.active.add(work);
     void work
-      .catch((err: unknown) => this.log.error({ err: { message: (err as Error)?.message } }, 'unexpected media job error'))
+      .catch((err: unknown) =>
+        this.log.error({ err: { message: (err as Error)?.message } }, 'unexpected media job error'),
+      )
       .finally(() => {
         this.active.delete(work);
         this.wake();
@@ -166,7 +177,6 @@ export class MediaDownloader {
     clearTimeout(timer);
     return settled;
   }
-
 
   private async handle(job: MediaJob): Promise<void> {
     const started = performance.now();
@@ -190,12 +200,22 @@ export class MediaDownloader {
       try {
         await failMediaJob(this.db, { id: job.id, owner: this.owner, retry, backoffMs, error });
       } catch (dbErr) {
-        this.log.warn({ ...base, err: { message: (dbErr as Error).message } }, 'could not record media failure; the claim expires and the job is retried');
+        this.log.warn(
+          { ...base, err: { message: (dbErr as Error).message } },
+          'could not record media failure; the claim expires and the job is retried',
+        );
         return;
       }
       const outcome: MediaOutcome = retry ? 'retry' : 'failed';
       this.log[retry ? 'warn' : 'error'](
-        { ...base, outcome, code, reason: error.split(':')[0], backoffMs: retry ? backoffMs : undefined, durationMs: ms(started) },
+        {
+          ...base,
+          outcome,
+          code,
+          reason: error.split(':')[0],
+          backoffMs: retry ? backoffMs : undefined,
+          durationMs: ms(started),
+        },
         retry ? 'media download failed; will retry' : 'media download failed for good; message kept with media_error',
       );
     }
@@ -214,7 +234,10 @@ export class MediaDownloader {
         if (!isAppError(err) || err.code !== 'MEDIA_URL_EXPIRED') throw err;
         // Meta's download URLs live about five minutes; a job that waited longer (backlog, backoff)
         // holds a dead one. Exactly one fresh lookup, then one more try; a second expiry is transient.
-        this.log.info({ jobId: job.id, messageId: job.mensaje_id }, 'media download URL expired; looking the id up again');
+        this.log.info(
+          { jobId: job.id, messageId: job.mensaje_id },
+          'media download URL expired; looking the id up again',
+        );
         info = await this.lookup(job);
         checked = await this.download(job, info, limit, file);
       }
@@ -222,14 +245,26 @@ export class MediaDownloader {
       const size = checked.size;
       const published = [info.sha256, job.sha256].filter((v): v is string => typeof v === 'string');
       if (!published.every((expected) => sha256Matches(expected, digest))) {
-        throw new AppError('MEDIA_CHECKSUM_MISMATCH', `downloaded ${size} bytes do not hash to the SHA-256 Meta published`);
+        throw new AppError(
+          'MEDIA_CHECKSUM_MISMATCH',
+          `downloaded ${size} bytes do not hash to the SHA-256 Meta published`,
+        );
       }
       if (published.length === 0 && info.fileSize !== null && info.fileSize !== size) {
-        throw new AppError('MEDIA_CHECKSUM_MISMATCH', `downloaded ${size} bytes, Meta announced ${info.fileSize} (no SHA-256 to check)`);
+        throw new AppError(
+          'MEDIA_CHECKSUM_MISMATCH',
+          `downloaded ${size} bytes, Meta announced ${info.fileSize} (no SHA-256 to check)`,
+        );
       }
       if (signal.aborted) throw new AppError('MEDIA_UNAVAILABLE', 'aborted');
       const mimeType = info.mimeType ?? job.mime_type;
-      const key = buildMediaKey({ messageId: job.mensaje_id, type: job.tipo ?? 'media', filename: job.filename, mimeType, createdAt: job.created_at });
+      const key = buildMediaKey({
+        messageId: job.mensaje_id,
+        type: job.tipo ?? 'media',
+        filename: job.filename,
+        mimeType,
+        createdAt: job.created_at,
+      });
       const stored = await this.store.put(key, { path: file, size }, mimeType ?? 'application/octet-stream');
       return {
         storage: this.store.kind,
@@ -261,7 +296,8 @@ export class MediaDownloader {
       body = await this.graph.open(info.url, limit, this.abort.signal);
     } catch (err) {
       // Meta announced no size (or a wrong one), but the answer's Content-Length is over the limit.
-      if (isAppError(err) && err.code === 'MEDIA_TOO_LARGE') throw new AppError('MEDIA_TOO_LARGE', `${err.message} for ${job.tipo ?? 'media'}`, { cause: err });
+      if (isAppError(err) && err.code === 'MEDIA_TOO_LARGE')
+        throw new AppError('MEDIA_TOO_LARGE', `${err.message} for ${job.tipo ?? 'media'}`, { cause: err });
       throw err;
     }
     const checks = new MediaCheckStream(limit, job.tipo);
@@ -269,7 +305,9 @@ export class MediaDownloader {
       await pipeline(body, checks, createWriteStream(file, { mode: 0o640 }));
     } catch (err) {
       if (isAppError(err)) throw err; // over the limit, or the transfer broke
-      throw new AppError('MEDIA_STORE_FAILED', `spool: ${(err as NodeJS.ErrnoException).code ?? 'write failed'}`, { cause: err });
+      throw new AppError('MEDIA_STORE_FAILED', `spool: ${(err as NodeJS.ErrnoException).code ?? 'write failed'}`, {
+        cause: err,
+      });
     }
     return checks;
   }

@@ -29,7 +29,9 @@ export function hostAllowed(host: string, allowed: readonly string[]): boolean {
 }
 
 /** Builds the check from the config; it throws MEDIA_REJECTED (the job fails, no retry) on refusal. */
-export function mediaUrlPolicy(config: Pick<Config, 'NODE_ENV' | 'MEDIA_ALLOWED_HOSTS' | 'ALLOW_LOCAL_GRAPH_SIMULATOR'>): MediaUrlPolicy {
+export function mediaUrlPolicy(
+  config: Pick<Config, 'NODE_ENV' | 'MEDIA_ALLOWED_HOSTS' | 'ALLOW_LOCAL_GRAPH_SIMULATOR'>,
+): MediaUrlPolicy {
   const production = config.NODE_ENV === 'production';
   return (raw) => {
     const url = parseUrl(raw);
@@ -38,7 +40,8 @@ export function mediaUrlPolicy(config: Pick<Config, 'NODE_ENV' | 'MEDIA_ALLOWED_
     if (!production) return;
     if (config.ALLOW_LOCAL_GRAPH_SIMULATOR && isLoopbackUrl(raw)) return;
     if (url.protocol !== 'https:') throw refused(`${url.protocol}// is not https`);
-    if (!hostAllowed(url.hostname, config.MEDIA_ALLOWED_HOSTS)) throw refused(`host ${url.hostname} is not in MEDIA_ALLOWED_HOSTS`);
+    if (!hostAllowed(url.hostname, config.MEDIA_ALLOWED_HOSTS))
+      throw refused(`host ${url.hostname} is not in MEDIA_ALLOWED_HOSTS`);
   };
 }
 

@@ -27,6 +27,9 @@ export async function resolveMediaUrlSecret(config: Config, log: Logger): Promis
     await unlink(temp).catch(() => undefined);
   }
   const secret = (await readFile(file, 'utf8')).trim();
-  log.warn({ file }, 'MEDIA_URL_SECRET is not set: signing media links with a secret generated under DATA_DIR (set it in production)');
+  log.warn(
+    { file },
+    'MEDIA_URL_SECRET is not set: signing media links with a secret generated under DATA_DIR (set it in production)',
+  );
   return secret;
 }

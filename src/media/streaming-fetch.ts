@@ -36,6 +36,8 @@ function toResponse(res: IncomingMessage): Response {
   }
   const status = res.statusCode ?? 502;
   if (NULL_BODY_STATUSES.has(status)) res.resume();
-  const body = NULL_BODY_STATUSES.has(status) ? null : (Readable.toWeb(res) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>);
+  const body = NULL_BODY_STATUSES.has(status)
+    ? null
+    : (Readable.toWeb(res) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>);
   return new Response(body, { status, statusText: res.statusMessage ?? '', headers });
 }

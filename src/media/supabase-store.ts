@@ -77,8 +77,12 @@ function isDuplicate(err: StorageErrorLike): boolean {
 }
 
 function storeError(step: string, err: StorageErrorLike): AppError {
-  return new AppError('MEDIA_STORE_FAILED', `supabase storage ${step}: ${err.status ?? 'network'} ${err.message}`.slice(0, 300), {
-    cause: err,
-    details: { step, status: err.status ?? null },
-  });
+  return new AppError(
+    'MEDIA_STORE_FAILED',
+    `supabase storage ${step}: ${err.status ?? 'network'} ${err.message}`.slice(0, 300),
+    {
+      cause: err,
+      details: { step, status: err.status ?? null },
+    },
+  );
 }

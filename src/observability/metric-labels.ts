@@ -11,15 +11,42 @@ const MESSAGE_TYPE_SET = new Set<string>(MESSAGE_TYPES);
 const STATUS_SET = new Set<string>(STATUS_VALUES);
 // The `field`s of Meta's WhatsApp Business Account webhooks (developers.facebook.com/docs/graph-api/webhooks/reference/whatsapp-business-account).
 const WEBHOOK_FIELDS = new Set([
-  'messages', 'message_echoes', 'message_template_status_update', 'message_template_quality_update',
-  'message_template_components_update', 'template_category_update', 'phone_number_name_update',
-  'phone_number_quality_update', 'account_update', 'account_review_update', 'account_alerts',
-  'account_settings_update', 'business_capability_update', 'business_status_update', 'security', 'flows',
-  'history', 'smb_app_state_sync', 'smb_message_echoes', 'user_preferences', 'partner_solutions',
-  'payment_configuration_update', 'automatic_events', 'calls', 'tracking_events',
+  'messages',
+  'message_echoes',
+  'message_template_status_update',
+  'message_template_quality_update',
+  'message_template_components_update',
+  'template_category_update',
+  'phone_number_name_update',
+  'phone_number_quality_update',
+  'account_update',
+  'account_review_update',
+  'account_alerts',
+  'account_settings_update',
+  'business_capability_update',
+  'business_status_update',
+  'security',
+  'flows',
+  'history',
+  'smb_app_state_sync',
+  'smb_message_echoes',
+  'user_preferences',
+  'partner_solutions',
+  'payment_configuration_update',
+  'automatic_events',
+  'calls',
+  'tracking_events',
 ]);
 // The reasons src/webhook/ gives an event it keeps without processing (before the first ':').
-const OTHER_REASONS = new Set(['unhandled_field', 'no_items', 'missing_metadata', 'malformed_message', 'malformed_messages', 'malformed_status', 'malformed_statuses']);
+const OTHER_REASONS = new Set([
+  'unhandled_field',
+  'no_items',
+  'missing_metadata',
+  'malformed_message',
+  'malformed_messages',
+  'malformed_status',
+  'malformed_statuses',
+]);
 // Meta error codes the sender knows by name (graph-errors.ts and Cloud API's error-code table).
 const META_CODES = new Set([
   0, 1, 2, 3, 4, 10, 33, 100, 190, 200, 368, 470, 613, 80007, 130429, 130472, 130497, 131000, 131005, 131008, 131009,

@@ -108,9 +108,22 @@ export class RouterMetrics {
         if (status.daysLeft !== null) this.set({ version: status.version }, status.daysLeft);
       },
     });
-    const backlog = new Gauge({ name: 'psi_router_outbox_depth', help: 'Outbox rows waiting to be sent, by channel', labelNames: ['channel'] as const, registers });
-    const journal = new Gauge({ name: 'psi_router_journal_pending', help: 'Acknowledged events not processed yet', registers });
-    const dead = new Gauge({ name: 'psi_router_dead_letters', help: 'Events dead-lettered (estado muerto)', registers });
+    const backlog = new Gauge({
+      name: 'psi_router_outbox_depth',
+      help: 'Outbox rows waiting to be sent, by channel',
+      labelNames: ['channel'] as const,
+      registers,
+    });
+    const journal = new Gauge({
+      name: 'psi_router_journal_pending',
+      help: 'Acknowledged events not processed yet',
+      registers,
+    });
+    const dead = new Gauge({
+      name: 'psi_router_dead_letters',
+      help: 'Events dead-lettered (estado muerto)',
+      registers,
+    });
     // One database read per scrape feeds the three backlog gauges.
     new Gauge({
       name: 'psi_router_scrape_backlog_ok',
@@ -150,12 +163,39 @@ export class RouterMetrics {
       },
     });
     const threshold = (name: string, help: string, pick: (s: ReturnType<ThresholdMonitor['snapshot']>) => number) =>
-      new Gauge({ name, help, registers, collect() { this.set(pick(sources.monitor.snapshot())); } });
-    threshold('psi_router_messages_last_minute', 'Messages processed in the current minute', (s) => s.messagesLastMinute);
-    threshold('psi_router_messages_last_24h', 'Messages processed in the last 24 hours (queue mode pays past ~10,000)', (s) => s.messagesLast24h);
-    threshold('psi_router_peak_messages_per_minute', 'Busiest minute of the last 24 hours (queue mode pays past ~50)', (s) => s.peakPerMinute24h);
-    threshold('psi_router_processing_p95_seconds', 'Processing latency p95 over recent messages (queue mode pays past 5 s)', (s) => s.processingP95Ms / 1000);
-    threshold('psi_router_queue_mode_recommended', '1 when volume or latency is past the point where queue mode pays', (s) => (s.queueModeRecommended ? 1 : 0));
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(pick(sources.monitor.snapshot()));
+        },
+      });
+    threshold(
+      'psi_router_messages_last_minute',
+      'Messages processed in the current minute',
+      (s) => s.messagesLastMinute,
+    );
+    threshold(
+      'psi_router_messages_last_24h',
+      'Messages processed in the last 24 hours (queue mode pays past ~10,000)',
+      (s) => s.messagesLast24h,
+    );
+    threshold(
+      'psi_router_peak_messages_per_minute',
+      'Busiest minute of the last 24 hours (queue mode pays past ~50)',
+      (s) => s.peakPerMinute24h,
+    );
+    threshold(
+      'psi_router_processing_p95_seconds',
+      'Processing latency p95 over recent messages (queue mode pays past 5 s)',
+      (s) => s.processingP95Ms / 1000,
+    );
+    threshold(
+      'psi_router_queue_mode_recommended',
+      '1 when volume or latency is past the point where queue mode pays',
+      (s) => (s.queueModeRecommended ? 1 : 0),
+    );
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -24,7 +24,13 @@ export function processingObserver(monitor: ThresholdMonitor, metrics: RouterMet
   };
 }
 
-export function recordAccepted(metrics: RouterMetrics, monitor: ThresholdMonitor, events: readonly InboundEvent[], ackMs: number, duplicates: number): void {
+export function recordAccepted(
+  metrics: RouterMetrics,
+  monitor: ThresholdMonitor,
+  events: readonly InboundEvent[],
+  ackMs: number,
+  duplicates: number,
+): void {
   monitor.recordAck(events.length, ackMs);
   metrics.ackLatency.observe(ackMs / 1000);
   if (duplicates > 0) metrics.dedupHits.inc(duplicates);

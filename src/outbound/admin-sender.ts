@@ -7,8 +7,14 @@ import { queueAdminMessage, type AdminSendResult } from '../store/admin-send-rep
 const sendSchema = z
   .object({
     conversationId: z.uuid().optional(),
-    to: z.string().regex(/^\+?\d{6,16}$/, 'must be a phone number in E.164 (digits, optional +)').optional(),
-    line: z.string().regex(/^[a-z0-9_]{1,40}$/, 'must be a line code such as wsp4').optional(),
+    to: z
+      .string()
+      .regex(/^\+?\d{6,16}$/, 'must be a phone number in E.164 (digits, optional +)')
+      .optional(),
+    line: z
+      .string()
+      .regex(/^[a-z0-9_]{1,40}$/, 'must be a line code such as wsp4')
+      .optional(),
     text: z.string().trim().min(1).max(4096).optional(),
     template: z
       .object({
@@ -19,8 +25,14 @@ const sendSchema = z
       .optional(),
     agentName: z.string().max(120).optional(),
   })
-  .refine((v) => (v.text === undefined) !== (v.template === undefined), { message: 'give exactly one of text or template', path: ['text'] })
-  .refine((v) => Boolean(v.conversationId) !== Boolean(v.to && v.line), { message: 'give conversationId, or to and line', path: ['conversationId'] });
+  .refine((v) => (v.text === undefined) !== (v.template === undefined), {
+    message: 'give exactly one of text or template',
+    path: ['text'],
+  })
+  .refine((v) => Boolean(v.conversationId) !== Boolean(v.to && v.line), {
+    message: 'give conversationId, or to and line',
+    path: ['conversationId'],
+  });
 
 export type AdminSendResponse = Exclude<AdminSendResult, { status: 'not_found' | 'key_reused' }>;
 
@@ -45,22 +57,37 @@ export class AdminSender {
   ) {}
 
   async send(raw: unknown, idempotencyKey: string | null): Promise<AdminSendResponse> {
-    if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    if (
+      idempotencyKey !== null &&
+      (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+    ) {
       throw new AppError('VALIDATION_FAILED', `Idempotency-Key: must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
     }
     const parsed = sendSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new AppError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+      throw new AppError(
+        'VALIDATION_FAILED',
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
     }
     this.take();
     const v = parsed.data;
     const body: Record<string, unknown> = v.text
-      ? { messaging_product: 'whatsapp', recipient_type: 'individual', type: 'text', text: { preview_url: false, body: v.text } }
+      ? {
+          messaging_product: 'whatsapp',
+          recipient_type: 'individual',
+          type: 'text',
+          text: { preview_url: false, body: v.text },
+        }
       : {
           messaging_product: 'whatsapp',
           recipient_type: 'individual',
           type: 'template',
-          template: { name: v.template!.name, language: { code: v.template!.language }, ...(v.template!.components ? { components: v.template!.components } : {}) },
+          template: {
+            name: v.template!.name,
+            language: { code: v.template!.language },
+            ...(v.template!.components ? { components: v.template!.components } : {}),
+          },
         };
     const result = await queueAdminMessage(this.db, {
       conversationId: v.conversationId ?? null,
@@ -77,14 +104,22 @@ export class AdminSender {
     });
     if (result.status === 'not_found') throw new AppError('NOT_FOUND', 'no such conversation');
     if (result.status === 'key_reused') {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was already used for a different request; nothing was sent', {
-        details: { messageId: result.messageId, conversationId: result.conversationId },
-      });
+      throw new AppError(
+        'IDEMPOTENCY_KEY_REUSED',
+        'this Idempotency-Key was already used for a different request; nothing was sent',
+        {
+          details: { messageId: result.messageId, conversationId: result.conversationId },
+        },
+      );
     }
     if (result.status === 'outside_window') {
-      throw new AppError('OUTSIDE_WINDOW', 'the customer-service window is closed: free-form text is refused (recorded as fallido); send a template', {
-        details: { messageId: result.messageId, conversationId: result.conversationId, windowEnd: result.windowEnd },
-      });
+      throw new AppError(
+        'OUTSIDE_WINDOW',
+        'the customer-service window is closed: free-form text is refused (recorded as fallido); send a template',
+        {
+          details: { messageId: result.messageId, conversationId: result.conversationId, windowEnd: result.windowEnd },
+        },
+      );
     }
     if (result.status === 'queued') {
       this.sent += 1;
@@ -105,7 +140,8 @@ export class AdminSender {
       this.used = 0;
     }
     this.used += 1;
-    if (this.used > this.ratePerSecond) throw new AppError('RATE_LIMITED', `admin sends are limited to ${this.ratePerSecond} per second`);
+    if (this.used > this.ratePerSecond)
+      throw new AppError('RATE_LIMITED', `admin sends are limited to ${this.ratePerSecond} per second`);
   }
 }
 
@@ -118,7 +154,10 @@ function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }

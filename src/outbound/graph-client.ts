@@ -30,7 +30,12 @@ export class GraphClient {
       });
     } catch (err) {
       const name = (err as Error)?.name;
-      throw new GraphApiError(null, null, name === 'TimeoutError' ? 'timeout' : `network: ${(err as Error)?.message ?? 'error'}`, 'transient');
+      throw new GraphApiError(
+        null,
+        null,
+        name === 'TimeoutError' ? 'timeout' : `network: ${(err as Error)?.message ?? 'error'}`,
+        'transient',
+      );
     }
     const text = await res.text().catch(() => '');
     if (res.ok) {

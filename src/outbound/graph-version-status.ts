@@ -31,7 +31,11 @@ export type GraphVersionIssue = 'graph_version_expiring' | 'graph_version_expire
 const DAY_MS = 86_400_000;
 
 /** Where `version` stands on `now`, by Meta's published dates. Pure: the clock is an argument. */
-export function graphVersionStatus(version: string, now: Date, table: readonly GraphApiVersion[] = GRAPH_API_VERSIONS): GraphVersionStatus {
+export function graphVersionStatus(
+  version: string,
+  now: Date,
+  table: readonly GraphApiVersion[] = GRAPH_API_VERSIONS,
+): GraphVersionStatus {
   const row = table.find((r) => r.version === version) ?? olderThanEveryRow(version, table);
   if (!row) return { version, state: 'unknown', expires: null, daysLeft: null };
   if (row.expires === null) return { version, state: 'expiry_not_set', expires: null, daysLeft: null };
@@ -45,9 +49,12 @@ export function graphVersionStatus(version: string, now: Date, table: readonly G
  * Meta's mercy); one within READY_WARN_DAYS is reported but keeps the 200, so an operator sees it
  * weeks ahead without a load balancer pulling a router that still works.
  */
-export function graphVersionReadiness(status: GraphVersionStatus): { issue: GraphVersionIssue; failsReadiness: boolean } | null {
+export function graphVersionReadiness(
+  status: GraphVersionStatus,
+): { issue: GraphVersionIssue; failsReadiness: boolean } | null {
   if (status.state === 'expired') return { issue: 'graph_version_expired', failsReadiness: true };
-  if (status.daysLeft !== null && status.daysLeft <= READY_WARN_DAYS) return { issue: 'graph_version_expiring', failsReadiness: false };
+  if (status.daysLeft !== null && status.daysLeft <= READY_WARN_DAYS)
+    return { issue: 'graph_version_expiring', failsReadiness: false };
   return null;
 }
 

@@ -58,10 +58,16 @@ export class GraphVersionWatch {
     const fields = { version, expires, daysLeft, ...(suggested ? { suggested } : {}) };
     switch (status.state) {
       case 'expired':
-        this.log.error({ code: 'GRAPH_VERSION_EXPIRED', ...fields }, `Graph API ${version} is past Meta's expiry date: Cloud API calls at it are no longer promised to work; ${move} (${MOVE_HINT})`);
+        this.log.error(
+          { code: 'GRAPH_VERSION_EXPIRED', ...fields },
+          `Graph API ${version} is past Meta's expiry date: Cloud API calls at it are no longer promised to work; ${move} (${MOVE_HINT})`,
+        );
         break;
       case 'expiring':
-        this.log.warn({ code: 'GRAPH_VERSION_EXPIRING', ...fields }, `Graph API ${version} stops working on ${expires} (${daysLeft} days left): ${move} before then (${MOVE_HINT})`);
+        this.log.warn(
+          { code: 'GRAPH_VERSION_EXPIRING', ...fields },
+          `Graph API ${version} stops working on ${expires} (${daysLeft} days left): ${move} before then (${MOVE_HINT})`,
+        );
         break;
       case 'unknown':
         if (when === 'start') {
@@ -72,7 +78,11 @@ export class GraphVersionWatch {
         }
         break;
       case 'expiry_not_set':
-        if (when === 'start') this.log.info({ version }, `Meta has not published an expiry date for Graph API ${version} yet: no expiry warnings until a release carries it`);
+        if (when === 'start')
+          this.log.info(
+            { version },
+            `Meta has not published an expiry date for Graph API ${version} yet: no expiry warnings until a release carries it`,
+          );
         break;
       case 'current':
         if (when === 'start') this.log.info({ version, expires, daysLeft }, 'Graph API version');

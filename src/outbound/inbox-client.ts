@@ -38,7 +38,11 @@ export class InboxClient {
   async deliver(url: string, payload: unknown, event: string, deliveryId: string): Promise<void> {
     const target = checkedUrl(url);
     if (!this.options.secret && this.options.requireSecret) {
-      throw new InboxDeliveryError(null, false, 'inbox_secret_missing: INBOX_WEBHOOK_SECRET is not set; production posts no unsigned notifications');
+      throw new InboxDeliveryError(
+        null,
+        false,
+        'inbox_secret_missing: INBOX_WEBHOOK_SECRET is not set; production posts no unsigned notifications',
+      );
     }
     const body = JSON.stringify(payload);
     const headers: Record<string, string> = {
@@ -46,17 +50,36 @@ export class InboxClient {
       'x-psi-router-event': event,
       'x-psi-router-delivery': deliveryId,
     };
-    if (this.options.secret) headers[INBOX_SIGNATURE_HEADER] = signInboxBody(this.options.secret, body, (this.options.now ?? Date.now)() / 1000);
+    if (this.options.secret)
+      headers[INBOX_SIGNATURE_HEADER] = signInboxBody(
+        this.options.secret,
+        body,
+        (this.options.now ?? Date.now)() / 1000,
+      );
     let res: Response;
     try {
-      res = await fetch(target, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.options.timeoutMs) });
+      res = await fetch(target, {
+        method: 'POST',
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
     } catch (err) {
-      throw new InboxDeliveryError(null, true, (err as Error)?.name === 'TimeoutError' ? 'timeout' : `network: ${(err as Error)?.message}`);
+      throw new InboxDeliveryError(
+        null,
+        true,
+        (err as Error)?.name === 'TimeoutError' ? 'timeout' : `network: ${(err as Error)?.message}`,
+      );
     }
     await drainCapped(res, this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     if (res.ok) return;
     if (res.status >= 300 && res.status < 400) {
-      throw new InboxDeliveryError(res.status, false, `inbox webhook answered ${res.status} (a redirect; not followed: point the area at the final URL)`);
+      throw new InboxDeliveryError(
+        res.status,
+        false,
+        `inbox webhook answered ${res.status} (a redirect; not followed: point the area at the final URL)`,
+      );
     }
     const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
     throw new InboxDeliveryError(res.status, retryable, `inbox webhook answered ${res.status}`);
@@ -72,7 +95,11 @@ function checkedUrl(raw: string): URL {
     throw new InboxDeliveryError(null, false, 'inbox_url_invalid: the area inbox_webhook_url is not a URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InboxDeliveryError(null, false, `inbox_url_invalid: the area inbox_webhook_url must be http(s), not ${url.protocol}`);
+    throw new InboxDeliveryError(
+      null,
+      false,
+      `inbox_url_invalid: the area inbox_webhook_url must be http(s), not ${url.protocol}`,
+    );
   }
   return url;
 }

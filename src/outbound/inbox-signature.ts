@@ -16,7 +16,13 @@ export function signInboxBody(secret: string, body: string, nowS: number): strin
 }
 
 /** The receiver's side, for tests and for anyone writing a receiver in Node. */
-export function verifyInboxSignature(header: string, body: string, secret: string, nowS: number, toleranceS = INBOX_SIGNATURE_TOLERANCE_S): boolean {
+export function verifyInboxSignature(
+  header: string,
+  body: string,
+  secret: string,
+  nowS: number,
+  toleranceS = INBOX_SIGNATURE_TOLERANCE_S,
+): boolean {
   const parts = new Map(header.split(',').map((p) => p.trim().split('=', 2) as [string, string]));
   const t = Number(parts.get('t'));
   const v1 = parts.get('v1') ?? '';

@@ -22,7 +22,11 @@ export function graphMessageBody(to: string, content: OutboundContent): Record<s
             button: content.button,
             sections: content.sections.map((s) => ({
               ...(s.title ? { title: s.title } : {}),
-              rows: s.rows.map((r) => ({ id: r.id, title: r.title, ...(r.description ? { description: r.description } : {}) })),
+              rows: s.rows.map((r) => ({
+                id: r.id,
+                title: r.title,
+                ...(r.description ? { description: r.description } : {}),
+              })),
             })),
           },
         },

@@ -65,7 +65,10 @@ export class OutboxSender {
     private readonly inbox: InboxClient,
     private readonly options: OutboxSenderOptions,
     log: Logger,
-    private readonly hooks: { onStatusesRevived?: (ids: string[]) => void; onResult?: (canal: string, result: SendResult) => void } = {},
+    private readonly hooks: {
+      onStatusesRevived?: (ids: string[]) => void;
+      onResult?: (canal: string, result: SendResult) => void;
+    } = {},
   ) {
     this.log = log.child({ module: 'outbox' });
     this.limiter = new RateLimiter(options.ratePerSecond);
@@ -119,7 +122,6 @@ export class OutboxSender {
     }
   }
 
-
   /** One claim-and-send pass; returns how many rows it handled. */
   async drainOnce(): Promise<number> {
     if (this.unrecorded.size > 0 && !(await this.flushUnrecorded())) {
@@ -135,7 +137,8 @@ export class OutboxSender {
       // A claim is taken over only a full lease after it expired: its owner may hold the send's
       // wamid in memory (the database was away when Meta answered) and records it on its first pass
       // back; and not at all right after an outage this sender saw.
-      takeOverAfterMs: Date.now() - this.lastPassFailedAt > TAKEOVER_GRACE_MS ? this.options.claimLeaseMs ?? 60_000 : null,
+      takeOverAfterMs:
+        Date.now() - this.lastPassFailedAt > TAKEOVER_GRACE_MS ? (this.options.claimLeaseMs ?? 60_000) : null,
     });
     await Promise.all(items.map((item) => this.handle(item)));
     return items.length;
@@ -168,7 +171,10 @@ export class OutboxSender {
       return await recordSent(this.db, id, this.owner, wamid);
     } catch (err) {
       this.unrecorded.set(id, wamid);
-      this.log.warn({ outboxId: id, err: { message: (err as Error).message } }, 'send accepted but not recorded yet; will record when the database answers');
+      this.log.warn(
+        { outboxId: id, err: { message: (err as Error).message } },
+        'send accepted but not recorded yet; will record when the database answers',
+      );
       return [];
     }
   }
@@ -193,17 +199,34 @@ export class OutboxSender {
     // checked again at send time because a message may have waited in the outbox past the window's end.
     const freeForm = item.payload['type'] !== 'template';
     if (freeForm && item.ventana_fin && Date.parse(item.ventana_fin) < Date.now()) {
-      await recordFailure(this.db, { id: item.id, owner: this.owner, retry: false, backoffMs: 0, code: null, error: 'outside_24h_window: customer-service window closed before sending' });
+      await recordFailure(this.db, {
+        id: item.id,
+        owner: this.owner,
+        retry: false,
+        backoffMs: 0,
+        code: null,
+        error: 'outside_24h_window: customer-service window closed before sending',
+      });
       this.log.warn({ ...base, outcome: 'failed', reason: 'outside_24h_window' }, 'outbound not sent: window closed');
       return { outcome: 'failed', code: null };
     }
     if (!this.graph) {
-      this.log.info({ ...base, type: item.payload['type'], outcome: 'dry_run' }, 'DRY RUN: would send WhatsApp message (no WHATSAPP_ACCESS_TOKEN)');
+      this.log.info(
+        { ...base, type: item.payload['type'], outcome: 'dry_run' },
+        'DRY RUN: would send WhatsApp message (no WHATSAPP_ACCESS_TOKEN)',
+      );
       await recordSent(this.db, item.id, this.owner, null);
       return { outcome: 'dry_run', code: null };
     }
     if (!this.circuit.allow()) {
-      await recordFailure(this.db, { id: item.id, owner: this.owner, retry: true, backoffMs: this.options.circuitOpenMs, code: null, error: 'circuit open' });
+      await recordFailure(this.db, {
+        id: item.id,
+        owner: this.owner,
+        retry: true,
+        backoffMs: this.options.circuitOpenMs,
+        code: null,
+        error: 'circuit open',
+      });
       return { outcome: 'retry', code: null };
     }
     await this.limiter.take(item.linea ?? '');
@@ -222,9 +245,23 @@ export class OutboxSender {
       // window is open (checked before every attempt), so an outage of any length loses nothing.
       const retry = e.kind !== 'permanent';
       const backoffMs = backoffFor(e.kind, e.metaCode, item.intentos);
-      await recordFailure(this.db, { id: item.id, owner: this.owner, retry, backoffMs, code: e.metaCode ?? e.httpStatus, error: e.crmText });
+      await recordFailure(this.db, {
+        id: item.id,
+        owner: this.owner,
+        retry,
+        backoffMs,
+        code: e.metaCode ?? e.httpStatus,
+        error: e.crmText,
+      });
       this.log[retry ? 'warn' : 'error'](
-        { ...base, httpStatus: e.httpStatus, code: e.metaCode, kind: e.kind, outcome: retry ? 'retry' : 'failed', backoffMs: retry ? backoffMs : undefined },
+        {
+          ...base,
+          httpStatus: e.httpStatus,
+          code: e.metaCode,
+          kind: e.kind,
+          outcome: retry ? 'retry' : 'failed',
+          backoffMs: retry ? backoffMs : undefined,
+        },
         retry ? 'WhatsApp send failed; will retry' : 'WhatsApp send failed for good',
       );
       return { outcome: retry ? 'retry' : 'failed', code: e.metaCode ?? e.httpStatus };
@@ -243,8 +280,18 @@ export class OutboxSender {
       const e = err instanceof InboxDeliveryError ? err : new InboxDeliveryError(null, true, String(err));
       const retry = e.retryable && item.intentos < this.options.maxAttempts;
       const backoffMs = Math.min(60_000, 1_000 * 2 ** Math.min(item.intentos - 1, 6));
-      await recordFailure(this.db, { id: item.id, owner: this.owner, retry, backoffMs, code: e.httpStatus, error: e.message });
-      this.log[retry ? 'warn' : 'error']({ ...base, httpStatus: e.httpStatus, outcome: retry ? 'retry' : 'failed' }, retry ? 'inbox notification failed; will retry' : 'inbox notification failed for good');
+      await recordFailure(this.db, {
+        id: item.id,
+        owner: this.owner,
+        retry,
+        backoffMs,
+        code: e.httpStatus,
+        error: e.message,
+      });
+      this.log[retry ? 'warn' : 'error'](
+        { ...base, httpStatus: e.httpStatus, outcome: retry ? 'retry' : 'failed' },
+        retry ? 'inbox notification failed; will retry' : 'inbox notification failed for good',
+      );
       return { outcome: retry ? 'retry' : 'failed', code: e.httpStatus };
     }
   }

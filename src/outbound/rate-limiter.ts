@@ -4,7 +4,10 @@
  * The bound is per process; with several processes set GRAPH_RATE_PER_SECOND to the share of each.
  */
 export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; updated: number; queue: (() => void)[]; timer: NodeJS.Timeout | null }>();
+  private readonly buckets = new Map<
+    string,
+    { tokens: number; updated: number; queue: (() => void)[]; timer: NodeJS.Timeout | null }
+  >();
 
   constructor(
     private readonly ratePerSecond: number,

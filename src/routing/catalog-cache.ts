@@ -71,7 +71,8 @@ export function lineFor(catalog: Catalog, code: string): Line {
       phoneNumberId: null,
       // An unconfigured number next to configured lines is stored, never answered.
       flow: code === catalog.settings.defaultLine ? 'menu' : 'inbox',
-      settings: code === catalog.settings.defaultLine ? DEFAULT_LINE_SETTINGS : { ...DEFAULT_LINE_SETTINGS, inboxNote: false },
+      settings:
+        code === catalog.settings.defaultLine ? DEFAULT_LINE_SETTINGS : { ...DEFAULT_LINE_SETTINGS, inboxNote: false },
     }
   );
 }

@@ -122,7 +122,8 @@ function route(input: RoutingInput): Decision {
   const derived = conv.router_estado === DERIVED || conv.estado === 'derivada';
   const closed = conv.estado === 'cerrada';
 
-  if (line.settings.honourDisconnect && isDisconnected(conv)) return forward(input, 'forwarded_disconnected', conv.inbox_fijo ?? conv.area);
+  if (line.settings.honourDisconnect && isDisconnected(conv))
+    return forward(input, 'forwarded_disconnected', conv.inbox_fijo ?? conv.area);
   if (NEVER_ANSWERED.has(message.type)) {
     // An agent's conversation still shows them a reaction or an edit; nothing is answered.
     return derived && !closed ? forward(input, 'forwarded', conv.area) : nothing('ignored');
@@ -151,7 +152,9 @@ function route(input: RoutingInput): Decision {
 
 /** The CRM's "Desconectar del Router" (CH:289-297) and "Nuevo chat" (CP:240) leave these. */
 function isDisconnected(conv: ConversationState): boolean {
-  return conv.desconectado_wsp4 === true || conv.desconectado_ventas_api === true || (conv.inbox_fijo ?? '').trim() !== '';
+  return (
+    conv.desconectado_wsp4 === true || conv.desconectado_ventas_api === true || (conv.inbox_fijo ?? '').trim() !== ''
+  );
 }
 
 /**
@@ -174,7 +177,8 @@ function decideInboxLine(input: RoutingInput): Decision {
   const noted = conv.metadata?.['nota_inbox_at'];
   const lastNote = typeof noted === 'string' ? Date.parse(noted) : null;
   const at = message.timestamp * 1000;
-  if (known || (lastNote !== null && at - lastNote < catalog.settings.inboxNoteCooldownMs)) return nothing('inbox_stored');
+  if (known || (lastNote !== null && at - lastNote < catalog.settings.inboxNoteCooldownMs))
+    return nothing('inbox_stored');
   return {
     ...nothing('inbox_note'),
     state: { metadata: { nota_inbox_at: new Date(at).toISOString() } },
@@ -197,8 +201,14 @@ function decideInCourses(input: RoutingInput): Decision {
     if (course) {
       // The old router sent every course to Ventas (R:455); a launcher option may name its own area.
       const area = launcher?.area ?? 'ventas';
-      return derive(input, area, launcher?.subLabel ? `${launcher.subLabel}:${course.code}` : course.code,
-        `Interesado en: ${course.name} (${course.code})`, `curso_${course.id}`, course);
+      return derive(
+        input,
+        area,
+        launcher?.subLabel ? `${launcher.subLabel}:${course.code}` : course.code,
+        `Interesado en: ${course.name} (${course.code})`,
+        `curso_${course.id}`,
+        course,
+      );
     }
   }
   return coursesPage(input, launcherId, page, 'menu_repeated');
@@ -220,7 +230,11 @@ function runOption(input: RoutingInput, option: MenuOption, from: Menu): Decisio
     case 'submenu': {
       // The CRM's option editor never sets submenu_id (AJ:384-420): a menu named like the option stands in.
       const sub = catalog.menus.get(option.submenuId ?? option.optionId);
-      if (!sub) return { ...showMenu(from, input, 'menu_repeated'), warnings: [`option ${option.optionId}: submenu ${option.submenuId ?? '(none)'} is missing or inactive`] };
+      if (!sub)
+        return {
+          ...showMenu(from, input, 'menu_repeated'),
+          warnings: [`option ${option.optionId}: submenu ${option.submenuId ?? '(none)'} is missing or inactive`],
+        };
       return showMenu(sub, input, 'submenu_sent');
     }
     case 'volver':
@@ -243,7 +257,11 @@ function derive(
   const { conversation: conv, catalog } = input;
   const at = input.message.timestamp * 1000;
   const warnings: string[] = [];
-  if (!areaId) return { ...showMenu(currentMenu(input), input, 'menu_repeated'), warnings: ['derivation option without area_destino'] };
+  if (!areaId)
+    return {
+      ...showMenu(currentMenu(input), input, 'menu_repeated'),
+      warnings: ['derivation option without area_destino'],
+    };
   if (isRecentDerivationTo(conv, areaId, at, catalog)) return alreadyDerived(input, areaId);
   const area = resolveArea(catalog, areaId, warnings);
   return {
@@ -269,16 +287,31 @@ function alreadyDerived(input: RoutingInput, areaId: string | null): Decision {
   };
 }
 
-function forward(input: RoutingInput, outcome: 'forwarded' | 'forwarded_disconnected', areaId: string | null): Decision {
+function forward(
+  input: RoutingInput,
+  outcome: 'forwarded' | 'forwarded_disconnected',
+  areaId: string | null,
+): Decision {
   const warnings: string[] = [];
   const area = areaId && areaId !== input.line.code ? resolveArea(input.catalog, areaId, warnings) : null;
-  return { outcome, state: null, replies: [], derivation: null, notify: area ? { area, event: 'message' } : null, warnings };
+  return {
+    outcome,
+    state: null,
+    replies: [],
+    derivation: null,
+    notify: area ? { area, event: 'message' } : null,
+    warnings,
+  };
 }
 
 function mainMenu(input: RoutingInput, outcome: Decision['outcome']): Decision {
   const main = input.catalog.menus.get(input.catalog.settings.mainMenuId);
   if (!main) {
-    return { ...nothing(outcome), state: { estado: 'activa', router_estado: MAIN, menu_actual: null }, warnings: [`main menu ${input.catalog.settings.mainMenuId} is missing or inactive`] };
+    return {
+      ...nothing(outcome),
+      state: { estado: 'activa', router_estado: MAIN, menu_actual: null },
+      warnings: [`main menu ${input.catalog.settings.mainMenuId} is missing or inactive`],
+    };
   }
   return showMenu(main, input, outcome);
 }
@@ -296,14 +329,24 @@ function showMenu(menu: Menu, input: RoutingInput, outcome: Decision['outcome'])
   };
 }
 
-function coursesPage(input: RoutingInput, launcherId: string, page: number, outcome: Decision['outcome'] = 'courses_sent'): Decision {
+function coursesPage(
+  input: RoutingInput,
+  launcherId: string,
+  page: number,
+  outcome: Decision['outcome'] = 'courses_sent',
+): Decision {
   const { catalog } = input;
   const pages = Math.max(1, coursePageCount(catalog.courses.length));
   const clamped = Math.min(Math.max(0, page), pages - 1);
   const rendered = renderCoursePage(catalog.courses, clamped, catalog.texts);
   return {
     outcome,
-    state: { estado: 'activa', router_estado: 'submenu_cursos', menu_actual: COURSES_MENU, metadata: { cursos: { lanzador: launcherId, pagina: rendered.page } } },
+    state: {
+      estado: 'activa',
+      router_estado: 'submenu_cursos',
+      menu_actual: COURSES_MENU,
+      metadata: { cursos: { lanzador: launcherId, pagina: rendered.page } },
+    },
     replies: [rendered],
     derivation: null,
     notify: null,
@@ -325,7 +368,20 @@ function currentMenu(input: RoutingInput): Menu {
   const { catalog, conversation } = input;
   const main = catalog.menus.get(catalog.settings.mainMenuId);
   const current = conversation.menu_actual ? catalog.menus.get(conversation.menu_actual) : undefined;
-  return current ?? main ?? { id: catalog.settings.mainMenuId, name: 'Menú', header: null, body: '', footer: null, buttonText: null, kind: 'text', parentMenuId: null, options: [] };
+  return (
+    current ??
+    main ?? {
+      id: catalog.settings.mainMenuId,
+      name: 'Menú',
+      header: null,
+      body: '',
+      footer: null,
+      buttonText: null,
+      kind: 'text',
+      parentMenuId: null,
+      options: [],
+    }
+  );
 }
 
 /** The option of `menu` chosen by a tap on one of its rows, or by typing its position. */
@@ -348,7 +404,8 @@ function typedNumber(message: InboundMessageEvent): number | null {
 }
 
 function isGlobalCommand(message: InboundMessageEvent, catalog: Catalog): boolean {
-  const candidate = message.type === 'text' ? message.text : message.type === 'button' ? (message.interactive?.title ?? null) : null;
+  const candidate =
+    message.type === 'text' ? message.text : message.type === 'button' ? (message.interactive?.title ?? null) : null;
   return candidate !== null && catalog.settings.globalCommands.includes(normaliseCommand(candidate));
 }
 

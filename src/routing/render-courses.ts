@@ -59,8 +59,10 @@ export function renderCoursePage(
   const current = Math.min(Math.max(Number.isFinite(page) ? Math.trunc(page) : 0, 0), pages - 1);
   const { start, count } = pageSlice(current, pages, usable.length);
   const rows: ListRow[] = usable.slice(start, start + count).map((c) => courseRow(c, warnings));
-  if (current < pages - 1) rows.push(navRow(`${PAGE_PREFIX}${current + 1}`, texts.coursesNext, FALLBACK.next, warnings));
-  if (current > 0) rows.push(navRow(`${PAGE_PREFIX}${current - 1}`, texts.coursesPrevious, FALLBACK.previous, warnings));
+  if (current < pages - 1)
+    rows.push(navRow(`${PAGE_PREFIX}${current + 1}`, texts.coursesNext, FALLBACK.next, warnings));
+  if (current > 0)
+    rows.push(navRow(`${PAGE_PREFIX}${current - 1}`, texts.coursesPrevious, FALLBACK.previous, warnings));
   rows.push(navRow(BACK_ID, texts.back, FALLBACK.back, warnings));
 
   const header = nonBlank(texts.coursesHeader);
@@ -76,7 +78,12 @@ export function renderCoursePage(
       kind: 'list',
       ...(header !== null ? { header: fitText(header, META_LIMITS.headerText, 'courses: header', warnings) } : {}),
       body,
-      button: fitText(nonBlank(texts.coursesButton) ?? FALLBACK.button, META_LIMITS.listButton, 'courses: button', warnings),
+      button: fitText(
+        nonBlank(texts.coursesButton) ?? FALLBACK.button,
+        META_LIMITS.listButton,
+        'courses: button',
+        warnings,
+      ),
       sections: [{ rows }],
     },
     preview: [body, '', ...rows.map((r, index) => `${index + 1}. ${r.title}`)].join('\n'),
@@ -129,7 +136,12 @@ function courseRow(course: Course, warnings: string[]): ListRow {
   return {
     id: COURSE_PREFIX + course.id,
     title,
-    description: fitText(description, META_LIMITS.rowDescription, `courses: course ${course.code} description`, warnings),
+    description: fitText(
+      description,
+      META_LIMITS.rowDescription,
+      `courses: course ${course.code} description`,
+      warnings,
+    ),
   };
 }
 

@@ -190,12 +190,7 @@ function renderText(menu: Menu, warn: (m: string) => void, warnings: string[]): 
  * Plain text for the CRM: the body and the titles as sent, each numbered by its position in
  * `menu.options` — the number a customer can type to select it, even when some were not sent.
  */
-function previewOf(
-  body: string,
-  menu: Menu,
-  sent: readonly MenuOption[],
-  shown: readonly { title: string }[],
-): string {
+function previewOf(body: string, menu: Menu, sent: readonly MenuOption[], shown: readonly { title: string }[]): string {
   const lines = sent.map((o, index) => `${menu.options.indexOf(o) + 1}. ${shown[index]?.title ?? ''}`);
   return [body, '', ...lines].join('\n');
 }

@@ -26,10 +26,20 @@ export function limitReplies(input: RoutingInput, decision: Decision): Decision 
   if (decision.replies.length === 0) return decision;
   const { settings } = input.catalog;
   const at = input.message.timestamp * 1000;
-  if (settings.floodMessages > 0 && customerMessagesWithin(input, at, settings.floodWindowMs) >= settings.floodMessages) {
+  if (
+    settings.floodMessages > 0 &&
+    customerMessagesWithin(input, at, settings.floodWindowMs) >= settings.floodMessages
+  ) {
     // An agent's inbox still hears about a message it would have been told of.
     const notify = decision.notify?.event === 'message' ? decision.notify : null;
-    return { outcome: 'flood_silenced', state: null, replies: [], derivation: null, notify, warnings: decision.warnings };
+    return {
+      outcome: 'flood_silenced',
+      state: null,
+      replies: [],
+      derivation: null,
+      notify,
+      warnings: decision.warnings,
+    };
   }
   // A derivation's confirmation is a new ticket each time (the anti-loop period covers repeats).
   if (decision.derivation !== null) return decision;
@@ -48,20 +58,27 @@ export function limitReplies(input: RoutingInput, decision: Decision): Decision 
   const state = decision.state ?? {};
   return {
     ...decision,
-    state: { ...state, metadata: { ...state.metadata, [LAST_REPLY_KEY]: { huella: fingerprint, at: new Date(at).toISOString() } } },
+    state: {
+      ...state,
+      metadata: { ...state.metadata, [LAST_REPLY_KEY]: { huella: fingerprint, at: new Date(at).toISOString() } },
+    },
   };
 }
 
 /** This message plus the customer's earlier ones less than `windowMs` before it. */
 function customerMessagesWithin(input: RoutingInput, at: number, windowMs: number): number {
   const current = input.message.wamid;
-  const isCustomer = (m: PriorMessage) => m.direccion === 'entrante' && m.remitente_tipo === 'contacto' && m.whatsapp_message_id !== current;
+  const isCustomer = (m: PriorMessage) =>
+    m.direccion === 'entrante' && m.remitente_tipo === 'contacto' && m.whatsapp_message_id !== current;
   return 1 + input.recent.filter((m) => isCustomer(m) && at - Date.parse(m.timestamp) < windowMs).length;
 }
 
 /** What the customer would see: the exact contents of the replies. */
 function fingerprintOf(decision: Decision): string {
-  return createHash('sha256').update(JSON.stringify(decision.replies.map((r) => r.content))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(decision.replies.map((r) => r.content)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function lastReply(metadata: Record<string, unknown> | null): { fingerprint: string; at: number } | null {

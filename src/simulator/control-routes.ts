@@ -18,7 +18,11 @@ const failureSchema = z.discriminatedUnion('kind', [
     message: z.string().optional(),
     subcode: z.number().int().optional(),
   }),
-  z.object({ kind: z.literal('http'), status: z.union([z.literal(500), z.literal(502), z.literal(503)]), body: z.string().optional() }),
+  z.object({
+    kind: z.literal('http'),
+    status: z.union([z.literal(500), z.literal(502), z.literal(503)]),
+    body: z.string().optional(),
+  }),
   z.object({ kind: z.literal('timeout') }),
   z.object({ kind: z.literal('reset') }),
 ]);
@@ -30,7 +34,14 @@ const statusSchema = z.object({
   to: z.string().optional(),
   phoneNumberId: z.string().optional(),
   errors: z
-    .array(z.object({ code: z.number().int(), title: z.string().optional(), message: z.string().optional(), details: z.string().optional() }))
+    .array(
+      z.object({
+        code: z.number().int(),
+        title: z.string().optional(),
+        message: z.string().optional(),
+        details: z.string().optional(),
+      }),
+    )
     .optional(),
 });
 
@@ -76,7 +87,11 @@ export function registerControlRoutes(routes: RouteTable, sim: () => GraphSimula
         const mimeType = req.headers['content-type'] ?? 'application/octet-stream';
         const filename = query.get('filename');
         const id = query.get('id');
-        sendJson(res, 200, sim().addMedia({ bytes, mimeType, ...(filename ? { filename } : {}), ...(id ? { id } : {}) }));
+        sendJson(
+          res,
+          200,
+          sim().addMedia({ bytes, mimeType, ...(filename ? { filename } : {}), ...(id ? { id } : {}) }),
+        );
       },
     })
     // Expires every link handed out so far; `?next=N` makes the next N links expire before use instead.
@@ -93,7 +108,11 @@ export function registerControlRoutes(routes: RouteTable, sim: () => GraphSimula
         sendJson(res, 200, { expired: sim().expireMediaUrls() });
       },
     })
-    .add({ method: 'DELETE', path: '/__sim/media/:id', handler: ({ res, params }) => sendJson(res, 200, { deleted: sim().deleteMedia(params['id'] ?? '') }) })
+    .add({
+      method: 'DELETE',
+      path: '/__sim/media/:id',
+      handler: ({ res, params }) => sendJson(res, 200, { deleted: sim().deleteMedia(params['id'] ?? '') }),
+    })
     .add({
       method: 'POST',
       path: '/__sim/status',
@@ -125,7 +144,10 @@ function withBody<S extends z.ZodType>(
   return async (ctx) => {
     const parsed = schema.safeParse(parseJson(await readBody(ctx.req)));
     if (!parsed.success) {
-      sendJson(ctx.res, 400, { error: 'invalid control request', issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) });
+      sendJson(ctx.res, 400, {
+        error: 'invalid control request',
+        issues: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      });
       return;
     }
     await handle(parsed.data, ctx);

@@ -137,7 +137,8 @@ function routeKit(options: GraphSimulatorOptions, state: SimulatorState, signal:
     authorize(ctx: RouteContext): boolean {
       // Graph also takes the token as ?access_token=. Plain comparison: this is a test double.
       const header = ctx.req.headers.authorization;
-      if (header === expected || (header === undefined && ctx.query.get('access_token') === options.accessToken)) return true;
+      if (header === expected || (header === undefined && ctx.query.get('access_token') === options.accessToken))
+        return true;
       reject(state, ctx.res, 'auth_error', 401, invalidTokenBody());
       return false;
     },
@@ -153,7 +154,13 @@ function dispatch(routes: RouteTable, req: IncomingMessage, res: ServerResponse)
     sendJson(res, 404, unknownPathBody(path));
     return;
   }
-  const ctx: RouteContext = { req, res, params: match.params, path, query: new URLSearchParams(q === -1 ? '' : target.slice(q + 1)) };
+  const ctx: RouteContext = {
+    req,
+    res,
+    params: match.params,
+    path,
+    query: new URLSearchParams(q === -1 ? '' : target.slice(q + 1)),
+  };
   let outcome: void | Promise<void>;
   try {
     outcome = match.handler(ctx);
@@ -171,7 +178,11 @@ function answerFailure(res: ServerResponse, err: unknown): void {
     sendJson(res, 413, metaErrorBody({ code: 100, details: err.message }));
     return;
   }
-  sendJson(res, 500, metaErrorBody({ code: 1, title: 'An unknown error occurred', details: (err as Error)?.message ?? String(err) }));
+  sendJson(
+    res,
+    500,
+    metaErrorBody({ code: 1, title: 'An unknown error occurred', details: (err as Error)?.message ?? String(err) }),
+  );
 }
 
 function postStatus(state: SimulatorState, wamid: string, status: StatusName, opts: PostStatusOptions = {}) {

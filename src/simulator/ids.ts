@@ -17,7 +17,10 @@ let counter = 0;
 export function nextWamid(to: string): string {
   counter += 1;
   const tail = (PROCESS_PREFIX + counter.toString(16).padStart(12, '0')).toUpperCase();
-  const bytes = Buffer.from(`\x1c\x18${String.fromCharCode(to.length & 0x7f)}${to}\x15\x02\x00\x12\x18\x14${tail}\x00`, 'latin1');
+  const bytes = Buffer.from(
+    `\x1c\x18${String.fromCharCode(to.length & 0x7f)}${to}\x15\x02\x00\x12\x18\x14${tail}\x00`,
+    'latin1',
+  );
   return `wamid.${bytes.toString('base64')}`;
 }
 

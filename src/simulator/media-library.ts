@@ -46,7 +46,13 @@ export class MediaLibrary {
     const bytes = Buffer.isBuffer(input.bytes) ? input.bytes : Buffer.from(input.bytes);
     const id = input.id ?? nextMediaId();
     const digest = createHash('sha256').update(bytes).digest();
-    this.items.set(id, { id, bytes, mimeType: input.mimeType, filename: input.filename ?? null, sha256Hex: digest.toString('hex') });
+    this.items.set(id, {
+      id,
+      bytes,
+      mimeType: input.mimeType,
+      filename: input.filename ?? null,
+      sha256Hex: digest.toString('hex'),
+    });
     return { id, sha256: digest.toString('base64'), sha256Hex: digest.toString('hex'), size: bytes.length };
   }
 

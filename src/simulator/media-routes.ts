@@ -16,7 +16,12 @@ import type { SimulatorState } from './simulator-state.js';
 
 export const MEDIA_DOWNLOAD_PATH = '/whatsapp_business/attachments/';
 
-export function registerMediaRoutes(routes: RouteTable, kit: RouteKit, state: SimulatorState, library: MediaLibrary): void {
+export function registerMediaRoutes(
+  routes: RouteTable,
+  kit: RouteKit,
+  state: SimulatorState,
+  library: MediaLibrary,
+): void {
   routes
     .add({
       method: 'GET',

@@ -26,14 +26,19 @@ interface KnownError {
 export const KNOWN_META_ERRORS: Readonly<Record<number, KnownError>> = {
   100: { httpStatus: 400, title: 'Invalid parameter', details: 'Invalid parameter' },
   130429: { httpStatus: 429, title: 'Rate limit hit', details: 'Cloud API message throughput has been reached.' },
-  131000: { httpStatus: 500, title: 'Something went wrong', details: 'Message failed to send due to an unknown error.' },
+  131000: {
+    httpStatus: 500,
+    title: 'Something went wrong',
+    details: 'Message failed to send due to an unknown error.',
+  },
   131009: { httpStatus: 400, title: 'Parameter value is not valid', details: 'Parameter value is not valid' },
   131016: { httpStatus: 503, title: 'Service unavailable', details: 'A service is temporarily unavailable.' },
   131026: { httpStatus: 400, title: 'Message undeliverable', details: 'Message Undeliverable.' },
   131047: {
     httpStatus: 400,
     title: 'Re-engagement message',
-    details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+    details:
+      'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
   },
   131056: {
     httpStatus: 400,

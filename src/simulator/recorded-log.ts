@@ -57,7 +57,9 @@ export class AwaitableLog<T> extends RecordedLog<T> {
         resolve,
         reject,
         timer: setTimeout(() => {
-          this.settle(waiter, () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${n} ${what}; got ${this.count}`)));
+          this.settle(waiter, () =>
+            reject(new Error(`timed out after ${timeoutMs} ms waiting for ${n} ${what}; got ${this.count}`)),
+          );
         }, timeoutMs),
       };
       this.waiters.add(waiter);

@@ -105,7 +105,14 @@ export class StatusWebhookSender {
     } catch (err) {
       error = describeFetchError(err);
     }
-    const delivery: StatusDelivery = { wamid: item.wamid, status: item.status, ok: error === null, httpStatus, error, at: Date.now() };
+    const delivery: StatusDelivery = {
+      wamid: item.wamid,
+      status: item.status,
+      ok: error === null,
+      httpStatus,
+      error,
+      at: Date.now(),
+    };
     if (delivery.ok) this.ok += 1;
     else this.failures.push(delivery);
     return delivery;

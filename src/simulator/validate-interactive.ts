@@ -36,7 +36,9 @@ export function validateInteractive(interactive: unknown): Violation | null {
   if (type === 'list') return validateList(interactive);
   if (type === 'button') return validateButtons(interactive);
   if (typeof type === 'string' && OTHER_INTERACTIVE_TYPES.has(type)) return null;
-  return type === undefined ? required("interactive['type']") : wrongType("interactive['type']", 'a supported interactive type');
+  return type === undefined
+    ? required("interactive['type']")
+    : wrongType("interactive['type']", 'a supported interactive type');
 }
 
 /** body (required) and footer (optional) are common to lists and buttons. */
@@ -98,7 +100,9 @@ function listSections(sections: unknown): Violation | null {
     const titlePath = `${path}[${s}]['title']`;
     // A title is optional for a lone section but required as soon as there are several.
     const titleCheck = sections.length > 1 ? requiredText : optionalText;
-    const v = titleCheck(section['title'], titlePath, L.sectionTitle) ?? listRows(section['rows'] as unknown[], `${path}[${s}]['rows']`, ids);
+    const v =
+      titleCheck(section['title'], titlePath, L.sectionTitle) ??
+      listRows(section['rows'] as unknown[], `${path}[${s}]['rows']`, ids);
     if (v) return v;
   }
   return null;

@@ -26,15 +26,22 @@ const CAPTION_MAX = 1024;
 export function validateMessage(body: unknown): ValidatedMessage {
   if (!isObject(body)) return fail(wrongType('body', 'a JSON object'));
   if (body['messaging_product'] !== 'whatsapp') {
-    return fail(body['messaging_product'] === undefined ? required('messaging_product') : wrongType('messaging_product', "'whatsapp'"));
+    return fail(
+      body['messaging_product'] === undefined
+        ? required('messaging_product')
+        : wrongType('messaging_product', "'whatsapp'"),
+    );
   }
   const to = body['to'];
-  if (typeof to !== 'string' || to.trim() === '') return fail(to === undefined ? required('to') : wrongType('to', 'a non-empty string'));
+  if (typeof to !== 'string' || to.trim() === '')
+    return fail(to === undefined ? required('to') : wrongType('to', 'a non-empty string'));
   const rt = body['recipient_type'];
-  if (rt !== undefined && rt !== 'individual' && rt !== 'group') return fail(wrongType('recipient_type', "'individual' or 'group'"));
+  if (rt !== undefined && rt !== 'individual' && rt !== 'group')
+    return fail(wrongType('recipient_type', "'individual' or 'group'"));
   // Meta defaults `type` to text when it is left out.
   const type = body['type'] ?? 'text';
-  if (typeof type !== 'string' || !TYPES.has(type)) return fail(wrongType('type', `one of ${MESSAGE_TYPES.join(', ')}`));
+  if (typeof type !== 'string' || !TYPES.has(type))
+    return fail(wrongType('type', `one of ${MESSAGE_TYPES.join(', ')}`));
   const violation = validateContent(type as MessageType, body);
   return violation ? fail(violation) : { ok: true, to, type: type as MessageType, body };
 }
@@ -59,7 +66,8 @@ function validateContent(type: MessageType, body: Json): Violation | null {
       return Array.isArray(content) && content.length > 0 && content.every(isObject) ? null : required('contacts');
     case 'reaction':
       if (!isObject(content)) return required('reaction');
-      if (typeof content['message_id'] !== 'string' || content['message_id'] === '') return required("reaction['message_id']");
+      if (typeof content['message_id'] !== 'string' || content['message_id'] === '')
+        return required("reaction['message_id']");
       // An empty emoji removes the reaction, so only its type is checked.
       return typeof content['emoji'] === 'string' ? null : required("reaction['emoji']");
     default:

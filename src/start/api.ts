@@ -22,11 +22,17 @@ async function main(): Promise<void> {
       port,
       node: process.version,
       mode: config.QUEUE_MODE === 'off' ? 'direct' : 'queue',
-      queue: config.QUEUE_MODE === 'bullmq' ? 'BullMQ on REDIS_URL (workers process)' : config.REDIS_URL ? 'draining leftovers from REDIS_URL' : 'none',
+      queue:
+        config.QUEUE_MODE === 'bullmq'
+          ? 'BullMQ on REDIS_URL (workers process)'
+          : config.REDIS_URL
+            ? 'draining leftovers from REDIS_URL'
+            : 'none',
       store: describeStore(config),
       sender: config.WHATSAPP_ACCESS_TOKEN ? config.WHATSAPP_API_URL : 'dry-run (no WHATSAPP_ACCESS_TOKEN)',
       media: runtime.mediaDescription,
-      signature: config.WHATSAPP_APP_SECRET.length > 0 ? `${config.WHATSAPP_APP_SECRET.length} app secret(s)` : 'NOT VERIFIED',
+      signature:
+        config.WHATSAPP_APP_SECRET.length > 0 ? `${config.WHATSAPP_APP_SECRET.length} app secret(s)` : 'NOT VERIFIED',
       maxConcurrency: config.MAX_CONCURRENCY,
     },
     'psi-router listening',

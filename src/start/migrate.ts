@@ -27,12 +27,17 @@ if (unknown.length || args.length > 1) {
 const mode = args[0] === '--check' ? 'check' : args[0] === '--fix' ? 'fix' : 'migrate';
 
 const config = configOrExit();
-const log = configureLogger(config.LOG_LEVEL, mode === 'migrate' ? undefined : pino.destination({ dest: 2, sync: true }));
+const log = configureLogger(
+  config.LOG_LEVEL,
+  mode === 'migrate' ? undefined : pino.destination({ dest: 2, sync: true }),
+);
 const db = await openDb(config, log);
 try {
   if (mode !== 'migrate' && db.engine === 'pglite') {
     // Not an error: the embedded database is the router's own, so this checks that one.
-    process.stdout.write(`note: no DATABASE_URL, checking the ${describeStore(config)}; set DATABASE_URL to check the CRM's database\n\n`);
+    process.stdout.write(
+      `note: no DATABASE_URL, checking the ${describeStore(config)}; set DATABASE_URL to check the CRM's database\n\n`,
+    );
   }
   if (mode === 'check') {
     const report = await runCheck(db);
@@ -50,7 +55,10 @@ try {
     }
   }
 } catch (err) {
-  log.error({ err, code: isAppError(err) ? err.code : undefined }, `migrate${mode === 'migrate' ? '' : ` --${mode}`} failed`);
+  log.error(
+    { err, code: isAppError(err) ? err.code : undefined },
+    `migrate${mode === 'migrate' ? '' : ` --${mode}`} failed`,
+  );
   process.exitCode = 1;
 } finally {
   await db.close();

@@ -24,8 +24,15 @@ const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, 
 try {
   switch (command) {
     case 'status': {
-      const journal = await db.query(`SELECT estado, count(*)::int AS n FROM router_eventos GROUP BY estado ORDER BY estado`);
-      print({ queue: queue ? await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed') : 'REDIS_URL not set', journal: journal.rows });
+      const journal = await db.query(
+        `SELECT estado, count(*)::int AS n FROM router_eventos GROUP BY estado ORDER BY estado`,
+      );
+      print({
+        queue: queue
+          ? await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed')
+          : 'REDIS_URL not set',
+        journal: journal.rows,
+      });
       break;
     }
     case 'dead':

@@ -87,12 +87,18 @@ export async function createRuntime(
   const profile = await readSchemaProfile(db);
   log.info(
     { unreadTrigger: profile.unreadTrigger, derivationTicket: profile.derivationTicket },
-    profile.unreadByTrigger ? 'the database counts unread messages itself (trigger); the router will not' : 'the router counts unread messages (no trigger found)',
+    profile.unreadByTrigger
+      ? 'the database counts unread messages itself (trigger); the router will not'
+      : 'the router counts unread messages (no trigger found)',
   );
   const catalog = new CatalogCache(() => loadCatalogRows(db), settingsFromConfig(config), config.CATALOG_TTL_MS, log);
   const monitor = new ThresholdMonitor(log);
   // Workers call Graph too (sends, media), so both roles watch the version.
-  const graphVersion = new GraphVersionWatch(config.WHATSAPP_API_VERSION, log.child({ module: 'graph-version' }), options.now ? { now: options.now } : {});
+  const graphVersion = new GraphVersionWatch(
+    config.WHATSAPP_API_VERSION,
+    log.child({ module: 'graph-version' }),
+    options.now ? { now: options.now } : {},
+  );
   // Filled in below; the metrics read them lazily at scrape time.
   let queueCounts: () => Promise<Record<string, number> | null> = async () => null;
   let circuitState: () => ReturnType<OutboxSender['circuit']['current']> | null = () => null;
@@ -105,9 +111,18 @@ export async function createRuntime(
     graphVersion: () => graphVersion.current(),
   });
   const graph = config.WHATSAPP_ACCESS_TOKEN
-    ? new GraphClient({ baseUrl: config.WHATSAPP_API_URL, version: config.WHATSAPP_API_VERSION, accessToken: config.WHATSAPP_ACCESS_TOKEN, timeoutMs: config.GRAPH_TIMEOUT_MS })
+    ? new GraphClient({
+        baseUrl: config.WHATSAPP_API_URL,
+        version: config.WHATSAPP_API_VERSION,
+        accessToken: config.WHATSAPP_ACCESS_TOKEN,
+        timeoutMs: config.GRAPH_TIMEOUT_MS,
+      })
     : null;
-  const inbox = new InboxClient({ secret: config.INBOX_WEBHOOK_SECRET, timeoutMs: config.INBOX_TIMEOUT_MS, requireSecret: config.NODE_ENV === 'production' });
+  const inbox = new InboxClient({
+    secret: config.INBOX_WEBHOOK_SECRET,
+    timeoutMs: config.INBOX_TIMEOUT_MS,
+    requireSecret: config.NODE_ENV === 'production',
+  });
   // The processor and the sender refer to each other (revived statuses ↔ new outbound rows).
   let processorRef: DirectProcessor | null = null;
   const sender = new OutboxSender(
@@ -132,7 +147,13 @@ export async function createRuntime(
   circuitState = () => (graph ? sender.circuit.current() : null);
   const handler =
     options.handler ??
-    createRoutingHandler({ catalog, profile, log, onOutbound: () => sender.wake(), onDerived: (area) => metrics.derivations.inc({ area }) });
+    createRoutingHandler({
+      catalog,
+      profile,
+      log,
+      onOutbound: () => sender.wake(),
+      onDerived: (area) => metrics.derivations.inc({ area }),
+    });
   const media = await createMedia(config, db, log);
   const processor = new DirectProcessor(
     db,
@@ -148,7 +169,9 @@ export async function createRuntime(
         countUnread: !profile.unreadByTrigger,
         // media_url is the router's own /media link from the first instant (media-routes.ts), so the
         // chat renders the file as soon as the row is inserted; the link waits for the download.
-        mediaBaseUrl: media.downloader ? (config.MEDIA_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`).replace(/\/+$/, '') : null,
+        mediaBaseUrl: media.downloader
+          ? (config.MEDIA_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`).replace(/\/+$/, '')
+          : null,
         defaultLine: config.DEFAULT_LINE,
       },
       onMediaJob: () => media.downloader?.wake(),
@@ -162,9 +185,13 @@ export async function createRuntime(
   const queueMode = config.QUEUE_MODE === 'bullmq';
   const redisUrl = config.REDIS_URL;
   const producer: Redis | null = role === 'api' && queueMode && redisUrl ? producerConnection(redisUrl) : null;
-  producer?.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis producer connection error'));
+  producer?.on('error', (err: Error) =>
+    log.debug({ err: { message: err.message } }, 'redis producer connection error'),
+  );
   if (producer) await waitForRedis(producer, 3_000, log);
-  const queue = producer ? queueIngest(producer, { attempts: config.QUEUE_JOB_ATTEMPTS, backoffMs: config.QUEUE_JOB_BACKOFF_MS }) : null;
+  const queue = producer
+    ? queueIngest(producer, { attempts: config.QUEUE_JOB_ATTEMPTS, backoffMs: config.QUEUE_JOB_BACKOFF_MS })
+    : null;
   if (queue) queueCounts = () => queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
   const ingest: WebhookIngest = queue ?? journalIngest(db, processor);
 
@@ -175,7 +202,9 @@ export async function createRuntime(
   let consumerConnection: Redis | null = null;
   let inboundWorker: Worker | null = null;
   // Dead letters need Redis only to see failed jobs; a lazy connection costs nothing until asked.
-  const adminRedis: Redis | null = redisUrl ? new RedisClient(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : null;
+  const adminRedis: Redis | null = redisUrl
+    ? new RedisClient(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true })
+    : null;
   adminRedis?.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis admin connection error'));
   const deadLetters = new DeadLetterService(db, adminRedis, (rows) => processor.enqueue(rows));
 
@@ -191,11 +220,24 @@ export async function createRuntime(
       async () => (graph && processes && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : []),
       async () => (producer && producer.status !== 'ready' ? ['redis_unreachable'] : []),
       // A database outage is reported by the database check itself; this one only speaks of the backlog.
-      async () => ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S ? ['outbox_backlog'] : [],
+      async () =>
+        ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S
+          ? ['outbox_backlog']
+          : [],
     ],
     graphVersion: () => graphVersion.current(),
     media: media.local,
-    admin: { config, db, processor, monitor, deadLetters, sender: adminSender, queueCounts: () => queueCounts(), catalog, log },
+    admin: {
+      config,
+      db,
+      processor,
+      monitor,
+      deadLetters,
+      sender: adminSender,
+      queueCounts: () => queueCounts(),
+      catalog,
+      log,
+    },
   });
 
   return {
@@ -225,8 +267,18 @@ export async function createRuntime(
       }
       if (consumesQueue && redisUrl && !inboundWorker) {
         consumerConnection = workerConnection(redisUrl);
-        consumerConnection.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis consumer connection error'));
-        inboundWorker = startInboundWorker({ connection: consumerConnection, db, processor, concurrency: config.WORKER_CONCURRENCY, lockMs: config.QUEUE_LOCK_MS, outageBackoffMs: config.QUEUE_JOB_BACKOFF_MS, log });
+        consumerConnection.on('error', (err: Error) =>
+          log.debug({ err: { message: err.message } }, 'redis consumer connection error'),
+        );
+        inboundWorker = startInboundWorker({
+          connection: consumerConnection,
+          db,
+          processor,
+          concurrency: config.WORKER_CONCURRENCY,
+          lockMs: config.QUEUE_LOCK_MS,
+          outageBackoffMs: config.QUEUE_JOB_BACKOFF_MS,
+          log,
+        });
       }
     },
     async closeBackground() {

@@ -17,17 +17,30 @@ const schema = z
     SIM_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
     SIM_HOST: z.string().min(1).default('127.0.0.1'),
     SIM_ACCESS_TOKEN: z.string().min(1).default('sim-token'),
-    SIM_VERSION: optional.pipe(z.string().regex(/^v\d+\.\d+$/, `must look like ${DEFAULT_GRAPH_API_VERSION}`).optional()),
+    SIM_VERSION: optional.pipe(
+      z
+        .string()
+        .regex(/^v\d+\.\d+$/, `must look like ${DEFAULT_GRAPH_API_VERSION}`)
+        .optional(),
+    ),
     SIM_STATUS_WEBHOOK_URL: optional.pipe(z.url('must be an http(s) URL').optional()),
     SIM_APP_SECRET: optional,
     SIM_STATUS_DELAY_MS: z.coerce.number().int().min(0).default(0),
     SIM_LATENCY_MS: z.coerce.number().int().min(0).default(0),
     SIM_MAX_RECORDED: z.coerce.number().int().min(1).optional(),
-    SIM_MEDIA_URL_TTL_MS: z.coerce.number().int().min(1).default(5 * 60_000),
+    SIM_MEDIA_URL_TTL_MS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(5 * 60_000),
   })
   .superRefine((c, ctx) => {
     if (c.SIM_STATUS_WEBHOOK_URL && !c.SIM_APP_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['SIM_APP_SECRET'], message: 'is required with SIM_STATUS_WEBHOOK_URL (webhooks are signed)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SIM_APP_SECRET'],
+        message: 'is required with SIM_STATUS_WEBHOOK_URL (webhooks are signed)',
+      });
     }
   });
 
@@ -48,7 +61,13 @@ async function main(): Promise<void> {
     ...(env.SIM_VERSION ? { version: env.SIM_VERSION } : {}),
     ...(env.SIM_MAX_RECORDED ? { maxRecorded: env.SIM_MAX_RECORDED } : {}),
     ...(env.SIM_STATUS_WEBHOOK_URL && env.SIM_APP_SECRET
-      ? { statusWebhook: { url: env.SIM_STATUS_WEBHOOK_URL, appSecret: env.SIM_APP_SECRET, delayMs: env.SIM_STATUS_DELAY_MS } }
+      ? {
+          statusWebhook: {
+            url: env.SIM_STATUS_WEBHOOK_URL,
+            appSecret: env.SIM_APP_SECRET,
+            delayMs: env.SIM_STATUS_DELAY_MS,
+          },
+        }
       : {}),
   };
   const sim = await startGraphSimulator(options);

@@ -16,17 +16,31 @@ async function main(): Promise<void> {
   const config = configOrExit();
   const log = configureLogger(config.LOG_LEVEL).child({ role: 'worker' });
   if (!config.REDIS_URL) {
-    log.fatal({ code: 'CONFIG_INVALID', problems: ['REDIS_URL: is required for a worker'] }, 'invalid configuration; refusing to start');
+    log.fatal(
+      { code: 'CONFIG_INVALID', problems: ['REDIS_URL: is required for a worker'] },
+      'invalid configuration; refusing to start',
+    );
     process.exit(78);
   }
   const runtime = await createRuntime(config, log, { role: 'worker' });
   runtime.startBackground();
   // Workers have no webhook, but Prometheus still wants to scrape them.
-  const server = config.WORKER_METRICS_PORT !== undefined ? await serveMetrics(runtime, config.WORKER_METRICS_PORT, config.HOST) : null;
+  const server =
+    config.WORKER_METRICS_PORT !== undefined
+      ? await serveMetrics(runtime, config.WORKER_METRICS_PORT, config.HOST)
+      : null;
   // Signals before the banner (see api.ts): a supervisor may signal as soon as it reads it.
   bindSignals(createShutdown(runtime, server, log), log);
   log.info(
-    { node: process.version, store: describeStore(config), queue: 'psi-inbound', metricsPort: server ? (server.address() as AddressInfo).port : null, concurrency: config.WORKER_CONCURRENCY, maxConcurrency: config.MAX_CONCURRENCY, owner: runtime.processor.owner },
+    {
+      node: process.version,
+      store: describeStore(config),
+      queue: 'psi-inbound',
+      metricsPort: server ? (server.address() as AddressInfo).port : null,
+      concurrency: config.WORKER_CONCURRENCY,
+      maxConcurrency: config.MAX_CONCURRENCY,
+      owner: runtime.processor.owner,
+    },
     'psi-router worker consuming',
   );
   warnIfOldNode(log);
@@ -34,6 +48,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  logger.fatal({ err: { message: (err as Error)?.message, code: (err as { code?: string })?.code } }, 'worker startup failed');
+  logger.fatal(
+    { err: { message: (err as Error)?.message, code: (err as { code?: string })?.code } },
+    'worker startup failed',
+  );
   process.exit(1);
 });

@@ -9,7 +9,12 @@ export interface RouterStats {
 
 /** What /admin/stats shows from the database, in one round trip. */
 export async function routerStats(db: Queryable): Promise<RouterStats> {
-  const res = await db.query<{ conversations: Record<string, number> | null; locks: RouterStats['locks']; journal: Record<string, number> | null; outbox: Record<string, number> | null }>(`
+  const res = await db.query<{
+    conversations: Record<string, number> | null;
+    locks: RouterStats['locks'];
+    journal: Record<string, number> | null;
+    outbox: Record<string, number> | null;
+  }>(`
     SELECT
       (SELECT json_object_agg(estado, n) FROM (SELECT estado, count(*)::int AS n FROM conversaciones GROUP BY estado) t) AS conversations,
       json_build_object(
@@ -30,8 +35,16 @@ export async function routerStats(db: Queryable): Promise<RouterStats> {
 }
 
 /** Backlog gauges for /metrics and /ready. */
-export async function backlogCounts(db: Queryable): Promise<{ whatsapp: number; inbox: number; journalPending: number; deadLetters: number; oldestOutboxS: number }> {
-  const res = await db.query<{ whatsapp: number; inbox: number; journal_pending: number; dead: number; oldest: number | null }>(`
+export async function backlogCounts(
+  db: Queryable,
+): Promise<{ whatsapp: number; inbox: number; journalPending: number; deadLetters: number; oldestOutboxS: number }> {
+  const res = await db.query<{
+    whatsapp: number;
+    inbox: number;
+    journal_pending: number;
+    dead: number;
+    oldest: number | null;
+  }>(`
     SELECT
       (SELECT count(*)::int FROM router_outbox WHERE canal = 'whatsapp' AND estado IN ('pendiente', 'enviando')) AS whatsapp,
       (SELECT count(*)::int FROM router_outbox WHERE canal = 'inbox' AND estado IN ('pendiente', 'enviando')) AS inbox,
@@ -39,7 +52,13 @@ export async function backlogCounts(db: Queryable): Promise<{ whatsapp: number; 
       (SELECT count(*)::int FROM router_eventos WHERE estado = 'muerto') AS dead,
       (SELECT extract(epoch FROM now() - min(created_at))::int FROM router_outbox WHERE estado IN ('pendiente', 'enviando')) AS oldest`);
   const r = res.rows[0];
-  return { whatsapp: r?.whatsapp ?? 0, inbox: r?.inbox ?? 0, journalPending: r?.journal_pending ?? 0, deadLetters: r?.dead ?? 0, oldestOutboxS: r?.oldest ?? 0 };
+  return {
+    whatsapp: r?.whatsapp ?? 0,
+    inbox: r?.inbox ?? 0,
+    journalPending: r?.journal_pending ?? 0,
+    deadLetters: r?.dead ?? 0,
+    oldestOutboxS: r?.oldest ?? 0,
+  };
 }
 
 /** Puts a conversation back at the main menu (the next message gets the menu). Null when unknown. */
@@ -54,6 +73,9 @@ export async function resetConversation(db: Queryable, id: string, mainMenuId: s
 }
 
 export async function closeConversation(db: Queryable, id: string): Promise<{ id: string } | null> {
-  const res = await db.query<{ id: string }>(`UPDATE conversaciones SET estado = 'cerrada', updated_at = now() WHERE id = $1::uuid RETURNING id`, [id]);
+  const res = await db.query<{ id: string }>(
+    `UPDATE conversaciones SET estado = 'cerrada', updated_at = now() WHERE id = $1::uuid RETURNING id`,
+    [id],
+  );
   return res.rows[0] ?? null;
 }

@@ -31,7 +31,12 @@ export type AdminSendResult =
  * when the request is the same (metadata.request_hash); with a different one it is `key_reused`.
  */
 export async function queueAdminMessage(db: Queryable, input: AdminSendInput): Promise<AdminSendResult> {
-  const res = await db.query<{ status: string; message_id: string | null; conversation_id: string | null; window_end: string | null }>(
+  const res = await db.query<{
+    status: string;
+    message_id: string | null;
+    conversation_id: string | null;
+    window_end: string | null;
+  }>(
     `WITH i AS (SELECT $1::jsonb AS j),
      prior AS (
        SELECT m.id, m.conversacion_id, m.metadata->>'request_hash' AS request_hash FROM mensajes m, i
@@ -123,7 +128,18 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
   if (!row || row.status === 'not_found' || !row.conversation_id) return { status: 'not_found' };
   // A concurrent request with the same idempotency key won the insert: this one is its duplicate.
   if (!row.message_id) return { status: 'duplicate', messageId: '', conversationId: row.conversation_id };
-  if (row.status === 'key_reused') return { status: 'key_reused', messageId: row.message_id, conversationId: row.conversation_id };
-  if (row.status === 'outside_window') return { status: 'outside_window', messageId: row.message_id, conversationId: row.conversation_id, windowEnd: row.window_end };
-  return { status: row.status as 'queued' | 'duplicate', messageId: row.message_id, conversationId: row.conversation_id };
+  if (row.status === 'key_reused')
+    return { status: 'key_reused', messageId: row.message_id, conversationId: row.conversation_id };
+  if (row.status === 'outside_window')
+    return {
+      status: 'outside_window',
+      messageId: row.message_id,
+      conversationId: row.conversation_id,
+      windowEnd: row.window_end,
+    };
+  return {
+    status: row.status as 'queued' | 'duplicate',
+    messageId: row.message_id,
+    conversationId: row.conversation_id,
+  };
 }

@@ -364,7 +364,13 @@ interface ContextRow {
 }
 
 /** The statement's parameters, in order (the benchmark and EXPLAIN tests build them the same way). */
-export function contextParams(convKey: string, owner: string, leaseMs: number, orderWaitMs: number, options: ContextOptions): unknown[] {
+export function contextParams(
+  convKey: string,
+  owner: string,
+  leaseMs: number,
+  orderWaitMs: number,
+  options: ContextOptions,
+): unknown[] {
   return [convKey, owner, leaseMs, orderWaitMs, options.countUnread, options.mediaBaseUrl, options.defaultLine];
 }
 

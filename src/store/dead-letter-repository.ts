@@ -24,7 +24,10 @@ export async function listDeadEvents(db: Queryable, limit = 100): Promise<DeadEv
  * Puts dead events back to pending with a fresh attempt budget (after the cause was fixed). `ids`
  * null = all of them. Returns the replayed rows so the caller can schedule them at once.
  */
-export async function replayDeadEvents(db: Queryable, ids: string[] | null): Promise<{ id: string; kind: string; convKey: string | null }[]> {
+export async function replayDeadEvents(
+  db: Queryable,
+  ids: string[] | null,
+): Promise<{ id: string; kind: string; convKey: string | null }[]> {
   const res = await db.query<{ id: string; tipo: string; conv_key: string | null }>(
     `UPDATE router_eventos SET estado = 'pendiente', intentos = 0, error = NULL, disponible_at = now(), procesado_at = NULL
       WHERE estado = 'muerto' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))

@@ -39,7 +39,10 @@ export interface MediaJob {
 }
 
 /** Claims up to `limit` due jobs (waiting past their backoff, or whose claim expired). */
-export async function claimMediaJobs(db: Queryable, args: { owner: string; limit: number; leaseMs: number }): Promise<MediaJob[]> {
+export async function claimMediaJobs(
+  db: Queryable,
+  args: { owner: string; limit: number; leaseMs: number },
+): Promise<MediaJob[]> {
   const res = await db.query<Omit<MediaJob, 'created_at'> & { created_at: string | Date }>(
     `WITH pick AS (
        SELECT id FROM router_media_jobs
@@ -136,13 +139,26 @@ export interface MediaLinkState {
 
 /** What the router's /media/<message id>/<name> link can serve right now. */
 export async function mediaLinkState(db: Queryable, messageId: string): Promise<MediaLinkState> {
-  const res = await db.query<{ estado: MediaLinkState['estado']; storage: MediaLinkState['storage']; storage_key: string | null; url: string | null; mime_type: string | null }>(
+  const res = await db.query<{
+    estado: MediaLinkState['estado'];
+    storage: MediaLinkState['storage'];
+    storage_key: string | null;
+    url: string | null;
+    mime_type: string | null;
+  }>(
     `SELECT j.estado, j.storage, j.storage_key, j.url, j.mime_type FROM router_media_jobs j WHERE j.mensaje_id = $1::uuid`,
     [messageId],
   );
   const row = res.rows[0];
   if (!row) return { found: false, estado: null, storage: null, key: null, url: null, mimeType: null };
-  return { found: true, estado: row.estado, storage: row.storage, key: row.storage_key, url: row.url, mimeType: row.mime_type };
+  return {
+    found: true,
+    estado: row.estado,
+    storage: row.storage,
+    key: row.storage_key,
+    url: row.url,
+    mimeType: row.mime_type,
+  };
 }
 
 /** Shutdown: jobs this downloader still holds go back to the queue at once instead of waiting out the claim. */

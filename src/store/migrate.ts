@@ -47,12 +47,14 @@ export async function migrate(db: Db, log: Logger, options: { seed: boolean }): 
   return db.withAdvisoryLock(MIGRATION_LOCK_KEY, async (conn) => {
     await conn.exec(`CREATE TABLE IF NOT EXISTS router_migraciones (
       nombre text PRIMARY KEY, checksum text NOT NULL, aplicada_at timestamptz NOT NULL DEFAULT now())`);
-    const done = await conn.query<{ nombre: string; checksum: string }>('SELECT nombre, checksum FROM router_migraciones');
+    const done = await conn.query<{ nombre: string; checksum: string }>(
+      'SELECT nombre, checksum FROM router_migraciones',
+    );
     const applied = new Map(done.rows.map((r) => [r.nombre, r.checksum]));
     if (applied.has(PRE_CRM_MIGRATION)) {
       throw new AppError(
         'MIGRATION_FAILED',
-        'this database was created by psi-router 0.1, whose tables are not the CRM\'s; start from an empty database (embedded default: remove DATA_DIR) or the CRM\'s own',
+        "this database was created by psi-router 0.1, whose tables are not the CRM's; start from an empty database (embedded default: remove DATA_DIR) or the CRM's own",
         { details: { migration: PRE_CRM_MIGRATION } },
       );
     }
@@ -68,15 +70,23 @@ export async function migrate(db: Db, log: Logger, options: { seed: boolean }): 
       // What this file will add to this database (on the CRM's, most of it exists): logged change by change.
       const adds = additions(migrationObjects(sql, file), await loadSchema(conn));
       try {
-        await conn.exec(`BEGIN;\n${sql}\n;INSERT INTO router_migraciones (nombre, checksum) VALUES ('${file}', '${checksum}');\nCOMMIT;`);
+        await conn.exec(
+          `BEGIN;\n${sql}\n;INSERT INTO router_migraciones (nombre, checksum) VALUES ('${file}', '${checksum}');\nCOMMIT;`,
+        );
       } catch (err) {
         await conn.exec('ROLLBACK').catch(() => undefined);
-        throw new AppError('MIGRATION_FAILED', `migration ${file} failed: ${(err as Error).message}`, { cause: err, details: { migration: file } });
+        throw new AppError('MIGRATION_FAILED', `migration ${file} failed: ${(err as Error).message}`, {
+          cause: err,
+          details: { migration: file },
+        });
       }
       for (const t of adds.tables) log.info({ migration: file, table: t.table }, 'table created');
       for (const c of adds.columns) log.info({ migration: file, table: c.table, column: c.column }, 'column added');
       for (const i of adds.indexes) log.info({ migration: file, table: i.table, index: i.name }, 'index created');
-      log.info({ migration: file, tables: adds.tables.length, columns: adds.columns.length, indexes: adds.indexes.length }, 'migration applied');
+      log.info(
+        { migration: file, tables: adds.tables.length, columns: adds.columns.length, indexes: adds.indexes.length },
+        'migration applied',
+      );
       ran.push(file);
     }
     if (options.seed) await seed(conn, log);
@@ -106,7 +116,11 @@ async function seed(conn: ScriptRunner, log: Logger): Promise<void> {
 export function assertNoBlockers(result: MigrationResult): void {
   if (result.blockers.length === 0) return;
   const list = result.blockers.map((b) => `${b.code}: ${b.message}`).join('; ');
-  throw new AppError('DATA_BLOCKED', `the database's data blocks a guarantee (${list}); run \`npm run migrate -- --check\`, then \`npm run migrate -- --fix\``, {
-    details: { checks: result.blockers.map((b) => b.code) },
-  });
+  throw new AppError(
+    'DATA_BLOCKED',
+    `the database's data blocks a guarantee (${list}); run \`npm run migrate -- --check\`, then \`npm run migrate -- --fix\``,
+    {
+      details: { checks: result.blockers.map((b) => b.code) },
+    },
+  );
 }

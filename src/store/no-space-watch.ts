@@ -30,12 +30,15 @@ export class NoSpaceWatch {
     const recent = this.lastAt > 0 && Date.now() - this.lastAt < this.holdMs;
     const low = this.dataDir !== null && (await freeBytes(this.dataDir)) < this.floorBytes;
     if (recent || low) {
-      throw new AppError('STORE_UNAVAILABLE', 'the database has no space left to write', { details: { reason: DISK_FULL_REASON } });
+      throw new AppError('STORE_UNAVAILABLE', 'the database has no space left to write', {
+        details: { reason: DISK_FULL_REASON },
+      });
     }
   }
 }
 
-export const isNoSpace = (err: unknown): boolean => err instanceof AppError && err.details?.['reason'] === DISK_FULL_REASON;
+export const isNoSpace = (err: unknown): boolean =>
+  err instanceof AppError && err.details?.['reason'] === DISK_FULL_REASON;
 
 async function freeBytes(dir: string): Promise<number> {
   try {

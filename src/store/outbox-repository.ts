@@ -54,7 +54,13 @@ export async function claimOutbox(
             greatest(cv.ventana_24h_fin, cv.ventana_72h_fin) AS ventana_fin
        FROM claimed c LEFT JOIN conversaciones cv ON cv.id = c.conversacion_id
       ORDER BY c.id`,
-    [args.owner, args.limit, args.leaseMs, args.channels, args.takeOverAfterMs === undefined ? 0 : args.takeOverAfterMs],
+    [
+      args.owner,
+      args.limit,
+      args.leaseMs,
+      args.channels,
+      args.takeOverAfterMs === undefined ? 0 : args.takeOverAfterMs,
+    ],
   );
   return res.rows.map((r) => ({ ...r, payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload }));
 }

@@ -44,7 +44,9 @@ export function createPgDb(options: PgDbOptions, log: Logger): Db {
     keepAlive: true,
   });
   // An idle client losing its connection emits here; without a listener the process would crash.
-  pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection lost'));
+  pool.on('error', (err) =>
+    log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection lost'),
+  );
 
   let statements = 0;
   // The server's disk is out of sight: a refusal for lack of space is the only sign of it.
@@ -55,7 +57,11 @@ export function createPgDb(options: PgDbOptions, log: Logger): Db {
     return translated;
   };
 
-  const run = async <T>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
+  const run = async <T>(
+    client: pg.Pool | pg.PoolClient,
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<T>> => {
     statements += 1;
     try {
       const res =

@@ -24,7 +24,11 @@ export async function createPgliteDb(dataDir: string | null): Promise<Db> {
     return translated;
   };
 
-  const run = async <T>(target: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> => {
+  const run = async <T>(
+    target: Pick<PGlite, 'query'>,
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<T>> => {
     statements += 1;
     // PGlite runs each statement synchronously in this thread and settles it without any I/O, so a
     // chain of statements (a processing backlog) would never let a socket callback run: /health
@@ -45,7 +49,9 @@ export async function createPgliteDb(dataDir: string | null): Promise<Db> {
     async transaction(fn) {
       statements += 2; // BEGIN + COMMIT, as on a server
       try {
-        return await pglite.transaction(async (tx) => fn({ query: (sql, params) => run(tx, sql, params) } satisfies Queryable));
+        return await pglite.transaction(async (tx) =>
+          fn({ query: (sql, params) => run(tx, sql, params) } satisfies Queryable),
+        );
       } catch (err) {
         throw fail(err);
       }

@@ -24,7 +24,14 @@ export interface CompletionResult {
  */
 export async function completeEvent(
   db: Queryable,
-  args: { eventId: string; convKey: string; owner: string; extraCtes?: string; extraParams?: unknown[]; mediaJobs?: boolean },
+  args: {
+    eventId: string;
+    convKey: string;
+    owner: string;
+    extraCtes?: string;
+    extraParams?: unknown[];
+    mediaJobs?: boolean;
+  },
 ): Promise<CompletionResult> {
   const extra = (args.extraCtes ? `,\n${args.extraCtes}` : '') + (args.mediaJobs ? `,\n${MEDIA_JOB_CTE}` : '');
   const res = await db.query<{ committed: boolean; more: boolean }>(
@@ -141,7 +148,12 @@ export async function recordFailedAttempt(
   );
   const row = res.rows[0];
   if (!row) return null;
-  return { eventId: row.id, attempt: Number(row.intentos), dead: Boolean(row.dead), backoffMs: row.dead ? 0 : Number(row.backoff_ms) };
+  return {
+    eventId: row.id,
+    attempt: Number(row.intentos),
+    dead: Boolean(row.dead),
+    backoffMs: row.dead ? 0 : Number(row.backoff_ms),
+  };
 }
 
 /** Gives a lease back (nothing was pending, or the process is shutting down). */

@@ -64,7 +64,8 @@ export interface RoutingWrites {
 
 /** The completion statement's routing CTEs, shaped by what the live columns accept. */
 export function routingWritesCtes(profile: SchemaProfile): string {
-  const ticketRef = profile.derivationTicket === 'ticket_id' ? 'tk.ticket_id' : `tk.id::${profile.derivationTicketType}`;
+  const ticketRef =
+    profile.derivationTicket === 'ticket_id' ? 'tk.ticket_id' : `tk.id::${profile.derivationTicketType}`;
   return `
 w AS (SELECT $4::jsonb AS j),
 base AS (

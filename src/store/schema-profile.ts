@@ -20,7 +20,12 @@ export interface SchemaProfile {
 }
 
 export async function readSchemaProfile(db: Queryable): Promise<SchemaProfile> {
-  const res = await db.query<{ trigger: string | null; fk_column: string | null; ticket_type: string | null; audit_type: string | null }>(`
+  const res = await db.query<{
+    trigger: string | null;
+    fk_column: string | null;
+    ticket_type: string | null;
+    audit_type: string | null;
+  }>(`
     SELECT
       (SELECT t.tgname::text FROM pg_trigger t
          JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace

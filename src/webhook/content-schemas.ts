@@ -8,7 +8,13 @@ import { lenient, optArray, optBool, optString } from './item-schemas.js';
 
 /** Coordinates and quantities are numbers; tolerate numeric strings. */
 const optNumeric = z
-  .union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)])
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+(\.\d+)?$/)
+      .transform(Number),
+  ])
   .optional()
   .catch(undefined);
 

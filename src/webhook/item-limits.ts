@@ -29,13 +29,18 @@ export const MAX_BYTES = {
   status: 64,
 } as const;
 
-export const fitsBytes = (max: number) => (s: string): boolean => Buffer.byteLength(s, 'utf8') <= max;
+export const fitsBytes =
+  (max: number) =>
+  (s: string): boolean =>
+    Buffer.byteLength(s, 'utf8') <= max;
 
 export const isWhatsAppTime = (seconds: number): boolean =>
   Number.isFinite(seconds) && seconds >= MIN_TIMESTAMP_S && seconds <= MAX_TIMESTAMP_S;
 
 /** The name of the first value over its byte bound, or null (names are Meta's, for the `other` reason). */
-export function firstTooLong(values: readonly (readonly [name: string, value: string | null | undefined, maxBytes: number])[]): string | null {
+export function firstTooLong(
+  values: readonly (readonly [name: string, value: string | null | undefined, maxBytes: number])[],
+): string | null {
   for (const [name, value, max] of values) {
     if (typeof value === 'string' && !fitsBytes(max)(value)) return name;
   }

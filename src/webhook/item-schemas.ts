@@ -36,7 +36,13 @@ const optUnixSeconds = unixSeconds.optional().catch(undefined);
 
 /** Error codes are numbers; tolerate a numeric string. */
 const optCode = z
-  .union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)])
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+$/)
+      .transform(Number),
+  ])
   .optional()
   .catch(undefined);
 

@@ -95,7 +95,10 @@ export function normaliseContent(rawType: string, item: Record<string, unknown>)
     case 'request_welcome':
       return empty('request_welcome');
     case 'revoke':
-      return { ...empty('revoke'), details: { originalMessageId: read(revokeSchema, body)?.original_message_id ?? null } };
+      return {
+        ...empty('revoke'),
+        details: { originalMessageId: read(revokeSchema, body)?.original_message_id ?? null },
+      };
     case 'edit':
       return editContent(body);
     default:
@@ -157,7 +160,9 @@ function contactsContent(body: unknown): MessageContent {
 
 function interactiveContent(body: unknown): MessageContent {
   const i = read(interactiveSchema, body);
-  const reply = (r: Omit<InteractiveReply, 'description' | 'response'> & Partial<InteractiveReply>): InteractiveReply => ({
+  const reply = (
+    r: Omit<InteractiveReply, 'description' | 'response'> & Partial<InteractiveReply>,
+  ): InteractiveReply => ({
     description: null,
     response: null,
     ...r,

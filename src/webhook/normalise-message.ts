@@ -46,7 +46,10 @@ export function normaliseMessage(raw: unknown, scope: ChangeScope): InboundMessa
   const from = m.from ?? contact?.wa_id ?? null;
   const userId = m.from_user_id ?? contact?.user_id ?? null;
   if (from === null && userId === null) return other('malformed_message: no sender (neither from nor user id)');
-  const tooLong = firstTooLong([['from', from, MAX_BYTES.from], ['from_user_id', userId, MAX_BYTES.userId]]);
+  const tooLong = firstTooLong([
+    ['from', from, MAX_BYTES.from],
+    ['from_user_id', userId, MAX_BYTES.userId],
+  ]);
   if (tooLong) return other(`malformed_message: invalid ${tooLong}`);
 
   const rawType = m.type ?? '';
@@ -82,7 +85,8 @@ export function normaliseMessage(raw: unknown, scope: ChangeScope): InboundMessa
     errors: toMetaErrors(m.errors),
   };
   // The event is what the journal stores: the contact card's name counts as much as the text.
-  if (scope.checkUnicode && !isWellFormedDeep(event)) return other('malformed_message: ill-formed unicode (lone surrogate)');
+  if (scope.checkUnicode && !isWellFormedDeep(event))
+    return other('malformed_message: ill-formed unicode (lone surrogate)');
   return event;
 }
 
@@ -90,7 +94,10 @@ export function normaliseMessage(raw: unknown, scope: ChangeScope): InboundMessa
  * The contact card describing this message's sender: by phone, else by user id, else the only card
  * (Meta sends one card per single-sender change, sometimes without a matching key).
  */
-export function matchContact(contacts: MetaContact[], m: Pick<MetaMessageItem, 'from' | 'from_user_id'>): MetaContact | undefined {
+export function matchContact(
+  contacts: MetaContact[],
+  m: Pick<MetaMessageItem, 'from' | 'from_user_id'>,
+): MetaContact | undefined {
   const byPhone = m.from === undefined ? undefined : contacts.find((c) => c.wa_id === m.from);
   if (byPhone) return byPhone;
   const byUserId = m.from_user_id === undefined ? undefined : contacts.find((c) => c.user_id === m.from_user_id);

@@ -22,7 +22,13 @@ export function normaliseStatus(
   field: string,
   scope: StatusScope = { receivedAtMs: Date.now(), checkUnicode: true },
 ): StatusEvent | OtherEvent {
-  const other = (reason: string): OtherEvent => ({ kind: 'other', line, field, reason, value: scope.checkUnicode ? toWellFormedDeep(raw) : raw });
+  const other = (reason: string): OtherEvent => ({
+    kind: 'other',
+    line,
+    field,
+    reason,
+    value: scope.checkUnicode ? toWellFormedDeep(raw) : raw,
+  });
   const parsed = statusItemSchema.safeParse(raw);
   if (!parsed.success) return other(`malformed_status: invalid ${describeIssues(parsed.error)}`);
   if (line === null) return other('missing_metadata');
@@ -55,6 +61,7 @@ export function normaliseStatus(
       : null,
     errors: toMetaErrors(s.errors),
   };
-  if (scope.checkUnicode && !isWellFormedDeep(event)) return other('malformed_status: ill-formed unicode (lone surrogate)');
+  if (scope.checkUnicode && !isWellFormedDeep(event))
+    return other('malformed_status: ill-formed unicode (lone surrogate)');
   return event;
 }

@@ -42,7 +42,8 @@ function* nestingDepth(root: unknown): Steps<number> {
   return max;
 }
 
-const dropNul = (_key: string, value: unknown): unknown => (typeof value === 'string' ? value.replaceAll('\u0000', '') : value);
+const dropNul = (_key: string, value: unknown): unknown =>
+  typeof value === 'string' ? value.replaceAll('\u0000', '') : value;
 
 /** Parses and normalises a raw webhook body (the exact bytes whose signature was checked). */
 export function parseWebhookBody(raw: Buffer, receivedAtMs: number = Date.now()): InboundEvent[] {
@@ -53,7 +54,11 @@ export function parseWebhookBody(raw: Buffer, receivedAtMs: number = Date.now())
  * The same, giving the event loop back between slices of the work: a 5 MB batch holds 50,000
  * items, and normalising them in one run stalled every other request for over a second.
  */
-export function parseWebhookBodySliced(raw: Buffer, slicer: TimeSlicer, receivedAtMs: number = Date.now()): Promise<InboundEvent[]> {
+export function parseWebhookBodySliced(
+  raw: Buffer,
+  slicer: TimeSlicer,
+  receivedAtMs: number = Date.now(),
+): Promise<InboundEvent[]> {
   return runSliced(parseSteps(raw, receivedAtMs), slicer);
 }
 
@@ -92,7 +97,10 @@ function* parseSteps(raw: Buffer, receivedAtMs: number): Steps<InboundEvent[]> {
  * `other` events (normalise-message.ts); every other event is kept with them replaced by U+FFFD,
  * since jsonb cannot hold them either.
  */
-export function normaliseEnvelope(envelope: Envelope, options: NormaliseOptions = { receivedAtMs: Date.now(), checkUnicode: true }): InboundEvent[] {
+export function normaliseEnvelope(
+  envelope: Envelope,
+  options: NormaliseOptions = { receivedAtMs: Date.now(), checkUnicode: true },
+): InboundEvent[] {
   return runAtOnce(normaliseSteps(envelope, options));
 }
 

@@ -41,7 +41,9 @@ function fix(v: unknown): unknown {
   if (typeof v === 'string') return v.replace(LONE_SURROGATES, '\uFFFD');
   if (Array.isArray(v)) return v.map(fix);
   if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, child]) => [k.replace(LONE_SURROGATES, '\uFFFD'), fix(child)]));
+    return Object.fromEntries(
+      Object.entries(v).map(([k, child]) => [k.replace(LONE_SURROGATES, '\uFFFD'), fix(child)]),
+    );
   }
   return v;
 }

@@ -49,12 +49,20 @@ export async function audit(acked: string[], sim: GraphSimulator): Promise<Audit
         SELECT iniciado_at, lag(procesado_at) OVER (PARTITION BY conv_key ORDER BY iniciado_at) AS prev_end
           FROM router_eventos WHERE tipo = 'message' AND estado = 'hecho'
       ) t WHERE prev_end > iniciado_at`);
-    const dupContacts = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT telefono FROM contactos WHERE telefono IS NOT NULL GROUP BY 1 HAVING count(*) > 1) t`);
-    const dupConvs = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT contacto_id, linea_origen FROM conversaciones GROUP BY 1, 2 HAVING count(*) > 1) t`);
-    const processors = await c.query<{ n: number }>(`SELECT count(DISTINCT procesado_por)::int AS n FROM router_eventos WHERE tipo = 'message'`);
+    const dupContacts = await c.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT telefono FROM contactos WHERE telefono IS NOT NULL GROUP BY 1 HAVING count(*) > 1) t`,
+    );
+    const dupConvs = await c.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT contacto_id, linea_origen FROM conversaciones GROUP BY 1, 2 HAVING count(*) > 1) t`,
+    );
+    const processors = await c.query<{ n: number }>(
+      `SELECT count(DISTINCT procesado_por)::int AS n FROM router_eventos WHERE tipo = 'message'`,
+    );
     // The simulator answers each accepted send with a new wamid, so a reply sent twice shows up as an
     // outbox row whose recorded wamid is one of several sends with the same body to the same number.
-    const recorded = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM router_outbox WHERE canal = 'whatsapp' AND estado = 'enviado'`);
+    const recorded = await c.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM router_outbox WHERE canal = 'whatsapp' AND estado = 'enviado'`,
+    );
     return {
       acked: acked.length,
       lost: acked.filter((w) => !storedMap.has(w)).length,

@@ -75,7 +75,10 @@ export async function startFakeInbox(secret: string): Promise<FakeInbox> {
     waitFor(n, timeoutMs = 10_000) {
       if (deliveries.length >= n) return Promise.resolve(deliveries.slice());
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`expected ${n} inbox deliveries, got ${deliveries.length}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`expected ${n} inbox deliveries, got ${deliveries.length}`)),
+          timeoutMs,
+        );
         waiters.push({ n, resolve: (d) => (clearTimeout(timer), resolve(d)) });
       });
     },

@@ -46,14 +46,17 @@ interface Bucket {
   public: boolean;
 }
 
-export async function startFakeSupabaseStorage(serviceKey = `service-role-${randomBytes(8).toString('hex')}`): Promise<FakeSupabaseStorage> {
+export async function startFakeSupabaseStorage(
+  serviceKey = `service-role-${randomBytes(8).toString('hex')}`,
+): Promise<FakeSupabaseStorage> {
   const buckets = new Map<string, Bucket>();
   const objects = new Map<string, StoredObject>();
   const requests: StorageRequest[] = [];
   const tokenSecret = randomBytes(32);
   let legacyErrors = false;
 
-  const sign = (objectPath: string, exp: number) => createHmac('sha256', tokenSecret).update(`${objectPath}\n${exp}`).digest('base64url');
+  const sign = (objectPath: string, exp: number) =>
+    createHmac('sha256', tokenSecret).update(`${objectPath}\n${exp}`).digest('base64url');
 
   const fail = (res: ServerResponse, status: number, error: string, message: string) => {
     json(res, legacyErrors ? 400 : status, { statusCode: String(status), error, message });
@@ -136,8 +139,12 @@ export async function startFakeSupabaseStorage(serviceKey = `service-role-${rand
   };
 
   const server: Server = createServer((req, res) => {
-    res.once('finish', () => requests.push({ method: req.method ?? 'GET', path: (req.url ?? '').split('?')[0] ?? '', status: res.statusCode }));
-    handle(req, res).catch((err: unknown) => json(res, 500, { statusCode: '500', error: 'internal', message: String(err) }));
+    res.once('finish', () =>
+      requests.push({ method: req.method ?? 'GET', path: (req.url ?? '').split('?')[0] ?? '', status: res.statusCode }),
+    );
+    handle(req, res).catch((err: unknown) =>
+      json(res, 500, { statusCode: '500', error: 'internal', message: String(err) }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -175,7 +182,8 @@ function matchRoute(method: string, pathname: string): Route | null {
   const prefix = '/storage/v1/object/';
   if (!pathname.startsWith(prefix)) return null;
   const parts = pathname.slice(prefix.length).split('/').map(decodeURIComponent);
-  const split = (rest: string[]) => (rest.length >= 2 && rest.every((p) => p.length > 0) ? { bucket: rest[0]!, path: rest.slice(1).join('/') } : null);
+  const split = (rest: string[]) =>
+    rest.length >= 2 && rest.every((p) => p.length > 0) ? { bucket: rest[0]!, path: rest.slice(1).join('/') } : null;
   if (parts[0] === 'sign') {
     const target = split(parts.slice(1));
     if (!target) return null;

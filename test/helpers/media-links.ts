@@ -2,7 +2,8 @@
 import type { Queryable } from '../../src/store/db.js';
 
 /** RFC 3986 percent-encoding of one path segment (encodeURIComponent leaves !'()* as they are). */
-export const segment = (name: string) => encodeURIComponent(name).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+export const segment = (name: string) =>
+  encodeURIComponent(name).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** The name the CRM shows for a document (CRM-CONTRACT §3, CH:967-968). */
 export const crmName = (mediaUrl: string) => decodeURIComponent(mediaUrl).split('/').pop();
@@ -31,7 +32,8 @@ export function watchLinkLooks(db: Queryable, messageId: string) {
       return looks;
     },
     /** Resolves once the route has looked `times` times. */
-    reached: (times: number) => new Promise<void>((resolve) => (looks >= times ? resolve() : waiters.push({ times, resolve }))),
+    reached: (times: number) =>
+      new Promise<void>((resolve) => (looks >= times ? resolve() : waiters.push({ times, resolve }))),
     restore: () => {
       db.query = original;
     },

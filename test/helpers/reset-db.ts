@@ -16,7 +16,17 @@ export async function resetDatabase(url = TEST_DATABASE_URL): Promise<void> {
 }
 
 export const DATA_TABLES = [
-  'router_outbox', 'mensaje_reacciones', 'mensajes', 'derivaciones', 'tickets', 'audit_log', 'conversaciones', 'contactos', 'router_eventos', 'router_locks', 'router_lineas',
+  'router_outbox',
+  'mensaje_reacciones',
+  'mensajes',
+  'derivaciones',
+  'tickets',
+  'audit_log',
+  'conversaciones',
+  'contactos',
+  'router_eventos',
+  'router_locks',
+  'router_lineas',
 ];
 
 /**

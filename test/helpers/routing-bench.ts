@@ -33,10 +33,14 @@ export async function startRoutingRig(
     accessToken: SIM_TOKEN,
     ...(options.mediaUrlTtlMs !== undefined ? { mediaUrlTtlMs: options.mediaUrlTtlMs } : {}),
     ...(options.simLatencyMs !== undefined ? { latencyMs: options.simLatencyMs } : {}),
-    ...(options.statuses === false ? {} : { statusWebhook: { url: `http://127.0.0.1:${port}/webhook`, appSecret: TEST_APP_SECRET } }),
+    ...(options.statuses === false
+      ? {}
+      : { statusWebhook: { url: `http://127.0.0.1:${port}/webhook`, appSecret: TEST_APP_SECRET } }),
   });
   const inbox = await startFakeInbox(INBOX_SECRET);
-  await withClient((c) => c.query(`UPDATE router_areas SET inbox_webhook_url = $1 || '/' || id`, [inbox.url])).catch(() => undefined);
+  await withClient((c) => c.query(`UPDATE router_areas SET inbox_webhook_url = $1 || '/' || id`, [inbox.url])).catch(
+    () => undefined,
+  );
   const router = await startRouter(
     testConfig({
       WHATSAPP_ACCESS_TOKEN: SIM_TOKEN,

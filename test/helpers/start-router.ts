@@ -30,11 +30,23 @@ export interface PostOptions {
 /** Boots the real router (same wiring as `npm start`) on a free port. */
 export async function startRouter(
   config: Config,
-  options: { db?: Db; handler?: MessageHandler; sweeper?: boolean; sender?: boolean; media?: boolean; port?: number; logLines?: string[]; now?: () => Date } = {},
+  options: {
+    db?: Db;
+    handler?: MessageHandler;
+    sweeper?: boolean;
+    sender?: boolean;
+    media?: boolean;
+    port?: number;
+    logLines?: string[];
+    now?: () => Date;
+  } = {},
 ): Promise<RunningRouter> {
   // With logLines the router logs through the production options (redaction included) into the array.
   const log = options.logLines
-    ? pino({ ...buildLoggerOptions(config.LOG_LEVEL === 'silent' ? 'info' : config.LOG_LEVEL) }, { write: (line: string) => void options.logLines!.push(line) })
+    ? pino(
+        { ...buildLoggerOptions(config.LOG_LEVEL === 'silent' ? 'info' : config.LOG_LEVEL) },
+        { write: (line: string) => void options.logLines!.push(line) },
+      )
     : pino({ level: config.LOG_LEVEL });
   const runtime = await createRuntime(config, log, options);
   const server: Server = await listen(runtime.app, options.port ?? 0, '127.0.0.1');

@@ -22,15 +22,21 @@ describe('admin API hardening', () => {
       },
     });
   const conversation = async () => {
-    await rig.router.postWebhook(inboundEnvelope(textMessage({ from: PHONE, body: 'hola', timestamp: Math.floor(Date.now() / 1000) - 30 })));
+    await rig.router.postWebhook(
+      inboundEnvelope(textMessage({ from: PHONE, body: 'hola', timestamp: Math.floor(Date.now() / 1000) - 30 })),
+    );
     await rig.settle();
     return (await withClient((c) => c.query<{ id: string }>('SELECT id FROM conversaciones'))).rows[0]!.id;
   };
-  const send = (body: unknown, key: string) => admin('/admin/messages', { method: 'POST', headers: { 'idempotency-key': key }, body: JSON.stringify(body) });
+  const send = (body: unknown, key: string) =>
+    admin('/admin/messages', { method: 'POST', headers: { 'idempotency-key': key }, body: JSON.stringify(body) });
 
   beforeAll(async () => {
     await resetDatabase();
-    rig = await startRoutingRig({ ADMIN_TOKEN: TOKEN, ADMIN_SEND_RATE_PER_SECOND: '1000', LOG_LEVEL: 'info' }, { statuses: false, logLines });
+    rig = await startRoutingRig(
+      { ADMIN_TOKEN: TOKEN, ADMIN_SEND_RATE_PER_SECOND: '1000', LOG_LEVEL: 'info' },
+      { statuses: false, logLines },
+    );
   });
   afterAll(async () => {
     await rig.close();
@@ -56,9 +62,14 @@ describe('admin API hardening', () => {
     const id = await conversation();
     const res = await send({ conversationId: id, text: 'clave larga' }, 'k'.repeat(201));
     expect(res.status).toBe(400);
-    expect((await readJson(res)).error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'Idempotency-Key: must be 1 to 200 characters' });
+    expect((await readJson(res)).error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'Idempotency-Key: must be 1 to 200 characters',
+    });
     expect((await send({ conversationId: id, text: 'clave justa' }, 'k'.repeat(200))).status).toBe(202);
-    const rows = await withClient((c) => c.query(`SELECT mensaje FROM mensajes WHERE remitente_tipo = 'agente' ORDER BY mensaje`));
+    const rows = await withClient((c) =>
+      c.query(`SELECT mensaje FROM mensajes WHERE remitente_tipo = 'agente' ORDER BY mensaje`),
+    );
     expect(rows.rows).toEqual([{ mensaje: 'clave justa' }]);
   });
 
@@ -69,13 +80,26 @@ describe('admin API hardening', () => {
     expect(reused.status).toBe(422);
     expect((await readJson(reused)).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     // The same request spelled differently (key order, whitespace) is the same request.
-    const again = await admin('/admin/messages', { method: 'POST', headers: { 'idempotency-key': 'crm-reuse-1' }, body: `{ "text": "primero",  "conversationId": "${id}" }` });
+    const again = await admin('/admin/messages', {
+      method: 'POST',
+      headers: { 'idempotency-key': 'crm-reuse-1' },
+      body: `{ "text": "primero",  "conversationId": "${id}" }`,
+    });
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ status: 'duplicate' });
     await rig.settle();
-    const stored = await withClient((c) => c.query<{ mensaje: string; metadata: Record<string, unknown> }>(`SELECT mensaje, metadata FROM mensajes WHERE remitente_tipo = 'agente'`));
+    const stored = await withClient((c) =>
+      c.query<{ mensaje: string; metadata: Record<string, unknown> }>(
+        `SELECT mensaje, metadata FROM mensajes WHERE remitente_tipo = 'agente'`,
+      ),
+    );
     expect(stored.rows.map((r) => r.mensaje)).toEqual(['primero']);
-    expect(stored.rows[0]!.metadata).toMatchObject({ idempotency_key: 'crm-reuse-1', request_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(rig.sim.sent.flatMap((m) => (m.type === 'text' ? [(m.body['text'] as { body: string }).body] : []))).toEqual(['primero']);
+    expect(stored.rows[0]!.metadata).toMatchObject({
+      idempotency_key: 'crm-reuse-1',
+      request_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(rig.sim.sent.flatMap((m) => (m.type === 'text' ? [(m.body['text'] as { body: string }).body] : []))).toEqual(
+      ['primero'],
+    );
   });
 });

@@ -32,7 +32,10 @@ async function eventLoopMaxLagMs(url: string): Promise<number> {
 }
 
 /** POSTs the body while asking /health one request after another; both stall measures of that window. */
-async function postWhileProbing(url: string, body: string): Promise<{ status: number; json: ApiBody; stallMs: number; slowestHealthMs: number }> {
+async function postWhileProbing(
+  url: string,
+  body: string,
+): Promise<{ status: number; json: ApiBody; stallMs: number; slowestHealthMs: number }> {
   expect(body.length).toBeGreaterThan(4_500_000);
   expect(body.length).toBeLessThan(5 * 1024 * 1024); // under WEBHOOK_BODY_LIMIT
   await eventLoopMaxLagMs(url); // starts the router's measuring window
@@ -51,7 +54,9 @@ async function postWhileProbing(url: string, body: string): Promise<{ status: nu
   await probes;
   const stallMs = await eventLoopMaxLagMs(url);
   const slowestHealthMs = Math.max(...latencies);
-  console.info(`big batch: longest event-loop stall ${stallMs.toFixed(0)} ms; ${latencies.length} /health probes, slowest ${slowestHealthMs.toFixed(0)} ms`);
+  console.info(
+    `big batch: longest event-loop stall ${stallMs.toFixed(0)} ms; ${latencies.length} /health probes, slowest ${slowestHealthMs.toFixed(0)} ms`,
+  );
   return { status: res.status, json: await readJson(res), stallMs, slowestHealthMs };
 }
 
@@ -85,7 +90,11 @@ describe('a very large signed batch', () => {
     const { status, json, stallMs, slowestHealthMs } = await postWhileProbing(router.url, bigStatusBatch('d'));
     expect(status).toBe(200);
     expect(json).toMatchObject({ received: ITEMS, stored: ITEMS });
-    const journalled = await withClient((c) => c.query<{ n: number; requests: number }>(`SELECT count(*)::int AS n, count(DISTINCT request_id)::int AS requests FROM router_eventos WHERE tipo = 'status'`));
+    const journalled = await withClient((c) =>
+      c.query<{ n: number; requests: number }>(
+        `SELECT count(*)::int AS n, count(DISTINCT request_id)::int AS requests FROM router_eventos WHERE tipo = 'status'`,
+      ),
+    );
     expect(journalled.rows[0]).toEqual({ n: ITEMS, requests: 1 });
     expect(stallMs).toBeLessThan(STALL_BOUND_MS);
     expect(slowestHealthMs).toBeLessThan(STALL_BOUND_MS);
@@ -113,7 +122,9 @@ describe('a batch bigger than one journal statement', () => {
     await resetDatabase();
     const router = await startRouter(testConfig());
     try {
-      const statuses = Array.from({ length: 2 * JOURNAL_SLICE_ROWS + 10 }, (_, i) => statusItem({ id: `wamid.slice${i}`, status: 'delivered' }));
+      const statuses = Array.from({ length: 2 * JOURNAL_SLICE_ROWS + 10 }, (_, i) =>
+        statusItem({ id: `wamid.slice${i}`, status: 'delivered' }),
+      );
       const refused = statuses[2 * JOURNAL_SLICE_ROWS + 5]!['id'] as string;
       await withClient((c) =>
         c.query(`CREATE FUNCTION test_refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
@@ -122,12 +133,16 @@ describe('a batch bigger than one journal statement', () => {
       );
       const res = await router.postWebhook(envelope(messagesChange({ statuses })));
       expect(res.status).toBeGreaterThanOrEqual(500);
-      expect((await withClient((c) => c.query<{ n: number }>('SELECT count(*)::int AS n FROM router_eventos'))).rows[0]!.n).toBe(0);
+      expect(
+        (await withClient((c) => c.query<{ n: number }>('SELECT count(*)::int AS n FROM router_eventos'))).rows[0]!.n,
+      ).toBe(0);
 
       await withClient((c) => c.query('DROP TRIGGER test_refuse_one ON router_eventos'));
       const retry = await router.postWebhook(envelope(messagesChange({ statuses })));
       expect(retry.status).toBe(200);
-      expect((await withClient((c) => c.query<{ n: number }>('SELECT count(*)::int AS n FROM router_eventos'))).rows[0]!.n).toBe(statuses.length);
+      expect(
+        (await withClient((c) => c.query<{ n: number }>('SELECT count(*)::int AS n FROM router_eventos'))).rows[0]!.n,
+      ).toBe(statuses.length);
     } finally {
       await router.stop();
     }

@@ -1,9 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTEXT_SQL, DEFAULT_CONTEXT_OPTIONS, contextParams, loadConversationContext } from '../../src/store/context-query.js';
+import {
+  CONTEXT_SQL,
+  DEFAULT_CONTEXT_OPTIONS,
+  contextParams,
+  loadConversationContext,
+} from '../../src/store/context-query.js';
 import { appendToJournal } from '../../src/store/journal-repository.js';
 import { completeEvent } from '../../src/store/processing-repository.js';
 import { parseWebhookBody } from '../../src/webhook/parse-events.js';
-import { bodyOf, contact, envelope, inboundEnvelope, messagesChange, textMessage, PHONE_NUMBER_ID } from '../fixtures/whatsapp/builders.js';
+import {
+  bodyOf,
+  contact,
+  envelope,
+  inboundEnvelope,
+  messagesChange,
+  textMessage,
+  PHONE_NUMBER_ID,
+} from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { startRouter, type RunningRouter } from '../helpers/start-router.js';
 import { testConfig } from '../helpers/test-config.js';
@@ -39,17 +52,25 @@ describe('the one-query context', () => {
 
   it('when a batch carries 5 messages of 5 customers, then it costs 1 + 2 per message', async () => {
     const phones = [2, 3, 4, 5, 6].map((i) => `549118000000${i}`);
-    const body = envelope(messagesChange({ contacts: phones.map((p) => contact({ waId: p })), messages: phones.map((p) => textMessage({ from: p })) }));
+    const body = envelope(
+      messagesChange({
+        contacts: phones.map((p) => contact({ waId: p })),
+        messages: phones.map((p) => textMessage({ from: p })),
+      }),
+    );
     expect(await statementsFor(body)).toBe(1 + 2 * 5);
   });
 
   it('when the context query runs, then it returns the conversation, the new message and the previous 10 messages newest first', async () => {
     const phone = '5491180000099';
     const t0 = Math.floor(Date.now() / 1000) - 600;
-    for (let i = 0; i < 12; i++) await router.postWebhook(inboundEnvelope(textMessage({ from: phone, body: `m${i}`, timestamp: t0 + i })));
+    for (let i = 0; i < 12; i++)
+      await router.postWebhook(inboundEnvelope(textMessage({ from: phone, body: `m${i}`, timestamp: t0 + i })));
     await router.idle();
     // Journal m12 without telling the processor (no sweeper runs), then run the statement as a worker would.
-    const [event] = parseWebhookBody(bodyOf(inboundEnvelope(textMessage({ from: phone, body: 'm12', timestamp: t0 + 12 }))));
+    const [event] = parseWebhookBody(
+      bodyOf(inboundEnvelope(textMessage({ from: phone, body: 'm12', timestamp: t0 + 12 }))),
+    );
     await appendToJournal(router.runtime.db, [event!], 'test');
     const convKey = `${PHONE_NUMBER_ID}:${phone}`;
     const ctx = await loadConversationContext(router.runtime.db, convKey, 'test-owner', 10_000);
@@ -61,7 +82,9 @@ describe('the one-query context', () => {
     expect(ctx.line).toBe('wsp4');
     expect(ctx.conversation).toMatchObject({ telefono: `+${phone}`, linea_origen: 'wsp4', mensajes_no_leidos: 13 });
     // The returned row is the one just written, and its stored message id is the row of m12.
-    const [stored] = await withClient(async (c) => (await c.query(`SELECT id, conversacion_id FROM mensajes WHERE mensaje = 'm12'`)).rows);
+    const [stored] = await withClient(
+      async (c) => (await c.query(`SELECT id, conversacion_id FROM mensajes WHERE mensaje = 'm12'`)).rows,
+    );
     expect(ctx.messageId).toBe(stored.id);
     expect(ctx.conversation.id).toBe(stored.conversacion_id);
     // ventana_24h_fin before this message rolled it: m11's window.
@@ -70,8 +93,14 @@ describe('the one-query context', () => {
     // Newest first: exactly the conversation's 10 newest rows before m12 (the router's stored replies,
     // stamped when decided, are newer than these back-dated messages), m12 itself not among them.
     expect(ctx.recent).toHaveLength(10);
-    const newest = await withClient(async (c) =>
-      (await c.query(`SELECT id FROM mensajes WHERE conversacion_id = $1 AND id <> $2 ORDER BY "timestamp" DESC LIMIT 10`, [stored.conversacion_id, stored.id])).rows,
+    const newest = await withClient(
+      async (c) =>
+        (
+          await c.query(
+            `SELECT id FROM mensajes WHERE conversacion_id = $1 AND id <> $2 ORDER BY "timestamp" DESC LIMIT 10`,
+            [stored.conversacion_id, stored.id],
+          )
+        ).rows,
     );
     expect(ctx.recent.map((m) => m.id)).toEqual(newest.map((r: { id: string }) => r.id));
     const times = ctx.recent.map((m) => Date.parse(m.timestamp));
@@ -81,7 +110,9 @@ describe('the one-query context', () => {
     // The stored replies are the bot's, as the CRM shows them.
     for (const m of ctx.recent.filter((r) => r.direccion === 'saliente')) expect(m.remitente_tipo).toBe('bot');
     // Another worker cannot take the conversation while the lease is held.
-    expect((await loadConversationContext(router.runtime.db, convKey, 'other-owner', 10_000)).status).toBe('not_leased');
+    expect((await loadConversationContext(router.runtime.db, convKey, 'other-owner', 10_000)).status).toBe(
+      'not_leased',
+    );
     const done = await completeEvent(router.runtime.db, { eventId: ctx.eventId, convKey, owner: 'test-owner' });
     expect(done).toEqual({ committed: true, more: false });
     expect((await loadConversationContext(router.runtime.db, convKey, 'other-owner', 10_000)).status).toBe('empty');
@@ -102,13 +133,29 @@ describe('the one-query context', () => {
           SELECT 'm:bulk' || g, 'message', '${PHONE_NUMBER_ID}:54900' || g, 'wamid.bulk' || g, '${PHONE_NUMBER_ID}', now(), 'hecho', '{}'::jsonb
             FROM generate_series(1, 30000) g;
         ANALYZE;`);
-      await c.query(`INSERT INTO router_eventos (clave, tipo, conv_key, wamid, linea, wa_ts, payload)
-        VALUES ('m:explain', 'message', $1, 'wamid.EXPLAIN', $2, now(), $3::jsonb)`, [
+      await c.query(
+        `INSERT INTO router_eventos (clave, tipo, conv_key, wamid, linea, wa_ts, payload)
+        VALUES ('m:explain', 'message', $1, 'wamid.EXPLAIN', $2, now(), $3::jsonb)`,
+        [
+          `${PHONE_NUMBER_ID}:54900777`,
+          PHONE_NUMBER_ID,
+          JSON.stringify({
+            kind: 'message',
+            from: '54900777',
+            type: 'text',
+            text: 'x',
+            line: { phoneNumberId: PHONE_NUMBER_ID },
+            timestamp: 1,
+          }),
+        ],
+      );
+      const params = contextParams(
         `${PHONE_NUMBER_ID}:54900777`,
-        PHONE_NUMBER_ID,
-        JSON.stringify({ kind: 'message', from: '54900777', type: 'text', text: 'x', line: { phoneNumberId: PHONE_NUMBER_ID }, timestamp: 1 }),
-      ]);
-      const params = contextParams(`${PHONE_NUMBER_ID}:54900777`, 'explain-owner', 10_000, 10_000, DEFAULT_CONTEXT_OPTIONS);
+        'explain-owner',
+        10_000,
+        10_000,
+        DEFAULT_CONTEXT_OPTIONS,
+      );
       expect(params).toHaveLength(7);
       const plan = await c.query(`EXPLAIN (FORMAT TEXT) ${CONTEXT_SQL}`, params);
       const text = plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');

@@ -55,7 +55,16 @@ describe('per-conversation order under parallel requests', () => {
         const phone = `54911700000${c.toString().padStart(2, '0')}`;
         // Within a request the timestamps are shuffled too: order comes from WhatsApp time, not arrival.
         const ts = base + (i % 2 === 0 ? i : 30 - i);
-        posts.push(router.postWebhook(envelope(messagesChange({ contacts: [contact({ waId: phone })], messages: [textMessage({ from: phone, body: `n${ts}`, timestamp: ts })] }))));
+        posts.push(
+          router.postWebhook(
+            envelope(
+              messagesChange({
+                contacts: [contact({ waId: phone })],
+                messages: [textMessage({ from: phone, body: `n${ts}`, timestamp: ts })],
+              }),
+            ),
+          ),
+        );
       }
     }
     const res = await Promise.all(posts);
@@ -77,7 +86,10 @@ describe('per-conversation order under parallel requests', () => {
     const messages = ts.map((t) => textMessage({ from: phone, body: `t${t}`, timestamp: t }));
     await router.postWebhook(envelope(messagesChange({ contacts: [contact({ waId: phone })], messages })));
     await router.idle();
-    const convId = await withClient(async (c) => (await c.query<{ id: string }>('SELECT id FROM conversaciones WHERE telefono = $1', [`+${phone}`])).rows[0]!.id);
+    const convId = await withClient(
+      async (c) =>
+        (await c.query<{ id: string }>('SELECT id FROM conversaciones WHERE telefono = $1', [`+${phone}`])).rows[0]!.id,
+    );
     expect(trace.order.get(convId)).toEqual([...ts].sort());
   });
 });

@@ -58,13 +58,20 @@ describe('durability across kill -9', () => {
     expect(killed).toBe(true);
     expect(acked.length).toBeGreaterThanOrEqual(total / 3);
 
-    console.info(`kill -9 left ${leftAtKill.pending} pending events and ${leftAtKill.leases} leases; ${acked.length}/${total} acked`);
+    console.info(
+      `kill -9 left ${leftAtKill.pending} pending events and ${leftAtKill.leases} leases; ${acked.length}/${total} acked`,
+    );
     router = await spawnRouter(ENV);
     await expect
-      .poll(async () => (await withClient((c) => c.query(`SELECT count(*)::int AS n FROM router_eventos WHERE estado = 'pendiente'`))).rows[0].n, {
-        timeout: 30_000,
-        interval: 100,
-      })
+      .poll(
+        async () =>
+          (await withClient((c) => c.query(`SELECT count(*)::int AS n FROM router_eventos WHERE estado = 'pendiente'`)))
+            .rows[0].n,
+        {
+          timeout: 30_000,
+          interval: 100,
+        },
+      )
       .toBe(0);
 
     const stored = await withClient(async (c) => {
@@ -90,7 +97,9 @@ describe('durability across kill -9', () => {
     expect(answers.filter((a) => a.n > 1)).toEqual([]);
     // A context query replayed after the kill must not count a message twice.
     const unread = await withClient((c) =>
-      c.query<{ ok: boolean }>(`SELECT bool_and(cv.mensajes_no_leidos = (SELECT count(*) FROM mensajes m WHERE m.conversacion_id = cv.id AND m.direccion = 'entrante')) AS ok FROM conversaciones cv`),
+      c.query<{ ok: boolean }>(
+        `SELECT bool_and(cv.mensajes_no_leidos = (SELECT count(*) FROM mensajes m WHERE m.conversacion_id = cv.id AND m.direccion = 'entrante')) AS ok FROM conversaciones cv`,
+      ),
     );
     expect(unread.rows[0]!.ok).toBe(true);
   });

@@ -19,7 +19,9 @@ try {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128m', 'tmpfs', mountPoint], { stdio: 'pipe' });
   mounted = true;
 } catch (err) {
-  console.warn(`disk-full suite skipped: cannot mount a tmpfs at ${mountPoint} (${(err as Error).message.split('\n')[0]}); it needs root`);
+  console.warn(
+    `disk-full suite skipped: cannot mount a tmpfs at ${mountPoint} (${(err as Error).message.split('\n')[0]}); it needs root`,
+  );
 }
 
 /** Writes zeros until the filesystem refuses (ENOSPC). */
@@ -37,14 +39,20 @@ function fillDisk(file: string): void {
 
 /** A batch big enough (~60 KB of random text: TOAST cannot shrink it) that the journal must grow its files. */
 const bigBatch = (t: number) =>
-  inboundEnvelope(Array.from({ length: 20 }, (_, i) => textMessage({ body: randomBytes(2_250).toString('base64'), timestamp: t + i })));
+  inboundEnvelope(
+    Array.from({ length: 20 }, (_, i) =>
+      textMessage({ body: randomBytes(2_250).toString('base64'), timestamp: t + i }),
+    ),
+  );
 
 describe.skipIf(!mounted)('embedded database on a full disk', () => {
   let router: RunningRouter;
   const filler = path.join(mountPoint, 'filler');
 
   beforeAll(async () => {
-    router = await startRouter(testConfig({ DATABASE_URL: undefined, DATA_DIR: path.join(mountPoint, 'data'), MEDIA_STORAGE: 'off' }));
+    router = await startRouter(
+      testConfig({ DATABASE_URL: undefined, DATA_DIR: path.join(mountPoint, 'data'), MEDIA_STORAGE: 'off' }),
+    );
   });
   afterAll(async () => {
     await router?.stop();
@@ -73,6 +81,8 @@ describe.skipIf(!mounted)('embedded database on a full disk', () => {
     expect(retry.status).toBe(200);
     expect(await readJson(retry)).toMatchObject({ received: 20, stored: 20 });
     // The issue clears by itself once space is back (the embedded engine reads its free space).
-    await expect.poll(async () => (await readJson(await fetch(`${router.url}/ready`))).issues, { timeout: 15_000, interval: 200 }).not.toContain('database_disk_full');
+    await expect
+      .poll(async () => (await readJson(await fetch(`${router.url}/ready`))).issues, { timeout: 15_000, interval: 200 })
+      .not.toContain('database_disk_full');
   });
 });

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allMessageTypes, envelope, inboundEnvelope, messagesChange, statusItem, textMessage } from '../fixtures/whatsapp/builders.js';
+import {
+  allMessageTypes,
+  envelope,
+  inboundEnvelope,
+  messagesChange,
+  statusItem,
+  textMessage,
+} from '../fixtures/whatsapp/builders.js';
 import { startRouter, type RunningRouter } from '../helpers/start-router.js';
 import { testConfig } from '../helpers/test-config.js';
 
@@ -24,9 +31,13 @@ describe('embedded PGlite default', () => {
   it('when started without DATABASE_URL, then it runs on PGlite with the default menu seeded and the wamid index in place', async () => {
     expect(router.runtime.db.engine).toBe('pglite');
     // The CRM's menus are named by tipo_menu (ids are uuids).
-    const menus = await router.runtime.db.query<{ tipo_menu: string }>('SELECT tipo_menu FROM router_menu_config ORDER BY tipo_menu');
+    const menus = await router.runtime.db.query<{ tipo_menu: string }>(
+      'SELECT tipo_menu FROM router_menu_config ORDER BY tipo_menu',
+    );
     expect(menus.rows.map((r) => r.tipo_menu)).toEqual(['alumnos', 'inscripciones', 'principal']);
-    const index = await router.runtime.db.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'mensajes' AND indexname = 'mensajes_wamid_unico'`);
+    const index = await router.runtime.db.query(
+      `SELECT indexname FROM pg_indexes WHERE tablename = 'mensajes' AND indexname = 'mensajes_wamid_unico'`,
+    );
     expect(index.rows).toEqual([{ indexname: 'mensajes_wamid_unico' }]);
   });
 
@@ -42,7 +53,10 @@ describe('embedded PGlite default', () => {
     const asRows = samples.filter((s) => s.crm !== null);
     expect(rows.rows).toHaveLength(samples.length - 1);
     for (const s of asRows) {
-      expect(rows.rows.find((r) => r.whatsapp_message_id === s.message.id), s.rawType).toEqual({
+      expect(
+        rows.rows.find((r) => r.whatsapp_message_id === s.message.id),
+        s.rawType,
+      ).toEqual({
         id: expect.any(String),
         whatsapp_message_id: s.message.id,
         tipo: s.crm!.tipo,
@@ -56,7 +70,9 @@ describe('embedded PGlite default', () => {
       });
     }
     const reaction = samples.find((s) => s.tipo === 'reaction')!;
-    const target = rows.rows.find((r) => r.whatsapp_message_id === (reaction.message['reaction'] as { message_id: string }).message_id)!;
+    const target = rows.rows.find(
+      (r) => r.whatsapp_message_id === (reaction.message['reaction'] as { message_id: string }).message_id,
+    )!;
     const reactions = await router.runtime.db.query('SELECT mensaje_id, usuario_id, emoji FROM mensaje_reacciones');
     expect(reactions.rows).toEqual([{ mensaje_id: target.id, usuario_id: null, emoji: '❤️' }]);
     const conv = await router.runtime.db.query('SELECT mensajes_no_leidos, linea_origen, area FROM conversaciones');
@@ -69,7 +85,11 @@ describe('embedded PGlite default', () => {
     expect(res.map((r) => r.status)).toEqual(Array(20).fill(200));
     await router.idle();
     const snapshot = async () =>
-      (await router.runtime.db.query(`SELECT m.id, m.mensaje, c.mensajes_no_leidos, c.ultimo_mensaje FROM mensajes m JOIN conversaciones c ON c.id = m.conversacion_id WHERE m.mensaje = 'embebido 🎓'`)).rows;
+      (
+        await router.runtime.db.query(
+          `SELECT m.id, m.mensaje, c.mensajes_no_leidos, c.ultimo_mensaje FROM mensajes m JOIN conversaciones c ON c.id = m.conversacion_id WHERE m.mensaje = 'embebido 🎓'`,
+        )
+      ).rows;
     const before = await snapshot();
     expect(before).toHaveLength(1);
 
@@ -88,15 +108,29 @@ describe('embedded PGlite default', () => {
       [conv.rows[0]!.id],
     );
     const state = async () =>
-      (await router.runtime.db.query(`SELECT estado_envio, enviado, entregado, leido, fallido FROM mensajes WHERE whatsapp_message_id = 'wamid.EMB-OUT'`)).rows;
-    await router.postWebhook(envelope(messagesChange({ statuses: [statusItem({ id: 'wamid.EMB-OUT', status: 'delivered' })] })));
+      (
+        await router.runtime.db.query(
+          `SELECT estado_envio, enviado, entregado, leido, fallido FROM mensajes WHERE whatsapp_message_id = 'wamid.EMB-OUT'`,
+        )
+      ).rows;
+    await router.postWebhook(
+      envelope(messagesChange({ statuses: [statusItem({ id: 'wamid.EMB-OUT', status: 'delivered' })] })),
+    );
     await router.idle();
-    expect(await state()).toEqual([{ estado_envio: 'delivered', enviado: true, entregado: true, leido: false, fallido: false }]);
-    await router.postWebhook(envelope(messagesChange({ statuses: [statusItem({ id: 'wamid.EMB-OUT', status: 'read' })] })));
+    expect(await state()).toEqual([
+      { estado_envio: 'delivered', enviado: true, entregado: true, leido: false, fallido: false },
+    ]);
+    await router.postWebhook(
+      envelope(messagesChange({ statuses: [statusItem({ id: 'wamid.EMB-OUT', status: 'read' })] })),
+    );
     await router.idle();
     // A late `sent` (its own journal key) must not move it back.
-    await router.postWebhook(envelope(messagesChange({ statuses: [statusItem({ id: 'wamid.EMB-OUT', status: 'sent' })] })));
+    await router.postWebhook(
+      envelope(messagesChange({ statuses: [statusItem({ id: 'wamid.EMB-OUT', status: 'sent' })] })),
+    );
     await router.idle();
-    expect(await state()).toEqual([{ estado_envio: 'read', enviado: true, entregado: true, leido: true, fallido: false }]);
+    expect(await state()).toEqual([
+      { estado_envio: 'read', enviado: true, entregado: true, leido: true, fallido: false },
+    ]);
   });
 });

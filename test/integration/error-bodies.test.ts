@@ -16,14 +16,22 @@ describe('5xx bodies', () => {
     sql(`CREATE OR REPLACE FUNCTION falla() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${DB_DETAIL}'; END $$;
          CREATE TRIGGER falla BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION falla();`);
   const requestFailedLine = (requestId: string) =>
-    lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'request failed' && l['requestId'] === requestId);
+    lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l['msg'] === 'request failed' && l['requestId'] === requestId);
 
   beforeAll(async () => {
     await resetDatabase();
-    router = await startRouter(testConfig({ ADMIN_TOKEN, LOG_LEVEL: 'info' }), { logLines: lines, sweeper: false, sender: false });
+    router = await startRouter(testConfig({ ADMIN_TOKEN, LOG_LEVEL: 'info' }), {
+      logLines: lines,
+      sweeper: false,
+      sender: false,
+    });
   });
   afterAll(async () => {
-    await sql('DROP TRIGGER IF EXISTS falla ON router_eventos; DROP TRIGGER IF EXISTS falla ON router_lineas; DROP FUNCTION IF EXISTS falla()');
+    await sql(
+      'DROP TRIGGER IF EXISTS falla ON router_eventos; DROP TRIGGER IF EXISTS falla ON router_lineas; DROP FUNCTION IF EXISTS falla()',
+    );
     await router.stop();
   });
 
@@ -34,10 +42,17 @@ describe('5xx bodies', () => {
       expect(res.status).toBe(500);
       const text = await res.text();
       const body = JSON.parse(text) as { error: { code: string; message: string }; requestId: string };
-      expect(body).toEqual({ error: { code: 'DB_ERROR', message: 'internal error; the log has the details under this requestId' }, requestId: res.headers.get('x-request-id') });
+      expect(body).toEqual({
+        error: { code: 'DB_ERROR', message: 'internal error; the log has the details under this requestId' },
+        requestId: res.headers.get('x-request-id'),
+      });
       expect(text).not.toContain('mensajes_wamid_unico_x');
       expect(text).not.toContain('valor');
-      expect(requestFailedLine(body.requestId)).toMatchObject({ level: 'error', code: 'DB_ERROR', err: { message: expect.stringContaining('mensajes_wamid_unico_x') } });
+      expect(requestFailedLine(body.requestId)).toMatchObject({
+        level: 'error',
+        code: 'DB_ERROR',
+        err: { message: expect.stringContaining('mensajes_wamid_unico_x') },
+      });
     } finally {
       await sql('DROP TRIGGER falla ON router_eventos');
     }
@@ -57,14 +72,20 @@ describe('5xx bodies', () => {
       expect(JSON.stringify(body)).not.toContain('mensajes_wamid_unico_x');
       const requestId = res.headers.get('x-request-id')!;
       expect((body as unknown as { requestId: string }).requestId).toBe(requestId);
-      expect(requestFailedLine(requestId)).toMatchObject({ err: { message: expect.stringContaining('mensajes_wamid_unico_x') } });
+      expect(requestFailedLine(requestId)).toMatchObject({
+        err: { message: expect.stringContaining('mensajes_wamid_unico_x') },
+      });
     } finally {
       await sql('DROP TRIGGER falla ON router_lineas');
     }
   });
 
   it('when a request is refused for a reason of its own (4xx), then its message still says what was wrong', async () => {
-    const res = await fetch(`${router.url}/admin/lines/NO VALE`, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${router.url}/admin/lines/NO VALE`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(400);
     expect((await readJson(res)).error.message).toMatch(/must be a CRM line code/);
   });

@@ -20,17 +20,32 @@ describe('a WhatsApp timestamp in the future', () => {
 
   /** A conversation an agent has (derived): nothing is answered, so the preview is the customer's own. */
   const derivedConversation = async (phone: string) => {
-    await router.postWebhook(inboundEnvelope(textMessage({ from: phone, body: 'primero', timestamp: Math.floor(Date.now() / 1000) - 60 })));
+    await router.postWebhook(
+      inboundEnvelope(textMessage({ from: phone, body: 'primero', timestamp: Math.floor(Date.now() / 1000) - 60 })),
+    );
     await router.idle();
     // Its menu reply (stored at now()) is put back a minute too, so the next second's message is the newest.
     await withClient(async (c) => {
-      await c.query(`UPDATE mensajes SET "timestamp" = now() - interval '1 minute' WHERE direccion = 'saliente' AND conversacion_id IN (SELECT id FROM conversaciones WHERE telefono = $1)`, [`+${phone}`]);
-      await c.query(`UPDATE conversaciones SET estado = 'derivada', router_estado = 'derivado', area = 'ventas', ts_ultimo_mensaje = now() - interval '1 minute' WHERE telefono = $1`, [`+${phone}`]);
+      await c.query(
+        `UPDATE mensajes SET "timestamp" = now() - interval '1 minute' WHERE direccion = 'saliente' AND conversacion_id IN (SELECT id FROM conversaciones WHERE telefono = $1)`,
+        [`+${phone}`],
+      );
+      await c.query(
+        `UPDATE conversaciones SET estado = 'derivada', router_estado = 'derivado', area = 'ventas', ts_ultimo_mensaje = now() - interval '1 minute' WHERE telefono = $1`,
+        [`+${phone}`],
+      );
     });
   };
   const conversation = (phone: string) =>
-    withClient(async (c) => (await c.query(
-      `SELECT ultimo_mensaje, ts_ultimo_mensaje, ventana_24h_inicio, ventana_24h_fin FROM conversaciones WHERE telefono = $1`, [`+${phone}`])).rows[0]);
+    withClient(
+      async (c) =>
+        (
+          await c.query(
+            `SELECT ultimo_mensaje, ts_ultimo_mensaje, ventana_24h_inicio, ventana_24h_fin FROM conversaciones WHERE telefono = $1`,
+            [`+${phone}`],
+          )
+        ).rows[0],
+    );
 
   it('when a message dated 2100 arrives, then the receive time orders it, rolls the window and the preview, and Meta’s value stays in the event', async () => {
     const phone = '5491177770001';
@@ -48,9 +63,16 @@ describe('a WhatsApp timestamp in the future', () => {
     expect(ts).toBeLessThanOrEqual(after);
     expect(new Date(conv.ventana_24h_fin).getTime()).toBe(ts + DAY_MS);
 
-    const [row] = await withClient(async (c) => (await c.query(
-      `SELECT m."timestamp", m.metadata->>'metaTimestamp' AS meta_in_message, e.wa_ts, e.payload->>'metaTimestamp' AS meta_in_event
-         FROM mensajes m JOIN router_eventos e ON e.wamid = m.whatsapp_message_id WHERE m.whatsapp_message_id = $1`, [future.id])).rows);
+    const [row] = await withClient(
+      async (c) =>
+        (
+          await c.query(
+            `SELECT m."timestamp", m.metadata->>'metaTimestamp' AS meta_in_message, e.wa_ts, e.payload->>'metaTimestamp' AS meta_in_event
+         FROM mensajes m JOIN router_eventos e ON e.wamid = m.whatsapp_message_id WHERE m.whatsapp_message_id = $1`,
+            [future.id],
+          )
+        ).rows,
+    );
     expect(new Date(row.timestamp).getTime()).toBe(ts);
     expect(new Date(row.wa_ts).getTime()).toBe(ts);
     expect(Number(row.meta_in_event)).toBe(YEAR_2100);
@@ -75,17 +97,33 @@ describe('a WhatsApp timestamp in the future', () => {
     expect((await router.postWebhook(inboundEnvelope([future, normal]))).status).toBe(200);
     await router.idle();
     expect((await conversation(phone)).ultimo_mensaje).toBe('normal');
-    const order = await withClient(async (c) => (await c.query(
-      `SELECT mensaje FROM mensajes WHERE telefono = $1 AND direccion = 'entrante' ORDER BY "timestamp", created_at`, [`+${phone}`])).rows.map((r) => r.mensaje));
+    const order = await withClient(async (c) =>
+      (
+        await c.query(
+          `SELECT mensaje FROM mensajes WHERE telefono = $1 AND direccion = 'entrante' ORDER BY "timestamp", created_at`,
+          [`+${phone}`],
+        )
+      ).rows.map((r) => r.mensaje),
+    );
     expect(order).toEqual(['primero', 'adelantado', 'normal']);
   });
 
   it('when a new customer’s first message is dated 2100, then the menu the router stores for it is not dated in the future either', async () => {
     const phone = '5491177770003';
-    expect((await router.postWebhook(inboundEnvelope(textMessage({ from: phone, body: 'hola', timestamp: YEAR_2100 })))).status).toBe(200);
+    expect(
+      (await router.postWebhook(inboundEnvelope(textMessage({ from: phone, body: 'hola', timestamp: YEAR_2100 }))))
+        .status,
+    ).toBe(200);
     await router.idle();
-    const rows = await withClient(async (c) => (await c.query(
-      `SELECT direccion, "timestamp" FROM mensajes WHERE telefono = $1 OR conversacion_id IN (SELECT id FROM conversaciones WHERE telefono = $1)`, [`+${phone}`])).rows);
+    const rows = await withClient(
+      async (c) =>
+        (
+          await c.query(
+            `SELECT direccion, "timestamp" FROM mensajes WHERE telefono = $1 OR conversacion_id IN (SELECT id FROM conversaciones WHERE telefono = $1)`,
+            [`+${phone}`],
+          )
+        ).rows,
+    );
     expect(rows.map((r) => r.direccion).sort()).toEqual(['entrante', 'saliente']);
     for (const r of rows) expect(new Date(r.timestamp).getTime()).toBeLessThanOrEqual(Date.now());
     const conv = await conversation(phone);

@@ -87,7 +87,11 @@ describe('Graph simulator: media endpoints', () => {
   });
 
   it('when media is added over the control API, then it can be looked up like any other', async () => {
-    const res = await fetch(`${sim.url}/__sim/media?filename=foto.jpg`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: Buffer.from('png bytes') });
+    const res = await fetch(`${sim.url}/__sim/media?filename=foto.jpg`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: Buffer.from('png bytes'),
+    });
     const added = (await res.json()) as { id: string; sha256Hex: string; size: number };
     expect(added.size).toBe(9);
     const { body } = await lookup(added.id);

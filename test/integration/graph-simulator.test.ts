@@ -63,8 +63,13 @@ const base = { messaging_product: 'whatsapp', recipient_type: 'individual', to: 
 const textBody = (body?: string) => ({ ...base, type: 'text', text: { preview_url: false, body } });
 const interactiveBody = (interactive: object) => ({ ...base, type: 'interactive', interactive });
 const x = (n: number) => 'x'.repeat(n);
-const rows = (n: number, from = 1) => Array.from({ length: n }, (_, k) => ({ id: `row-${from + k}`, title: `Opción ${from + k}` }));
-const listAction = (o: object = {}) => ({ button: 'Ver opciones', sections: [{ title: 'Áreas', rows: rows(3) }], ...o });
+const rows = (n: number, from = 1) =>
+  Array.from({ length: n }, (_, k) => ({ id: `row-${from + k}`, title: `Opción ${from + k}` }));
+const listAction = (o: object = {}) => ({
+  button: 'Ver opciones',
+  sections: [{ title: 'Áreas', rows: rows(3) }],
+  ...o,
+});
 const list = (o: object = {}) => ({
   type: 'list',
   header: { type: 'text', text: 'Menú principal' },
@@ -83,7 +88,11 @@ const buttons = (btns: unknown[] = [reply('si', 'Sí'), reply('no', 'No')], o: o
 
 function expectMetaError(answer: { status: number; json: GraphAnswer }, status: number, code: number): void {
   expect(answer.status).toBe(status);
-  expect(answer.json.error).toMatchObject({ type: 'OAuthException', code, message: expect.stringContaining(`(#${code})`) });
+  expect(answer.json.error).toMatchObject({
+    type: 'OAuthException',
+    code,
+    message: expect.stringContaining(`(#${code})`),
+  });
   expect(answer.json.error?.error_data?.messaging_product).toBe('whatsapp');
   expect(answer.json.error?.error_data?.details).toEqual(expect.any(String));
   expect(answer.json.error?.fbtrace_id).toMatch(/^\S{10,}$/);
@@ -140,7 +149,14 @@ describe('graph simulator: send endpoint', () => {
         messages: [{ id: expect.stringMatching(/^wamid\.[A-Za-z0-9+/=]+$/) }],
       });
       expect(sim.sent).toEqual([
-        { wamid: answer.json.messages?.[0]?.id, phoneNumberId: LINE, to: CUSTOMER, type: 'text', body: textBody('hola'), at: expect.any(Number) },
+        {
+          wamid: answer.json.messages?.[0]?.id,
+          phoneNumberId: LINE,
+          to: CUSTOMER,
+          type: 'text',
+          body: textBody('hola'),
+          at: expect.any(Number),
+        },
       ]);
       expect(sim.requests.ok).toBe(1);
     });
@@ -165,7 +181,10 @@ describe('graph simulator: send endpoint', () => {
     });
 
     it('when three reply buttons sit at the title and id limits, then they are accepted', async () => {
-      const answer = await send(sim, interactiveBody(buttons([reply(`a${x(255)}`, x(20)), reply(`b${x(255)}`, x(20)), reply('c', 'C')])));
+      const answer = await send(
+        sim,
+        interactiveBody(buttons([reply(`a${x(255)}`, x(20)), reply(`b${x(255)}`, x(20)), reply('c', 'C')])),
+      );
       expect(answer.status).toBe(200);
     });
 
@@ -208,17 +227,37 @@ describe('graph simulator: send endpoint', () => {
       ['button > 20', list({ action: listAction({ button: x(21) }) }), 131009],
       ['sections missing', list({ action: listAction({ sections: undefined }) }), 100],
       ['sections empty', list({ action: listAction({ sections: [] }) }), 131009],
-      ['more than 10 sections', list({ action: listAction({ sections: rows(11).map((r, i) => ({ title: `S${i}`, rows: [r] })) }) }), 131009],
-      ['more than 10 rows in total', list({ action: two({ title: 'A', rows: rows(6) }, { title: 'B', rows: rows(5, 7) }) }), 131009],
+      [
+        'more than 10 sections',
+        list({ action: listAction({ sections: rows(11).map((r, i) => ({ title: `S${i}`, rows: [r] })) }) }),
+        131009,
+      ],
+      [
+        'more than 10 rows in total',
+        list({ action: two({ title: 'A', rows: rows(6) }, { title: 'B', rows: rows(5, 7) }) }),
+        131009,
+      ],
       ['no rows', list({ action: listAction({ sections: [{ title: 'A', rows: [] }] }) }), 131009],
       ['row title > 24', list({ action: listAction({ sections: [{ rows: [{ id: 'a', title: x(25) }] }] }) }), 131009],
       ['row title missing', list({ action: listAction({ sections: [{ rows: [{ id: 'a' }] }] }) }), 100],
-      ['row description > 72', list({ action: listAction({ sections: [{ rows: [{ id: 'a', title: 'A', description: x(73) }] }] }) }), 131009],
+      [
+        'row description > 72',
+        list({ action: listAction({ sections: [{ rows: [{ id: 'a', title: 'A', description: x(73) }] }] }) }),
+        131009,
+      ],
       ['row id missing', list({ action: listAction({ sections: [{ rows: [{ title: 'A' }] }] }) }), 100],
       ['row id > 200', list({ action: listAction({ sections: [{ rows: [{ id: x(201), title: 'A' }] }] }) }), 131009],
-      ['duplicate row ids across sections', list({ action: two({ title: 'A', rows: rows(2) }, { title: 'B', rows: rows(2) }) }), 131009],
+      [
+        'duplicate row ids across sections',
+        list({ action: two({ title: 'A', rows: rows(2) }, { title: 'B', rows: rows(2) }) }),
+        131009,
+      ],
       ['section title > 24', list({ action: listAction({ sections: [{ title: x(25), rows: rows(1) }] }) }), 131009],
-      ['a section without title among several', list({ action: two({ title: 'A', rows: rows(1) }, { rows: rows(1, 2) }) }), 100],
+      [
+        'a section without title among several',
+        list({ action: two({ title: 'A', rows: rows(1) }, { rows: rows(1, 2) }) }),
+        100,
+      ],
     ])('when a list has %s, then it is rejected with HTTP 400', async (_case, interactive, code) => {
       const answer = await send(sim, interactiveBody(interactive));
       expectMetaError(answer, 400, code);
@@ -266,15 +305,22 @@ describe('graph simulator: send endpoint', () => {
     });
 
     it('when the path is unknown, then it answers 404 with code 100 "Unknown path components"', async () => {
-      const res = await fetch(`${sim.url}/v25.0/${LINE}/nope`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+      const res = await fetch(`${sim.url}/v25.0/${LINE}/nope`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       expect(res.status).toBe(404);
       const body = (await res.json()) as GraphAnswer;
-      expect(body.error).toMatchObject({ code: 100, type: 'OAuthException', message: expect.stringContaining('Unknown path components') });
+      expect(body.error).toMatchObject({
+        code: 100,
+        type: 'OAuthException',
+        message: expect.stringContaining('Unknown path components'),
+      });
     });
   });
 
   describe('scripted failures', () => {
-    it('when 130429 is scripted, then one send gets HTTP 429 with Meta\'s body and the next succeeds', async () => {
+    it("when 130429 is scripted, then one send gets HTTP 429 with Meta's body and the next succeeds", async () => {
       sim.script(metaFailures.rateLimitHit());
       const answer = await send(sim, textBody('hola'));
       expectMetaError(answer, 429, 130429);
@@ -297,13 +343,23 @@ describe('graph simulator: send endpoint', () => {
       ['undeliverable', 400, 131026],
       ['somethingWentWrong', 500, 131000],
       ['serviceUnavailable', 503, 131016],
-    ] as const)('when metaFailures.%s() is scripted, then the send gets HTTP %i with code %i', async (helper, status, code) => {
-      sim.script(metaFailures[helper]());
-      expectMetaError(await send(sim, textBody('hola')), status, code);
-    });
+    ] as const)(
+      'when metaFailures.%s() is scripted, then the send gets HTTP %i with code %i',
+      async (helper, status, code) => {
+        sim.script(metaFailures[helper]());
+        expectMetaError(await send(sim, textBody('hola')), status, code);
+      },
+    );
 
     it('when a custom meta_error with a subcode is scripted, then title, details and subcode are Meta-shaped', async () => {
-      sim.script({ kind: 'meta_error', httpStatus: 400, code: 131009, title: 'Parameter value is not valid', message: 'custom details', subcode: 2494010 });
+      sim.script({
+        kind: 'meta_error',
+        httpStatus: 400,
+        code: 131009,
+        title: 'Parameter value is not valid',
+        message: 'custom details',
+        subcode: 2494010,
+      });
       const answer = await send(sim, textBody('hola'));
       expect(answer.json.error).toMatchObject({
         message: '(#131009) Parameter value is not valid',
@@ -328,13 +384,16 @@ describe('graph simulator: send endpoint', () => {
       expect((await send(sim, textBody('3'))).status).toBe(200);
     });
 
-    it.each([500, 502, 503] as const)('when a raw HTTP %i is scripted, then the send gets that status and a non-JSON body', async (status) => {
-      sim.script({ kind: 'http', status });
-      const answer = await send(sim, textBody('hola'));
-      expect(answer.status).toBe(status);
-      expect(answer.json).toEqual({});
-      expect(sim.rejected).toEqual([{ status, code: null, details: expect.any(String) }]);
-    });
+    it.each([500, 502, 503] as const)(
+      'when a raw HTTP %i is scripted, then the send gets that status and a non-JSON body',
+      async (status) => {
+        sim.script({ kind: 'http', status });
+        const answer = await send(sim, textBody('hola'));
+        expect(answer.status).toBe(status);
+        expect(answer.json).toEqual({});
+        expect(sim.rejected).toEqual([{ status, code: null, details: expect.any(String) }]);
+      },
+    );
 
     it('when a timeout is scripted, then the request hangs until the client gives up, and the next send works', async () => {
       sim.script({ kind: 'timeout' });
@@ -389,8 +448,11 @@ describe('graph simulator: send endpoint', () => {
   });
 
   describe('control API', () => {
-    it('when failures are scripted over HTTP, then the next sends get them (Meta\'s status filled in)', async () => {
-      const scripted = await control(sim, 'POST', 'script', [{ kind: 'meta_error', code: 130429 }, { kind: 'http', status: 502 }]);
+    it("when failures are scripted over HTTP, then the next sends get them (Meta's status filled in)", async () => {
+      const scripted = await control(sim, 'POST', 'script', [
+        { kind: 'meta_error', code: 130429 },
+        { kind: 'http', status: 502 },
+      ]);
       expect(scripted).toEqual({ status: 200, json: { ok: true, pending: 2 } });
       expectMetaError(await send(sim, textBody('1')), 429, 130429);
       expect((await send(sim, textBody('2'))).status).toBe(502);
@@ -409,9 +471,17 @@ describe('graph simulator: send endpoint', () => {
       const answer = await send(sim, textBody('hola'));
       await send(sim, textBody(''));
       const sent = await control(sim, 'GET', 'sent');
-      expect(sent.json).toEqual([expect.objectContaining({ wamid: answer.json.messages?.[0]?.id, to: CUSTOMER, type: 'text' })]);
+      expect(sent.json).toEqual([
+        expect.objectContaining({ wamid: answer.json.messages?.[0]?.id, to: CUSTOMER, type: 'text' }),
+      ]);
       const stats = await control(sim, 'GET', 'stats');
-      expect(stats.json).toMatchObject({ requests: { ok: 1, invalid: 1 }, sent: 1, rejected: 1, scriptPending: 0, down: null });
+      expect(stats.json).toMatchObject({
+        requests: { ok: 1, invalid: 1 },
+        sent: 1,
+        rejected: 1,
+        scriptPending: 0,
+        down: null,
+      });
       expect((await control(sim, 'POST', 'reset')).status).toBe(200);
       expect((await control(sim, 'GET', 'sent')).json).toEqual([]);
       expect((await control(sim, 'GET', 'stats')).json).toMatchObject({ requests: { ok: 0, invalid: 0 }, sent: 0 });
@@ -447,7 +517,9 @@ describe('graph simulator: configuration and lifecycle', () => {
             where: { version: kit.version },
             handler: (ctx) => {
               if (!kit.authorize(ctx)) return;
-              ctx.res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: ctx.params['mediaId'] }));
+              ctx.res
+                .writeHead(200, { 'content-type': 'application/json' })
+                .end(JSON.stringify({ id: ctx.params['mediaId'] }));
             },
           }),
       ],
@@ -533,7 +605,13 @@ async function startReceiver(o: { status?: number; delayFor?: (status: string) =
       const delay = o.delayFor?.(body.entry[0]?.changes[0]?.value.statuses[0]?.status ?? '') ?? 0;
       setTimeout(() => {
         res.writeHead(o.status ?? 200).end('EVENT_RECEIVED');
-        posts.push({ raw, signature: Array.isArray(header) ? header[0] : header, body, receivedAt, answeredAt: performance.now() });
+        posts.push({
+          raw,
+          signature: Array.isArray(header) ? header[0] : header,
+          body,
+          receivedAt,
+          answeredAt: performance.now(),
+        });
         for (const w of [...waiters]) w();
       }, delay);
     });
@@ -569,7 +647,10 @@ describe('graph simulator: status webhooks', () => {
   it('when messages are accepted, then sent, delivered and read arrive signed, Meta-shaped and in order per message', async () => {
     // Slow answers to "sent" prove "delivered" waits for them.
     const receiver = await startReceiver({ delayFor: (s) => (s === 'sent' ? 60 : 0) });
-    const sim = await startGraphSimulator({ accessToken: TOKEN, statusWebhook: { url: receiver.url, appSecret: SECRET } });
+    const sim = await startGraphSimulator({
+      accessToken: TOKEN,
+      statusWebhook: { url: receiver.url, appSecret: SECRET },
+    });
     try {
       const answers = await Promise.all([send(sim, textBody('uno')), send(sim, textBody('dos'))]);
       const posts = await receiver.waitFor(6);
@@ -592,7 +673,13 @@ describe('graph simulator: status webhooks', () => {
                     value: {
                       messaging_product: 'whatsapp',
                       metadata: { display_phone_number: expect.stringMatching(/^\d+$/), phone_number_id: LINE },
-                      statuses: [expect.objectContaining({ id: wamid, timestamp: expect.stringMatching(/^\d{10}$/), recipient_id: CUSTOMER })],
+                      statuses: [
+                        expect.objectContaining({
+                          id: wamid,
+                          timestamp: expect.stringMatching(/^\d{10}$/),
+                          recipient_id: CUSTOMER,
+                        }),
+                      ],
                     },
                   },
                 ],
@@ -600,7 +687,10 @@ describe('graph simulator: status webhooks', () => {
             ],
           });
         }
-        expect(statusOf(mine[0] as Post)).toMatchObject({ conversation: { origin: { type: 'service' } }, pricing: { billable: true, category: 'service' } });
+        expect(statusOf(mine[0] as Post)).toMatchObject({
+          conversation: { origin: { type: 'service' } },
+          pricing: { billable: true, category: 'service' },
+        });
         expect(statusOf(mine[2] as Post).pricing).toBeUndefined();
       }
       await sim.statusWebhooksIdle();
@@ -613,7 +703,10 @@ describe('graph simulator: status webhooks', () => {
 
   it('when only some statuses are configured, then only those are posted', async () => {
     const receiver = await startReceiver();
-    const sim = await startGraphSimulator({ accessToken: TOKEN, statusWebhook: { url: receiver.url, appSecret: SECRET, statuses: ['delivered'] } });
+    const sim = await startGraphSimulator({
+      accessToken: TOKEN,
+      statusWebhook: { url: receiver.url, appSecret: SECRET, statuses: ['delivered'] },
+    });
     try {
       await send(sim, textBody('hola'));
       await sim.statusWebhooksIdle();
@@ -629,8 +722,14 @@ describe('graph simulator: status webhooks', () => {
     const down = await startReceiver();
     const downUrl = down.url;
     await down.close();
-    const simA = await startGraphSimulator({ accessToken: TOKEN, statusWebhook: { url: failing.url, appSecret: SECRET } });
-    const simB = await startGraphSimulator({ accessToken: TOKEN, statusWebhook: { url: downUrl, appSecret: SECRET, statuses: ['sent'] } });
+    const simA = await startGraphSimulator({
+      accessToken: TOKEN,
+      statusWebhook: { url: failing.url, appSecret: SECRET },
+    });
+    const simB = await startGraphSimulator({
+      accessToken: TOKEN,
+      statusWebhook: { url: downUrl, appSecret: SECRET, statuses: ['sent'] },
+    });
     try {
       expect((await send(simA, textBody('hola'))).status).toBe(200);
       expect((await send(simB, textBody('hola'))).status).toBe(200);
@@ -640,7 +739,9 @@ describe('graph simulator: status webhooks', () => {
         ['delivered', 500, false],
         ['read', 500, false],
       ]);
-      expect(simB.webhookFailures).toEqual([expect.objectContaining({ status: 'sent', ok: false, httpStatus: null, error: expect.any(String) })]);
+      expect(simB.webhookFailures).toEqual([
+        expect.objectContaining({ status: 'sent', ok: false, httpStatus: null, error: expect.any(String) }),
+      ]);
       expect(simB.stats().webhooks).toMatchObject({ ok: 0, failed: 1 });
     } finally {
       await simA.close();
@@ -649,9 +750,12 @@ describe('graph simulator: status webhooks', () => {
     }
   });
 
-  it('when postStatus posts a failed status with errors, then it arrives signed with Meta\'s error objects', async () => {
+  it("when postStatus posts a failed status with errors, then it arrives signed with Meta's error objects", async () => {
     const receiver = await startReceiver();
-    const sim = await startGraphSimulator({ accessToken: TOKEN, statusWebhook: { url: receiver.url, appSecret: SECRET, statuses: [] } });
+    const sim = await startGraphSimulator({
+      accessToken: TOKEN,
+      statusWebhook: { url: receiver.url, appSecret: SECRET, statuses: [] },
+    });
     try {
       const wamid = (await send(sim, textBody('hola'))).json.messages?.[0]?.id ?? '';
       const delivery = await sim.postStatus(wamid, 'failed', { errors: [{ code: 131026 }] });
@@ -663,7 +767,14 @@ describe('graph simulator: status webhooks', () => {
         status: 'failed',
         timestamp: expect.any(String),
         recipient_id: CUSTOMER,
-        errors: [{ code: 131026, title: 'Message undeliverable', message: 'Message undeliverable', error_data: { details: expect.any(String) } }],
+        errors: [
+          {
+            code: 131026,
+            title: 'Message undeliverable',
+            message: 'Message undeliverable',
+            error_data: { details: expect.any(String) },
+          },
+        ],
       });
     } finally {
       await sim.close();
@@ -673,11 +784,18 @@ describe('graph simulator: status webhooks', () => {
 
   it('when a status is posted over the control API, then it reaches the receiver', async () => {
     const receiver = await startReceiver();
-    const sim = await startGraphSimulator({ accessToken: TOKEN, statusWebhook: { url: receiver.url, appSecret: SECRET, statuses: [] } });
+    const sim = await startGraphSimulator({
+      accessToken: TOKEN,
+      statusWebhook: { url: receiver.url, appSecret: SECRET, statuses: [] },
+    });
     try {
       const posted = await control(sim, 'POST', 'status', { wamid: 'wamid.ABC', status: 'read', to: CUSTOMER });
       expect(posted.json).toMatchObject({ ok: true, status: 'read' });
-      expect(statusOf(receiver.posts[0] as Post)).toMatchObject({ id: 'wamid.ABC', status: 'read', recipient_id: CUSTOMER });
+      expect(statusOf(receiver.posts[0] as Post)).toMatchObject({
+        id: 'wamid.ABC',
+        status: 'read',
+        recipient_id: CUSTOMER,
+      });
     } finally {
       await sim.close();
       await receiver.close();

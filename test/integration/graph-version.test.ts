@@ -23,7 +23,12 @@ describe('Graph API version: default, expiry on /ready, /metrics and the log', (
   /** A router at `version` (unset = the default) on a clock the test holds. */
   const start = async (version: string | undefined, clock: { now: Date }, logLines?: string[]) => {
     router = await startRouter(
-      testConfig({ WHATSAPP_ACCESS_TOKEN: TOKEN, WHATSAPP_API_URL: sim.url, OUTBOX_POLL_MS: '50', ...(version ? { WHATSAPP_API_VERSION: version } : {}) }),
+      testConfig({
+        WHATSAPP_ACCESS_TOKEN: TOKEN,
+        WHATSAPP_API_URL: sim.url,
+        OUTBOX_POLL_MS: '50',
+        ...(version ? { WHATSAPP_API_VERSION: version } : {}),
+      }),
       { now: () => clock.now, ...(logLines ? { logLines } : {}) },
     );
     return router;
@@ -37,7 +42,9 @@ describe('Graph API version: default, expiry on /ready, /metrics and the log', (
     return text.split('\n').filter((l) => l.startsWith('psi_router_graph_version_days_left'));
   };
   const logged = (lines: string[], code: string) =>
-    lines.map((l) => JSON.parse(l) as { level: string; code?: string; daysLeft?: number; msg: string }).filter((l) => l.code === code);
+    lines
+      .map((l) => JSON.parse(l) as { level: string; code?: string; daysLeft?: number; msg: string })
+      .filter((l) => l.code === code);
 
   beforeAll(async () => {
     await resetDatabase();
@@ -63,7 +70,11 @@ describe('Graph API version: default, expiry on /ready, /metrics and the log', (
     expect(sent?.type).toBe('interactive');
     expect(await ready(r)).toEqual({
       status: 200,
-      body: { status: 'ok', issues: [], graphVersion: { version: 'v25.0', state: 'current', expires: '2028-07-29', daysLeft: 606 } },
+      body: {
+        status: 'ok',
+        issues: [],
+        graphVersion: { version: 'v25.0', state: 'current', expires: '2028-07-29', daysLeft: 606 },
+      },
     });
     expect(await daysLeftSample(r)).toEqual(['psi_router_graph_version_days_left{version="v25.0"} 606']);
   });
@@ -73,7 +84,11 @@ describe('Graph API version: default, expiry on /ready, /metrics and the log', (
     const r = await start('v21.0', { now: new Date(TODAY) }, lines);
     expect(await ready(r)).toEqual({
       status: 200,
-      body: { status: 'ok', issues: ['graph_version_expiring'], graphVersion: { version: 'v21.0', state: 'expiring', expires: '2027-01-21', daysLeft: 51 } },
+      body: {
+        status: 'ok',
+        issues: ['graph_version_expiring'],
+        graphVersion: { version: 'v21.0', state: 'expiring', expires: '2027-01-21', daysLeft: 51 },
+      },
     });
     expect(await daysLeftSample(r)).toEqual(['psi_router_graph_version_days_left{version="v21.0"} 51']);
     const warnings = logged(lines, 'GRAPH_VERSION_EXPIRING');
@@ -87,7 +102,11 @@ describe('Graph API version: default, expiry on /ready, /metrics and the log', (
     const r = await start('v20.0', { now: new Date(TODAY) }, lines);
     expect(await ready(r)).toEqual({
       status: 503,
-      body: { status: 'degraded', issues: ['graph_version_expired'], graphVersion: { version: 'v20.0', state: 'expired', expires: '2026-09-24', daysLeft: -68 } },
+      body: {
+        status: 'degraded',
+        issues: ['graph_version_expired'],
+        graphVersion: { version: 'v20.0', state: 'expired', expires: '2026-09-24', daysLeft: -68 },
+      },
     });
     expect(await daysLeftSample(r)).toEqual(['psi_router_graph_version_days_left{version="v20.0"} -68']);
     expect(logged(lines, 'GRAPH_VERSION_EXPIRED')).toEqual([expect.objectContaining({ level: 'error' })]);
@@ -98,7 +117,11 @@ describe('Graph API version: default, expiry on /ready, /metrics and the log', (
     const r = await start('v28.0', { now: new Date(TODAY) }, lines);
     expect(await ready(r)).toEqual({
       status: 200,
-      body: { status: 'ok', issues: [], graphVersion: { version: 'v28.0', state: 'unknown', expires: null, daysLeft: null } },
+      body: {
+        status: 'ok',
+        issues: [],
+        graphVersion: { version: 'v28.0', state: 'unknown', expires: null, daysLeft: null },
+      },
     });
     expect(await daysLeftSample(r)).toEqual([]);
     expect(logged(lines, 'GRAPH_VERSION_UNKNOWN')).toEqual([expect.objectContaining({ level: 'info' })]);
@@ -107,10 +130,19 @@ describe('Graph API version: default, expiry on /ready, /metrics and the log', (
   it('when a running router’s clock passes the 60-day mark and then the date, then /ready follows without a restart', async () => {
     const clock = { now: new Date('2026-11-21T10:00:00Z') };
     const r = await start('v21.0', clock);
-    expect(await ready(r)).toMatchObject({ status: 200, body: { issues: [], graphVersion: { state: 'expiring', daysLeft: 61 } } });
+    expect(await ready(r)).toMatchObject({
+      status: 200,
+      body: { issues: [], graphVersion: { state: 'expiring', daysLeft: 61 } },
+    });
     clock.now = new Date('2026-11-22T10:00:00Z');
-    expect(await ready(r)).toMatchObject({ status: 200, body: { issues: ['graph_version_expiring'], graphVersion: { daysLeft: 60 } } });
+    expect(await ready(r)).toMatchObject({
+      status: 200,
+      body: { issues: ['graph_version_expiring'], graphVersion: { daysLeft: 60 } },
+    });
     clock.now = new Date('2027-01-21T00:00:00Z');
-    expect(await ready(r)).toMatchObject({ status: 503, body: { issues: ['graph_version_expired'], graphVersion: { state: 'expired', daysLeft: 0 } } });
+    expect(await ready(r)).toMatchObject({
+      status: 503,
+      body: { issues: ['graph_version_expired'], graphVersion: { state: 'expired', daysLeft: 0 } },
+    });
   });
 });

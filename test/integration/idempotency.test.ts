@@ -1,15 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contact, envelope, inboundEnvelope, messagesChange, reactionMessage, textMessage } from '../fixtures/whatsapp/builders.js';
+import {
+  contact,
+  envelope,
+  inboundEnvelope,
+  messagesChange,
+  reactionMessage,
+  textMessage,
+} from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { startRouter, type RunningRouter, readJson } from '../helpers/start-router.js';
 import { testConfig } from '../helpers/test-config.js';
 
 const snapshot = () =>
   withClient(async (c) => ({
-    mensajes: (await c.query('SELECT id, direccion, whatsapp_message_id, mensaje, estado_envio FROM mensajes ORDER BY id')).rows,
+    mensajes: (
+      await c.query('SELECT id, direccion, whatsapp_message_id, mensaje, estado_envio FROM mensajes ORDER BY id')
+    ).rows,
     reacciones: (await c.query('SELECT id, mensaje_id, emoji, created_at FROM mensaje_reacciones ORDER BY id')).rows,
     outbox: (await c.query('SELECT id, estado FROM router_outbox ORDER BY id')).rows,
-    conversaciones: (await c.query('SELECT id, mensajes_no_leidos, ultimo_mensaje, ts_ultimo_mensaje, ventana_24h_fin, updated_at FROM conversaciones ORDER BY id')).rows,
+    conversaciones: (
+      await c.query(
+        'SELECT id, mensajes_no_leidos, ultimo_mensaje, ts_ultimo_mensaje, ventana_24h_fin, updated_at FROM conversaciones ORDER BY id',
+      )
+    ).rows,
     contactos: (await c.query('SELECT id, telefono, nombre, updated_at FROM contactos ORDER BY id')).rows,
   }));
 
@@ -46,7 +59,9 @@ describe('idempotency by wamid', () => {
     const res = await router.postWebhook(envelope(messagesChange({ contacts: [contact()], messages: [m, m, m] })));
     expect(await readJson(res)).toMatchObject({ received: 3, stored: 1, duplicates: 2 });
     await router.idle();
-    const n = await withClient((c) => c.query('SELECT count(*)::int AS n FROM mensajes WHERE whatsapp_message_id = $1', [m.id]));
+    const n = await withClient((c) =>
+      c.query('SELECT count(*)::int AS n FROM mensajes WHERE whatsapp_message_id = $1', [m.id]),
+    );
     expect(n.rows[0].n).toBe(1);
   });
 
@@ -77,14 +92,22 @@ describe('idempotency by wamid', () => {
   });
 
   it('when the router has started, then the partial unique index on wamids guards mensajes: a repeated wamid is refused, empty and missing ones are not', async () => {
-    const index = await withClient((c) => c.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'mensajes' AND indexname = 'mensajes_wamid_unico'`));
+    const index = await withClient((c) =>
+      c.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'mensajes' AND indexname = 'mensajes_wamid_unico'`),
+    );
     expect(index.rows).toHaveLength(1);
-    expect(index.rows[0].indexdef).toMatch(/^CREATE UNIQUE INDEX mensajes_wamid_unico ON public\.mensajes USING btree \(whatsapp_message_id\) WHERE \(\(whatsapp_message_id IS NOT NULL\) AND \(whatsapp_message_id <> ''::text\)\)$/);
+    expect(index.rows[0].indexdef).toMatch(
+      /^CREATE UNIQUE INDEX mensajes_wamid_unico ON public\.mensajes USING btree \(whatsapp_message_id\) WHERE \(\(whatsapp_message_id IS NOT NULL\) AND \(whatsapp_message_id <> ''::text\)\)$/,
+    );
     await withClient(async (c) => {
       const conv = (await c.query(`SELECT id FROM conversaciones LIMIT 1`)).rows[0].id as string;
-      const stored = (await c.query(`SELECT whatsapp_message_id FROM mensajes WHERE direccion = 'entrante' LIMIT 1`)).rows[0].whatsapp_message_id as string;
+      const stored = (await c.query(`SELECT whatsapp_message_id FROM mensajes WHERE direccion = 'entrante' LIMIT 1`))
+        .rows[0].whatsapp_message_id as string;
       const insert = (wamid: string | null) =>
-        c.query(`INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, whatsapp_message_id) VALUES ($1, 'x', 'text', 'saliente', $2)`, [conv, wamid]);
+        c.query(
+          `INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, whatsapp_message_id) VALUES ($1, 'x', 'text', 'saliente', $2)`,
+          [conv, wamid],
+        );
       await c.query('BEGIN');
       try {
         await c.query('SAVEPOINT dup');
@@ -98,7 +121,7 @@ describe('idempotency by wamid', () => {
     });
   });
 
-  it('when a reaction is redelivered after the journal forgot it, then the contact\'s one reaction row is unchanged', async () => {
+  it("when a reaction is redelivered after the journal forgot it, then the contact's one reaction row is unchanged", async () => {
     const target = textMessage({ body: 'para reaccionar' });
     await router.postWebhook(inboundEnvelope(target));
     await router.idle();

@@ -9,7 +9,9 @@ import { INBOX_SECRET, startRoutingRig, type RoutingRig } from '../helpers/routi
 const PHONE = '5491177770001';
 
 /** A local HTTP server answering with `handler`; records how many requests reached it. */
-async function server(handler: (res: ServerResponse, path: string) => void): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
+async function server(
+  handler: (res: ServerResponse, path: string) => void,
+): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
   const hits: string[] = [];
   const srv: Server = createServer((req, res) => {
     hits.push(req.url ?? '');
@@ -29,7 +31,10 @@ describe('inbox notifications', () => {
   let rig: RoutingRig;
   let clock = Math.floor(Date.now() / 1000) - 300;
   const say = async (text: string, name?: string) => {
-    const body = inboundEnvelope(textMessage({ from: PHONE, body: text, timestamp: (clock += 1) }), name ? { name } : {});
+    const body = inboundEnvelope(
+      textMessage({ from: PHONE, body: text, timestamp: (clock += 1) }),
+      name ? { name } : {},
+    );
     expect((await rig.router.postWebhook(body)).status).toBe(200);
     await rig.settle();
   };
@@ -38,9 +43,16 @@ describe('inbox notifications', () => {
     await say('hola', name);
     await say('1', name);
   };
-  const pointAdminAt = (url: string) => withClient((c) => c.query(`UPDATE router_areas SET inbox_webhook_url = $1 WHERE id = 'admin'`, [url]));
+  const pointAdminAt = (url: string) =>
+    withClient((c) => c.query(`UPDATE router_areas SET inbox_webhook_url = $1 WHERE id = 'admin'`, [url]));
   const inboxRows = async () =>
-    (await withClient((c) => c.query<{ estado: string; error: string | null }>(`SELECT estado, error FROM router_outbox WHERE canal = 'inbox' ORDER BY id`))).rows;
+    (
+      await withClient((c) =>
+        c.query<{ estado: string; error: string | null }>(
+          `SELECT estado, error FROM router_outbox WHERE canal = 'inbox' ORDER BY id`,
+        ),
+      )
+    ).rows;
 
   beforeAll(async () => {
     await resetDatabase();
@@ -62,7 +74,9 @@ describe('inbox notifications', () => {
       await derive();
       expect(redirecting.hits).toEqual(['/admin']);
       expect(target.hits).toEqual([]);
-      expect(await inboxRows()).toEqual([{ estado: 'fallido', error: expect.stringMatching(/^inbox webhook answered 307 \(a redirect; not followed/) }]);
+      expect(await inboxRows()).toEqual([
+        { estado: 'fallido', error: expect.stringMatching(/^inbox webhook answered 307 \(a redirect; not followed/) },
+      ]);
     } finally {
       await redirecting.close();
       await target.close();
@@ -108,7 +122,9 @@ describe('inbox notifications', () => {
     await pointAdminAt(url);
     await derive();
     const rows = await inboxRows();
-    expect(rows).toEqual([{ estado: 'fallido', error: expect.stringMatching(/^inbox_url_invalid: the area inbox_webhook_url /) }]);
+    expect(rows).toEqual([
+      { estado: 'fallido', error: expect.stringMatching(/^inbox_url_invalid: the area inbox_webhook_url /) },
+    ]);
     expect(rows[0]!.error).toMatch(reason);
   });
 
@@ -124,7 +140,9 @@ describe('inbox notifications', () => {
     expect(verifyInboxSignature(delivery!.signature, raw, INBOX_SECRET, now)).toBe(true);
     // A replay ten minutes later, a re-dated header and a changed body all fail.
     expect(verifyInboxSignature(delivery!.signature, raw, INBOX_SECRET, now + 600)).toBe(false);
-    expect(verifyInboxSignature(delivery!.signature.replace(/^t=\d+/, `t=${Math.floor(now) + 1}`), raw, INBOX_SECRET, now)).toBe(false);
+    expect(
+      verifyInboxSignature(delivery!.signature.replace(/^t=\d+/, `t=${Math.floor(now) + 1}`), raw, INBOX_SECRET, now),
+    ).toBe(false);
     expect(verifyInboxSignature(delivery!.signature, raw.replace('admin', 'ventas'), INBOX_SECRET, now)).toBe(false);
   });
 
@@ -132,7 +150,9 @@ describe('inbox notifications', () => {
     const receiver = await server((res) => res.end('{}'));
     try {
       const client = new InboxClient({ secret: undefined, timeoutMs: 1_000, requireSecret: true });
-      await expect(client.deliver(`${receiver.url}/admin`, { event: 'derivation' }, 'derivation', '1')).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/^inbox_secret_missing: /) });
+      await expect(
+        client.deliver(`${receiver.url}/admin`, { event: 'derivation' }, 'derivation', '1'),
+      ).rejects.toMatchObject({ retryable: false, message: expect.stringMatching(/^inbox_secret_missing: /) });
       expect(receiver.hits).toEqual([]);
     } finally {
       await receiver.close();
@@ -143,12 +163,20 @@ describe('inbox notifications', () => {
     await derive('Ana {ticket}');
     await say('mi número de caso es {ticket} y {ticket}');
     const [derivation, forwarded] = await rig.inbox.waitFor(2);
-    const [{ ticket_id: ticket }] = (await withClient((c) => c.query<{ ticket_id: string }>('SELECT ticket_id FROM tickets'))).rows as [{ ticket_id: string }];
+    const [{ ticket_id: ticket }] = (
+      await withClient((c) => c.query<{ ticket_id: string }>('SELECT ticket_id FROM tickets'))
+    ).rows as [{ ticket_id: string }];
     expect(ticket).toMatch(/^TKT-/);
     expect(derivation!.body).toMatchObject({ event: 'derivation', ticket, contact: { name: 'Ana {ticket}' } });
-    expect(forwarded!.body).toMatchObject({ event: 'message', ticket, message: { text: 'mi número de caso es {ticket} y {ticket}' } });
+    expect(forwarded!.body).toMatchObject({
+      event: 'message',
+      ticket,
+      message: { text: 'mi número de caso es {ticket} y {ticket}' },
+    });
     // The bot's own reply templates still get the ticket substituted.
-    const confirmation = rig.sim.sent.map((s) => (s.body['text'] as { body?: string } | undefined)?.body ?? '').find((t) => t.includes('TKT-'));
+    const confirmation = rig.sim.sent
+      .map((s) => (s.body['text'] as { body?: string } | undefined)?.body ?? '')
+      .find((t) => t.includes('TKT-'));
     expect(confirmation).toContain(ticket);
   });
 });

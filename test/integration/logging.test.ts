@@ -25,9 +25,13 @@ describe('structured logs', () => {
     await resetDatabase();
     rig = await startRoutingRig({ LOG_LEVEL: 'debug', ADMIN_TOKEN: 'admin-log-token-xyz' }, { logLines: lines });
     const ts = Math.floor(Date.now() / 1000) - 20;
-    await rig.router.postWebhook(inboundEnvelope(textMessage({ from: PHONE, body: SECRET_TEXT, timestamp: ts }), { name: 'Lucía Fernández' }));
+    await rig.router.postWebhook(
+      inboundEnvelope(textMessage({ from: PHONE, body: SECRET_TEXT, timestamp: ts }), { name: 'Lucía Fernández' }),
+    );
     await rig.router.postWebhook(inboundEnvelope(textMessage({ from: PHONE, body: '1', timestamp: ts + 1 })));
-    await rig.router.postWebhook(inboundEnvelope(imageMessage({ from: PHONE, caption: SECRET_TEXT, timestamp: ts + 2 })));
+    await rig.router.postWebhook(
+      inboundEnvelope(imageMessage({ from: PHONE, caption: SECRET_TEXT, timestamp: ts + 2 })),
+    );
     await rig.router.postWebhook(inboundEnvelope(textMessage({ from: PHONE, body: 'x' })), { secret: 'wrong' });
     await rig.settle();
     await fetch(`${rig.router.url}/admin/stats`, { headers: { authorization: 'Bearer admin-log-token-xyz' } });
@@ -42,16 +46,33 @@ describe('structured logs', () => {
     expect(lines.length).toBeGreaterThan(10);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     const all = lines.join('\n');
-    for (const forbidden of [PHONE, '30111222', 'hunter2', 'Lucía', TEST_APP_SECRET, SIM_TOKEN, INBOX_SECRET, 'admin-log-token-xyz']) {
+    for (const forbidden of [
+      PHONE,
+      '30111222',
+      'hunter2',
+      'Lucía',
+      TEST_APP_SECRET,
+      SIM_TOKEN,
+      INBOX_SECRET,
+      'admin-log-token-xyz',
+    ]) {
       expect(all.includes(forbidden), `logs contain ${forbidden}`).toBe(false);
     }
   });
 
   it('when a message is processed, then exactly one line says so with event, conversation, duration, outcome and request id', () => {
-    const processed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'message processed');
+    const processed = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['msg'] === 'message processed');
     expect(processed).toHaveLength(3);
     for (const p of processed) {
-      expect(p).toMatchObject({ level: 'info', module: 'processor', event: expect.any(String), conversationId: expect.any(String), outcome: expect.any(String) });
+      expect(p).toMatchObject({
+        level: 'info',
+        module: 'processor',
+        event: expect.any(String),
+        conversationId: expect.any(String),
+        outcome: expect.any(String),
+      });
       expect(typeof p['durationMs']).toBe('number');
       expect(typeof p['requestId']).toBe('string');
     }
@@ -116,7 +137,9 @@ describe('structured logs under faults: no phone number on any error path', () =
     rig = await startRoutingRig({ LOG_LEVEL: 'debug' }, { statuses: false, logLines: log.lines });
   });
   afterAll(async () => {
-    await sql('DROP TRIGGER IF EXISTS crm_regla ON contactos; DROP TRIGGER IF EXISTS crm_regla ON router_eventos; DROP FUNCTION IF EXISTS crm_regla()');
+    await sql(
+      'DROP TRIGGER IF EXISTS crm_regla ON contactos; DROP TRIGGER IF EXISTS crm_regla ON router_eventos; DROP FUNCTION IF EXISTS crm_regla()',
+    );
     await other?.stop().catch(() => undefined);
     await proxy?.close();
     await rig.close();
@@ -126,11 +149,15 @@ describe('structured logs under faults: no phone number on any error path', () =
     proxy = await startTcpProxy('127.0.0.1', 5432);
     const viaProxy = new URL(TEST_DATABASE_URL);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
-    other = await startRouter(testConfig({ DATABASE_URL: viaProxy.toString(), LOG_LEVEL: 'debug' }), { logLines: log.lines });
+    other = await startRouter(testConfig({ DATABASE_URL: viaProxy.toString(), LOG_LEVEL: 'debug' }), {
+      logLines: log.lines,
+    });
     proxy.cut();
     // What ingress does once a batch is durable: the processor now needs the database it lost.
     other.runtime.processor.enqueue([{ id: '1', kind: 'message', convKey: `${PHONE_NUMBER_ID}:${OUTAGE_PHONE}` }]);
-    expect((await other.postWebhook(inboundEnvelope(textMessage({ from: OUTAGE_PHONE, body: 'hola' })))).status).toBe(503);
+    expect((await other.postWebhook(inboundEnvelope(textMessage({ from: OUTAGE_PHONE, body: 'hola' })))).status).toBe(
+      503,
+    );
     await log.waitFor((l) => l['msg'] === 'store unavailable; will retry', 'processor store retry');
     await log.waitFor((l) => l['msg'] === 'sweep failed', 'sweeper failure');
     proxy.restore();
@@ -146,8 +173,13 @@ describe('structured logs under faults: no phone number on any error path', () =
         RETURN NEW;
       END $$;
       CREATE TRIGGER crm_regla BEFORE INSERT ON contactos FOR EACH ROW EXECUTE FUNCTION crm_regla();`);
-    expect((await rig.router.postWebhook(inboundEnvelope(textMessage({ from: TRIGGER_PHONE, body: 'hola' })))).status).toBe(200);
-    const line = await log.waitFor((l) => l['level'] === 'error' && JSON.stringify(l).includes('rechazado por la regla del CRM'), 'processing error');
+    expect(
+      (await rig.router.postWebhook(inboundEnvelope(textMessage({ from: TRIGGER_PHONE, body: 'hola' })))).status,
+    ).toBe(200);
+    const line = await log.waitFor(
+      (l) => l['level'] === 'error' && JSON.stringify(l).includes('rechazado por la regla del CRM'),
+      'processing error',
+    );
     expect(JSON.stringify(line)).toContain('contacto [number] rechazado');
     await sql('DROP TRIGGER crm_regla ON contactos; DROP FUNCTION crm_regla()');
     expectNoPhones();
@@ -193,7 +225,14 @@ describe('structured logs under faults: no phone number on any error path', () =
   });
 
   it("when Meta reports an error whose text quotes the customer's number, then the warning masks it", async () => {
-    const errors = [{ code: 131051, title: 'Unsupported message type', message: `Message from ${META_PHONE} is not supported`, error_data: { details: `wa_id +${META_PHONE}` } }];
+    const errors = [
+      {
+        code: 131051,
+        title: 'Unsupported message type',
+        message: `Message from ${META_PHONE} is not supported`,
+        error_data: { details: `wa_id +${META_PHONE}` },
+      },
+    ];
     expect((await rig.router.postWebhook(envelope(messagesChange({ errors })))).status).toBe(200);
     const line = await log.waitFor((l) => l['msg'] === 'Meta reported webhook errors', 'Meta error warning');
     expect(JSON.stringify(line)).toContain('Message from [number] is not supported');

@@ -20,7 +20,9 @@ const BUCKET = 'whatsapp-media';
 
 /** Resident set size of a process, from the kernel (VmRSS in /proc/<pid>/status). */
 function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) * 1024;
 }
 
@@ -56,7 +58,12 @@ describe.each(['local', 'supabase'] as const)('media downloads and memory (MEDIA
       storage.createBucket(BUCKET);
     }
     const storageEnv: Record<string, string> = storage
-      ? { MEDIA_STORAGE: 'supabase', SUPABASE_URL: storage.url, SUPABASE_SERVICE_ROLE_KEY: storage.serviceKey, SUPABASE_STORAGE_BUCKET: BUCKET }
+      ? {
+          MEDIA_STORAGE: 'supabase',
+          SUPABASE_URL: storage.url,
+          SUPABASE_SERVICE_ROLE_KEY: storage.serviceKey,
+          SUPABASE_STORAGE_BUCKET: BUCKET,
+        }
       : { MEDIA_STORAGE: 'local' };
     router = await spawnRouter({
       ...storageEnv,
@@ -78,18 +85,36 @@ describe.each(['local', 'supabase'] as const)('media downloads and memory (MEDIA
   });
 
   it('when four 95 MB documents are downloaded at once, then the router stays under 300 MB of RSS and stores each whole and verified', async () => {
-    const added = Array.from({ length: FILES }, () => sim.addMedia({ bytes: randomFillSync(Buffer.allocUnsafe(FILE_BYTES)), mimeType: 'application/pdf', filename: 'big.pdf' }));
+    const added = Array.from({ length: FILES }, () =>
+      sim.addMedia({
+        bytes: randomFillSync(Buffer.allocUnsafe(FILE_BYTES)),
+        mimeType: 'application/pdf',
+        filename: 'big.pdf',
+      }),
+    );
     const baseline = rssOf(router.pid);
     const t = Math.floor(Date.now() / 1000) - 60;
     for (const [i, media] of added.entries()) {
-      const msg = documentMessage({ from: `54911666000${i}`, mediaId: media.id, sha256: media.sha256, filename: `anexo-${i}.pdf`, timestamp: t + i });
+      const msg = documentMessage({
+        from: `54911666000${i}`,
+        mediaId: media.id,
+        sha256: media.sha256,
+        filename: `anexo-${i}.pdf`,
+        timestamp: t + i,
+      });
       expect((await postSigned(router.url, inboundEnvelope(msg))).status).toBe(200);
     }
 
     let peak = baseline;
     let servedWhenFirstStored: number | null = null;
     const done = async () =>
-      (await withClient((c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM router_media_jobs WHERE estado IN ('hecho', 'fallido')`))).rows[0]!.n;
+      (
+        await withClient((c) =>
+          c.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM router_media_jobs WHERE estado IN ('hecho', 'fallido')`,
+          ),
+        )
+      ).rows[0]!.n;
     const sampler = setInterval(() => {
       peak = Math.max(peak, rssOf(router.pid));
     }, 20);
@@ -107,7 +132,9 @@ describe.each(['local', 'supabase'] as const)('media downloads and memory (MEDIA
     } finally {
       clearInterval(sampler);
     }
-    console.info(`media memory (${storageKind}): RSS ${(baseline / MB).toFixed(0)} MB before, peak ${(peak / MB).toFixed(0)} MB with ${FILES} × 95 MB downloads`);
+    console.info(
+      `media memory (${storageKind}): RSS ${(baseline / MB).toFixed(0)} MB before, peak ${(peak / MB).toFixed(0)} MB with ${FILES} × 95 MB downloads`,
+    );
 
     expect(servedWhenFirstStored).toBe(FILES); // all four were in flight together
     expect(peak).toBeLessThan(RSS_LIMIT);
@@ -121,7 +148,9 @@ describe.each(['local', 'supabase'] as const)('media downloads and memory (MEDIA
     for (const row of jobs.rows) {
       expect(Number(row.media_size)).toBe(FILE_BYTES);
       const kept = storage
-        ? createHash('sha256').update(storage.objects.get(`${BUCKET}/${row.storage_key}`)!.bytes).digest('hex')
+        ? createHash('sha256')
+            .update(storage.objects.get(`${BUCKET}/${row.storage_key}`)!.bytes)
+            .digest('hex')
         : await sha256OfFile(path.join(dataDir, 'media', ...row.storage_key.split('/')));
       expect(kept).toBe(row.media_sha256);
     }

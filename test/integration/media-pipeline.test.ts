@@ -70,7 +70,6 @@ const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('
 /** A file that looks like its type (magic bytes first) with random content, so every file differs. */
 const fileOf = (magic: string, size: number) => Buffer.concat([Buffer.from(magic, 'latin1'), randomBytes(size)]);
 
-
 interface Served {
   status: number;
   type: string | null;
@@ -80,7 +79,12 @@ interface Served {
 
 const fetchLink = async (link: string): Promise<Served> => {
   const res = await fetch(link, { redirect: 'manual' });
-  return { status: res.status, type: res.headers.get('content-type'), disposition: res.headers.get('content-disposition'), bytes: Buffer.from(await res.arrayBuffer()) };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    disposition: res.headers.get('content-disposition'),
+    bytes: Buffer.from(await res.arrayBuffer()),
+  };
 };
 
 /** The answer for a message that has no file kept: 404 MEDIA_NOT_FOUND, at once (it does not wait out MEDIA_LINK_WAIT_MS). */
@@ -88,7 +92,10 @@ async function expectNoFile(link: string): Promise<void> {
   const started = Date.now();
   const res = await fetch(link, { redirect: 'manual' });
   expect(res.status).toBe(404);
-  expect(((await res.json()) as { error: unknown }).error).toEqual({ code: 'MEDIA_NOT_FOUND', message: 'no file is kept for this message' });
+  expect(((await res.json()) as { error: unknown }).error).toEqual({
+    code: 'MEDIA_NOT_FOUND',
+    message: 'no file is kept for this message',
+  });
   expect(Date.now() - started).toBeLessThan(5_000);
 }
 
@@ -99,7 +106,14 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
 
   /** Adds the file to the simulator, posts the signed webhook carrying its id and checksum, waits for the download. */
   async function receive(
-    build: (o: { from: string; timestamp: number; mediaId: string; sha256: string; mimeType: string; filename?: string }) => MetaMessage,
+    build: (o: {
+      from: string;
+      timestamp: number;
+      mediaId: string;
+      sha256: string;
+      mimeType: string;
+      filename?: string;
+    }) => MetaMessage,
     file: { bytes: Buffer; mimeType: string; filename?: string },
   ) {
     const added = rig.sim.addMedia(file);
@@ -124,7 +138,14 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
     await resetDatabase();
     dataDir = mkdtempSync(path.join(tmpdir(), 'psi-media-'));
     rig = await startRoutingRig(
-      { DATA_DIR: dataDir, MEDIA_URL_SECRET: SECRET, MEDIA_POLL_MS: '50', MEDIA_MAX_BYTES_IMAGE: `${IMAGE_LIMIT}`, MEDIA_MAX_ATTEMPTS: '2', LOG_LEVEL: 'info' },
+      {
+        DATA_DIR: dataDir,
+        MEDIA_URL_SECRET: SECRET,
+        MEDIA_POLL_MS: '50',
+        MEDIA_MAX_BYTES_IMAGE: `${IMAGE_LIMIT}`,
+        MEDIA_MAX_ATTEMPTS: '2',
+        LOG_LEVEL: 'info',
+      },
       { statuses: false, logLines },
     );
   });
@@ -151,7 +172,17 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
     /** The last segment of media_url, as written, when it is worth spelling out. */
     lastSegment?: string;
   }>([
-    { type: 'image', build: imageMessage, mimeType: 'image/jpeg', magic: '\xff\xd8\xff\xe0', tipo: 'image', kind: 'image', mensaje: '[Imagen]', name: 'image.jpg', keyName: 'image.jpg' },
+    {
+      type: 'image',
+      build: imageMessage,
+      mimeType: 'image/jpeg',
+      magic: '\xff\xd8\xff\xe0',
+      tipo: 'image',
+      kind: 'image',
+      mensaje: '[Imagen]',
+      name: 'image.jpg',
+      keyName: 'image.jpg',
+    },
     {
       type: 'image with a caption',
       build: (o) => imageMessage({ ...o, caption: 'Mirá el comprobante' }),
@@ -174,7 +205,17 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
       name: 'audio.ogg',
       keyName: 'audio.ogg',
     },
-    { type: 'video', build: videoMessage, mimeType: 'video/mp4', magic: '\x00\x00\x00\x18ftypmp42', tipo: 'video', kind: 'video', mensaje: '[Video]', name: 'video.mp4', keyName: 'video.mp4' },
+    {
+      type: 'video',
+      build: videoMessage,
+      mimeType: 'video/mp4',
+      magic: '\x00\x00\x00\x18ftypmp42',
+      tipo: 'video',
+      kind: 'video',
+      mensaje: '[Video]',
+      name: 'video.mp4',
+      keyName: 'video.mp4',
+    },
     {
       type: 'document named with spaces and accents',
       build: documentMessage,
@@ -215,49 +256,73 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
       keyName: '2025-100-.pdf',
       lastSegment: 'Recibo%20%233%2003_2025%20100%25.pdf',
     },
-    { type: 'sticker', build: stickerMessage, mimeType: 'image/webp', magic: 'RIFF\x00\x00\x00\x00WEBP', tipo: 'sticker', kind: 'image', mensaje: '[Sticker]', name: 'sticker.webp', keyName: 'sticker.webp' },
-  ])('when a customer sends $type, then media_url is the message link, it serves the simulator bytes, and the row has what the chat renders', async (c) => {
-    const bytes = fileOf(c.magic, 40_000);
-    const { added, wamid } = await receive(c.build, { bytes, mimeType: c.mimeType, ...(c.filename ? { filename: c.filename } : {}) });
+    {
+      type: 'sticker',
+      build: stickerMessage,
+      mimeType: 'image/webp',
+      magic: 'RIFF\x00\x00\x00\x00WEBP',
+      tipo: 'sticker',
+      kind: 'image',
+      mensaje: '[Sticker]',
+      name: 'sticker.webp',
+      keyName: 'sticker.webp',
+    },
+  ])(
+    'when a customer sends $type, then media_url is the message link, it serves the simulator bytes, and the row has what the chat renders',
+    async (c) => {
+      const bytes = fileOf(c.magic, 40_000);
+      const { added, wamid } = await receive(c.build, {
+        bytes,
+        mimeType: c.mimeType,
+        ...(c.filename ? { filename: c.filename } : {}),
+      });
 
-    const row = (await mediaRow(wamid))!;
-    expect(row).toMatchObject({
-      tipo: c.tipo,
-      mensaje: c.mensaje,
-      media_id: added.id,
-      media_type: c.kind,
-      media_filename: c.name,
-      media_size: String(bytes.length),
-      media_sha256: sha256Hex(bytes),
-      media_error: null,
-      job_estado: 'hecho',
-      job_intentos: 1,
-      // The MIME type stays on the job (and in the event kept in mensajes.metadata).
-      job_mime_type: c.mimeType,
-      storage: 'local',
-    });
-    expect(row.media_url).toBe(linkFor(row.id, c.name));
-    expect(crmName(row.media_url!)).toBe(c.name);
-    if (c.lastSegment) expect(row.media_url!.slice(row.media_url!.lastIndexOf('/') + 1)).toBe(c.lastSegment);
-    // The file on disk is under a safe key; the job keeps the old signed link to it.
-    expect(row.storage_key).toMatch(new RegExp(`^\\d{4}/\\d{2}/${row.id}/${c.keyName.replace(/[.()]/g, '\\$&')}$`));
-    expect(row.job_url).toMatch(new RegExp(`^${rig.router.url}/media/${row.storage_key}\\?exp=\\d+&sig=[A-Za-z0-9_-]{43}$`));
-    expect(readFileSync(path.join(dataDir, 'media', row.storage_key!)).equals(bytes)).toBe(true);
+      const row = (await mediaRow(wamid))!;
+      expect(row).toMatchObject({
+        tipo: c.tipo,
+        mensaje: c.mensaje,
+        media_id: added.id,
+        media_type: c.kind,
+        media_filename: c.name,
+        media_size: String(bytes.length),
+        media_sha256: sha256Hex(bytes),
+        media_error: null,
+        job_estado: 'hecho',
+        job_intentos: 1,
+        // The MIME type stays on the job (and in the event kept in mensajes.metadata).
+        job_mime_type: c.mimeType,
+        storage: 'local',
+      });
+      expect(row.media_url).toBe(linkFor(row.id, c.name));
+      expect(crmName(row.media_url!)).toBe(c.name);
+      if (c.lastSegment) expect(row.media_url!.slice(row.media_url!.lastIndexOf('/') + 1)).toBe(c.lastSegment);
+      // The file on disk is under a safe key; the job keeps the old signed link to it.
+      expect(row.storage_key).toMatch(new RegExp(`^\\d{4}/\\d{2}/${row.id}/${c.keyName.replace(/[.()]/g, '\\$&')}$`));
+      expect(row.job_url).toMatch(
+        new RegExp(`^${rig.router.url}/media/${row.storage_key}\\?exp=\\d+&sig=[A-Za-z0-9_-]{43}$`),
+      );
+      expect(readFileSync(path.join(dataDir, 'media', row.storage_key!)).equals(bytes)).toBe(true);
 
-    const served = await fetchLink(row.media_url!);
-    // Shown inline by the chat (<img>, <audio>, <video>, a PDF tab): no attachment disposition.
-    expect(served).toMatchObject({ status: 200, type: c.mimeType.split(';')[0], disposition: null });
-    expect(served.bytes.equals(bytes)).toBe(true);
-    expect((await fetchLink(row.job_url!)).bytes.equals(bytes)).toBe(true);
-    expect(rig.sim.mediaCounters).toEqual({ lookups: 1, downloads: 1, served: 1 });
-  });
+      const served = await fetchLink(row.media_url!);
+      // Shown inline by the chat (<img>, <audio>, <video>, a PDF tab): no attachment disposition.
+      expect(served).toMatchObject({ status: 200, type: c.mimeType.split(';')[0], disposition: null });
+      expect(served.bytes.equals(bytes)).toBe(true);
+      expect((await fetchLink(row.job_url!)).bytes.equals(bytes)).toBe(true);
+      expect(rig.sim.mediaCounters).toEqual({ lookups: 1, downloads: 1, served: 1 });
+    },
+  );
 
   it('when a document a browser must not render arrives, then its link serves it as an attachment, and once the file is gone from disk it answers 404 as plain JSON', async () => {
     const mimeType = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
     const bytes = fileOf('PK\x03\x04', 4_000);
     const { wamid } = await receive(documentMessage, { bytes, mimeType, filename: 'Notas de la clase.docx' });
     const row = (await mediaRow(wamid))!;
-    expect(row).toMatchObject({ media_type: 'document', media_filename: 'Notas de la clase.docx', media_url: linkFor(row.id, 'Notas de la clase.docx'), job_estado: 'hecho' });
+    expect(row).toMatchObject({
+      media_type: 'document',
+      media_filename: 'Notas de la clase.docx',
+      media_url: linkFor(row.id, 'Notas de la clase.docx'),
+      job_estado: 'hecho',
+    });
     expect(row.storage_key).toMatch(/\/Notas-de-la-clase\.docx$/);
     const served = await fetchLink(row.media_url!);
     expect(served).toMatchObject({ status: 200, type: mimeType, disposition: 'attachment' });
@@ -268,7 +333,10 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('content-disposition')).toBeNull();
-    expect(((await res.json()) as { error: unknown }).error).toEqual({ code: 'MEDIA_NOT_FOUND', message: 'media could not be read' });
+    expect(((await res.json()) as { error: unknown }).error).toEqual({
+      code: 'MEDIA_NOT_FOUND',
+      message: 'media could not be read',
+    });
   });
 
   it('when two different documents are both named factura.pdf, then two files are kept and each link serves its own', async () => {
@@ -282,7 +350,10 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
     expect(rowA.storage_key).toMatch(/\/factura\.pdf$/);
     expect(rowB.storage_key).toMatch(/\/factura\.pdf$/);
     expect(rowA.storage_key).not.toBe(rowB.storage_key);
-    expect([rowA.media_url, rowB.media_url]).toEqual([linkFor(rowA.id, 'factura.pdf'), linkFor(rowB.id, 'factura.pdf')]);
+    expect([rowA.media_url, rowB.media_url]).toEqual([
+      linkFor(rowA.id, 'factura.pdf'),
+      linkFor(rowB.id, 'factura.pdf'),
+    ]);
     expect([crmName(rowA.media_url!), crmName(rowB.media_url!)]).toEqual(['factura.pdf', 'factura.pdf']);
     expect((await fetchLink(rowA.media_url!)).bytes.equals(first)).toBe(true);
     expect((await fetchLink(rowB.media_url!)).bytes.equals(second)).toBe(true);
@@ -296,14 +367,31 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
 
     expect(rig.sim.mediaCounters).toEqual({ lookups: 2, downloads: 2, served: 1 });
     const row = (await mediaRow(wamid))!;
-    expect(row).toMatchObject({ job_estado: 'hecho', job_intentos: 1, media_error: null, media_sha256: sha256Hex(bytes), media_url: linkFor(row.id, 'image.jpg') });
+    expect(row).toMatchObject({
+      job_estado: 'hecho',
+      job_intentos: 1,
+      media_error: null,
+      media_sha256: sha256Hex(bytes),
+      media_url: linkFor(row.id, 'image.jpg'),
+    });
     expect((await fetchLink(row.media_url!)).bytes.equals(bytes)).toBe(true);
   });
 
   it('when the media id no longer exists at Meta, then the message is kept with media_error, no link, and the job fails without retrying', async () => {
-    const added = rig.sim.addMedia({ bytes: fileOf('%PDF', 1000), mimeType: 'application/pdf', filename: 'recibo.pdf' });
+    const added = rig.sim.addMedia({
+      bytes: fileOf('%PDF', 1000),
+      mimeType: 'application/pdf',
+      filename: 'recibo.pdf',
+    });
     rig.sim.deleteMedia(added.id);
-    const message = documentMessage({ from: nextPhone(), timestamp: ts(), mediaId: added.id, sha256: added.sha256, filename: 'recibo.pdf', caption: 'Te mando el recibo' });
+    const message = documentMessage({
+      from: nextPhone(),
+      timestamp: ts(),
+      mediaId: added.id,
+      sha256: added.sha256,
+      filename: 'recibo.pdf',
+      caption: 'Te mando el recibo',
+    });
     expect((await rig.router.postWebhook(inboundEnvelope(message))).status).toBe(200);
     await rig.settleMedia();
 
@@ -318,7 +406,9 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
       job_estado: 'fallido',
       job_intentos: 1,
     });
-    expect(row.media_error).toMatch(/^media_not_found: Graph 404 Unsupported get request\. Object with ID '\d+' does not exist/);
+    expect(row.media_error).toMatch(
+      /^media_not_found: Graph 404 Unsupported get request\. Object with ID '\d+' does not exist/,
+    );
     expect(rig.sim.mediaCounters).toEqual({ lookups: 1, downloads: 0, served: 0 });
     // The link the message had until the failure answers 404 at once.
     await expectNoFile(linkFor(row.id, 'recibo.pdf'));
@@ -329,7 +419,13 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
     const { wamid } = await receive(imageMessage, { bytes, mimeType: 'image/jpeg' });
 
     const row = (await mediaRow(wamid))!;
-    expect(row).toMatchObject({ mensaje: '[Imagen]', media_type: 'image', media_url: null, job_estado: 'fallido', job_intentos: 1 });
+    expect(row).toMatchObject({
+      mensaje: '[Imagen]',
+      media_type: 'image',
+      media_url: null,
+      job_estado: 'fallido',
+      job_intentos: 1,
+    });
     expect(row.media_error).toBe(`too_large: ${bytes.length} bytes > ${IMAGE_LIMIT} for image`);
     expect(rig.sim.mediaCounters).toEqual({ lookups: 1, downloads: 0, served: 0 });
     await expectNoFile(linkFor(row.id, 'image.jpg'));
@@ -351,16 +447,24 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
     await withClient((c) => c.query(`UPDATE router_media_jobs SET disponible_at = now() WHERE estado = 'pendiente'`));
     await rig.settleMedia();
   };
-  const jobs = () => withClient(async (c) => (await c.query('SELECT estado, intentos, error FROM router_media_jobs ORDER BY id')).rows);
+  const jobs = () =>
+    withClient(async (c) => (await c.query('SELECT estado, intentos, error FROM router_media_jobs ORDER BY id')).rows);
 
   it('when the Graph API is down, then the link opened meanwhile waits, and the retry once it is back answers it with the file', async () => {
     rig.sim.setDown(true);
     const bytes = fileOf('\x00\x00\x00\x18ftypmp42', 3_000);
     const { wamid } = await receive(videoMessage, { bytes, mimeType: 'video/mp4' });
-    expect(await jobs()).toEqual([{ estado: 'pendiente', intentos: 1, error: expect.stringMatching(/^download_failed: Graph 503 \(transient\)/) }]);
+    expect(await jobs()).toEqual([
+      { estado: 'pendiente', intentos: 1, error: expect.stringMatching(/^download_failed: Graph 503 \(transient\)/) },
+    ]);
     const pending = (await mediaRow(wamid))!;
     // The link is in the row from the first instant (the chat renders it at once), no error yet.
-    expect(pending).toMatchObject({ media_url: linkFor(pending.id, 'video.mp4'), media_type: 'video', media_error: null, storage_key: null });
+    expect(pending).toMatchObject({
+      media_url: linkFor(pending.id, 'video.mp4'),
+      media_type: 'video',
+      media_error: null,
+      storage_key: null,
+    });
 
     const looks = watchLinkLooks(rig.router.runtime.db, pending.id);
     try {
@@ -381,7 +485,13 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
       looks.restore();
     }
     const row = (await mediaRow(wamid))!;
-    expect(row).toMatchObject({ job_estado: 'hecho', job_intentos: 2, media_error: null, media_sha256: sha256Hex(bytes), media_url: pending.media_url });
+    expect(row).toMatchObject({
+      job_estado: 'hecho',
+      job_intentos: 2,
+      media_error: null,
+      media_sha256: sha256Hex(bytes),
+      media_url: pending.media_url,
+    });
   });
 
   it('when the downloaded bytes do not match the SHA-256 in the webhook, then nothing is stored and the last attempt records sha256_mismatch', async () => {
@@ -391,7 +501,9 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
     const message = imageMessage({ from: nextPhone(), timestamp: ts(), mediaId: added.id, sha256: wrongSha });
     expect((await rig.router.postWebhook(inboundEnvelope(message))).status).toBe(200);
     await rig.settleMedia();
-    expect(await jobs()).toEqual([{ estado: 'pendiente', intentos: 1, error: expect.stringMatching(/^sha256_mismatch: /) }]);
+    expect(await jobs()).toEqual([
+      { estado: 'pendiente', intentos: 1, error: expect.stringMatching(/^sha256_mismatch: /) },
+    ]);
     const pending = (await mediaRow(message.id))!;
     expect(pending).toMatchObject({ media_url: linkFor(pending.id, 'image.jpg'), media_error: null });
 
@@ -405,15 +517,31 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
   it('when the same media message is delivered twice, then it is stored once and downloaded once', async () => {
     const bytes = fileOf('OggS', 5_000);
     const added = rig.sim.addMedia({ bytes, mimeType: 'audio/ogg' });
-    const message = audioMessage({ from: nextPhone(), timestamp: ts(), mediaId: added.id, sha256: added.sha256, mimeType: 'audio/ogg' });
+    const message = audioMessage({
+      from: nextPhone(),
+      timestamp: ts(),
+      mediaId: added.id,
+      sha256: added.sha256,
+      mimeType: 'audio/ogg',
+    });
     const body = inboundEnvelope(message);
     expect((await rig.router.postWebhook(body)).status).toBe(200);
     expect((await rig.router.postWebhook(body)).status).toBe(200);
     await rig.settleMedia();
 
     expect(rig.sim.mediaCounters).toEqual({ lookups: 1, downloads: 1, served: 1 });
-    expect(await withClient(async (c) => (await c.query('SELECT estado FROM router_media_jobs')).rows)).toEqual([{ estado: 'hecho' }]);
-    const rows = await withClient(async (c) => (await c.query<{ id: string; media_url: string }>('SELECT id, media_url FROM mensajes WHERE whatsapp_message_id = $1', [message.id])).rows);
+    expect(await withClient(async (c) => (await c.query('SELECT estado FROM router_media_jobs')).rows)).toEqual([
+      { estado: 'hecho' },
+    ]);
+    const rows = await withClient(
+      async (c) =>
+        (
+          await c.query<{ id: string; media_url: string }>(
+            'SELECT id, media_url FROM mensajes WHERE whatsapp_message_id = $1',
+            [message.id],
+          )
+        ).rows,
+    );
     expect(rows).toEqual([{ id: rows[0]!.id, media_url: linkFor(rows[0]!.id, 'audio.ogg') }]);
     expect((await fetchLink(rows[0]!.media_url)).bytes.equals(bytes)).toBe(true);
   });
@@ -433,7 +561,10 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
     longerExp.searchParams.set('exp', String(Number(link.searchParams.get('exp')) + 60));
     const unsigned = new URL(link.pathname, rig.router.url);
     const expired = new URL(signMediaPath(SECRET, row.storage_key!, -60), rig.router.url);
-    const otherSecret = new URL(signMediaPath('some-other-secret-of-32-chars-xx', row.storage_key!, 60), rig.router.url);
+    const otherSecret = new URL(
+      signMediaPath('some-other-secret-of-32-chars-xx', row.storage_key!, 60),
+      rig.router.url,
+    );
 
     for (const [url, message] of [
       [tamperedSig, 'media link signature invalid'],
@@ -470,7 +601,11 @@ describe('media pipeline: webhook → Graph simulator → local disk → the mes
   it('when media flows through and its link is opened, then no log line carries the access token, a download link or a file name', async () => {
     logLines.length = 0;
     const bytes = fileOf('%PDF', 3_000);
-    const { wamid } = await receive(documentMessage, { bytes, mimeType: 'application/pdf', filename: 'DNI Juana Pérez.pdf' });
+    const { wamid } = await receive(documentMessage, {
+      bytes,
+      mimeType: 'application/pdf',
+      filename: 'DNI Juana Pérez.pdf',
+    });
     const row = (await mediaRow(wamid))!;
     expect(crmName(row.media_url!)).toBe('DNI Juana Pérez.pdf');
     expect((await fetchLink(row.media_url!)).bytes.equals(bytes)).toBe(true);
@@ -494,24 +629,42 @@ describe('media pipeline switched off', () => {
   });
 
   it.each([
-    ['MEDIA_STORAGE=off', { MEDIA_STORAGE: 'off', WHATSAPP_ACCESS_TOKEN: SIM_TOKEN, WHATSAPP_API_URL: 'http://127.0.0.1:9' }],
+    [
+      'MEDIA_STORAGE=off',
+      { MEDIA_STORAGE: 'off', WHATSAPP_ACCESS_TOKEN: SIM_TOKEN, WHATSAPP_API_URL: 'http://127.0.0.1:9' },
+    ],
     ['no WHATSAPP_ACCESS_TOKEN', { MEDIA_URL_SECRET: SECRET }],
-  ])('when %s, then media messages are stored with their media id and kind, no link and no download job', async (_label, env) => {
-    await resetDatabase();
-    const port = await freePort();
-    router = await startRouter(testConfig({ ...env, MEDIA_PUBLIC_URL: `http://127.0.0.1:${port}` }), { port, sender: false });
-    expect(router.runtime.media).toBeNull();
-    const message = imageMessage({ from: nextPhone(), timestamp: ts() });
-    expect((await router.postWebhook(inboundEnvelope(message))).status).toBe(200);
-    await router.idle();
+  ])(
+    'when %s, then media messages are stored with their media id and kind, no link and no download job',
+    async (_label, env) => {
+      await resetDatabase();
+      const port = await freePort();
+      router = await startRouter(testConfig({ ...env, MEDIA_PUBLIC_URL: `http://127.0.0.1:${port}` }), {
+        port,
+        sender: false,
+      });
+      expect(router.runtime.media).toBeNull();
+      const message = imageMessage({ from: nextPhone(), timestamp: ts() });
+      expect((await router.postWebhook(inboundEnvelope(message))).status).toBe(200);
+      await router.idle();
 
-    const row = (await mediaRow(message.id))!;
-    expect(row).toMatchObject({ tipo: 'image', mensaje: '[Imagen]', media_id: (message['image'] as { id: string }).id, media_type: 'image', media_url: null, job_estado: null });
-    expect(await withClient(async (c) => (await c.query('SELECT count(*)::int AS n FROM router_media_jobs')).rows[0])).toEqual({ n: 0 });
-    await expectNoFile(`${router.url}/media/${row.id}/image.jpg`);
-    await router.stop();
-    router = null;
-  });
+      const row = (await mediaRow(message.id))!;
+      expect(row).toMatchObject({
+        tipo: 'image',
+        mensaje: '[Imagen]',
+        media_id: (message['image'] as { id: string }).id,
+        media_type: 'image',
+        media_url: null,
+        job_estado: null,
+      });
+      expect(
+        await withClient(async (c) => (await c.query('SELECT count(*)::int AS n FROM router_media_jobs')).rows[0]),
+      ).toEqual({ n: 0 });
+      await expectNoFile(`${router.url}/media/${row.id}/image.jpg`);
+      await router.stop();
+      router = null;
+    },
+  );
 });
 
 describe('media job creation, and the message link before its file is there', () => {
@@ -543,7 +696,17 @@ describe('media job creation, and the message link before its file is there', ()
   });
 
   const messageRow = async (wamid: string) =>
-    (await withClient(async (c) => (await c.query<{ id: string; media_url: string | null; media_filename: string | null }>('SELECT id, media_url, media_filename FROM mensajes WHERE whatsapp_message_id = $1', [wamid])).rows))[0]!;
+    (
+      await withClient(
+        async (c) =>
+          (
+            await c.query<{ id: string; media_url: string | null; media_filename: string | null }>(
+              'SELECT id, media_url, media_filename FROM mensajes WHERE whatsapp_message_id = $1',
+              [wamid],
+            )
+          ).rows,
+      )
+    )[0]!;
 
   it('when a media message is processed, then its link and its download job are written inside the usual statements (still 3 round trips)', async () => {
     expect(router.runtime.media).not.toBeNull();
@@ -554,12 +717,30 @@ describe('media job creation, and the message link before its file is there', ()
     await router.idle();
     expect(router.runtime.db.statementCount() - before).toBe(3);
     const image = message['image'] as { id: string; sha256: string };
-    expect(await withClient(async (c) => (await c.query('SELECT media_id, tipo, mime_type, sha256, filename, estado, intentos FROM router_media_jobs')).rows)).toEqual([
-      { media_id: image.id, tipo: 'image', mime_type: 'image/jpeg', sha256: image.sha256, filename: null, estado: 'pendiente', intentos: 0 },
+    expect(
+      await withClient(
+        async (c) =>
+          (await c.query('SELECT media_id, tipo, mime_type, sha256, filename, estado, intentos FROM router_media_jobs'))
+            .rows,
+      ),
+    ).toEqual([
+      {
+        media_id: image.id,
+        tipo: 'image',
+        mime_type: 'image/jpeg',
+        sha256: image.sha256,
+        filename: null,
+        estado: 'pendiente',
+        intentos: 0,
+      },
     ]);
     // MEDIA_PUBLIC_URL's trailing slash is not doubled.
     const row = await messageRow(message.id);
-    expect(row).toEqual({ id: row.id, media_url: `${router.url}/media/${row.id}/image.jpg`, media_filename: 'image.jpg' });
+    expect(row).toEqual({
+      id: row.id,
+      media_url: `${router.url}/media/${row.id}/image.jpg`,
+      media_filename: 'image.jpg',
+    });
   });
 
   it('when the link is opened and the file does not arrive within MEDIA_LINK_WAIT_MS, then it waits that long and answers 503 with Retry-After', async () => {
@@ -575,14 +756,21 @@ describe('media job creation, and the message link before its file is there', ()
       const waited = Date.now() - started;
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('5');
-      expect(((await res.json()) as { error: unknown }).error).toEqual({ code: 'MEDIA_UNAVAILABLE', message: 'the file is still being downloaded from WhatsApp' });
+      expect(((await res.json()) as { error: unknown }).error).toEqual({
+        code: 'MEDIA_UNAVAILABLE',
+        message: 'the file is still being downloaded from WhatsApp',
+      });
       expect(waited).toBeGreaterThanOrEqual(LINK_WAIT_MS);
       // It kept looking while it waited.
       expect(looks.looks).toBeGreaterThanOrEqual(3);
     } finally {
       looks.restore();
     }
-    expect(await withClient(async (c) => (await c.query('SELECT estado FROM router_media_jobs j WHERE j.mensaje_id = $1', [row.id])).rows)).toEqual([{ estado: 'pendiente' }]);
+    expect(
+      await withClient(
+        async (c) => (await c.query('SELECT estado FROM router_media_jobs j WHERE j.mensaje_id = $1', [row.id])).rows,
+      ),
+    ).toEqual([{ estado: 'pendiente' }]);
   });
 });
 
@@ -606,12 +794,26 @@ describe('media pipeline on the embedded PGlite', () => {
       expect(router.runtime.db.engine).toBe('pglite');
       const bytes = fileOf('%PDF-1.7', 5_000);
       const added = sim.addMedia({ bytes, mimeType: 'application/pdf', filename: 'Informe final año.pdf' });
-      const message = documentMessage({ from: nextPhone(), timestamp: ts(), mediaId: added.id, sha256: added.sha256, filename: 'Informe final año.pdf' });
+      const message = documentMessage({
+        from: nextPhone(),
+        timestamp: ts(),
+        mediaId: added.id,
+        sha256: added.sha256,
+        filename: 'Informe final año.pdf',
+      });
       expect((await router.postWebhook(inboundEnvelope(message))).status).toBe(200);
       await router.idle();
       await router.runtime.media!.whenIdle();
 
-      const res = await router.runtime.db.query<{ id: string; media_url: string; media_type: string; media_sha256: string; media_error: string | null; estado: string; url: string }>(
+      const res = await router.runtime.db.query<{
+        id: string;
+        media_url: string;
+        media_type: string;
+        media_sha256: string;
+        media_error: string | null;
+        estado: string;
+        url: string;
+      }>(
         `SELECT m.id, m.media_url, m.media_type, m.media_sha256, m.media_error, j.estado, j.url FROM mensajes m JOIN router_media_jobs j ON j.mensaje_id = m.id`,
       );
       const id = res.rows[0]?.id ?? '';
@@ -623,7 +825,9 @@ describe('media pipeline on the embedded PGlite', () => {
           media_sha256: sha256Hex(bytes),
           media_error: null,
           estado: 'hecho',
-          url: expect.stringMatching(new RegExp(`^${router.url}/media/\\d{4}/\\d{2}/${id}/Informe-final-ano\\.pdf\\?exp=\\d+&sig=`)),
+          url: expect.stringMatching(
+            new RegExp(`^${router.url}/media/\\d{4}/\\d{2}/${id}/Informe-final-ano\\.pdf\\?exp=\\d+&sig=`),
+          ),
         },
       ]);
       expect(crmName(res.rows[0]!.media_url)).toBe('Informe final año.pdf');

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/errors.js';
 import { SupabaseStore, type SupabaseStoreOptions } from '../../src/media/supabase-store.js';
 import type { Queryable } from '../../src/store/db.js';
-import { audioMessage, documentMessage, imageMessage, inboundEnvelope, stickerMessage, videoMessage } from '../fixtures/whatsapp/builders.js';
+import {
+  audioMessage,
+  documentMessage,
+  imageMessage,
+  inboundEnvelope,
+  stickerMessage,
+  videoMessage,
+} from '../fixtures/whatsapp/builders.js';
 import { startFakeSupabaseStorage, type FakeSupabaseStorage } from '../helpers/fake-supabase-storage.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { startRoutingRig, type RoutingRig } from '../helpers/routing-bench.js';
@@ -49,7 +56,13 @@ const rowOf = (wamid: string) =>
 /** A URL as the CRM's browser opens it: redirects followed. */
 const download = async (url: string) => {
   const res = await fetch(url);
-  return { status: res.status, type: res.headers.get('content-type'), redirected: res.redirected, finalUrl: res.url, bytes: Buffer.from(await res.arrayBuffer()) };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    redirected: res.redirected,
+    finalUrl: res.url,
+    bytes: Buffer.from(await res.arrayBuffer()),
+  };
 };
 
 /** The router's own answer to its message link, without following it. */
@@ -58,7 +71,6 @@ const linkAnswer = async (url: string) => {
   await res.arrayBuffer();
   return { status: res.status, location: res.headers.get('location') };
 };
-
 
 const supabaseEnv = (storage: FakeSupabaseStorage, extra: Record<string, string> = {}) => ({
   MEDIA_STORAGE: 'supabase',
@@ -114,7 +126,9 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
     expect(row.media_url).toBe(linkFor(row.id, 'image.jpg'));
     expect(row.storage_key).toMatch(new RegExp(`^\\d{4}/\\d{2}/${row.id}/image\\.jpg$`));
     // The Storage URL is kept on the job; the link sends the browser there.
-    expect(row.job_url!.startsWith(`${storage.url}/storage/v1/object/sign/${BUCKET}/${row.storage_key}?token=`)).toBe(true);
+    expect(row.job_url!.startsWith(`${storage.url}/storage/v1/object/sign/${BUCKET}/${row.storage_key}?token=`)).toBe(
+      true,
+    );
     expect(await linkAnswer(row.media_url!)).toEqual({ status: 302, location: row.job_url });
 
     const stored = storage.objects.get(`${BUCKET}/${row.storage_key}`);
@@ -134,12 +148,24 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
   it('when a document named with spaces and accents arrives, then the link ends in that name and leads to the object stored under a safe key', async () => {
     const bytes = Buffer.from(`%PDF-1.7 informe ${randomBytes(16).toString('hex')}`);
     const added = rig.sim.addMedia({ bytes, mimeType: 'application/pdf', filename: 'Informe final año.pdf' });
-    const message = documentMessage({ from: nextPhone(), timestamp: ts(), mediaId: added.id, sha256: added.sha256, filename: 'Informe final año.pdf' });
+    const message = documentMessage({
+      from: nextPhone(),
+      timestamp: ts(),
+      mediaId: added.id,
+      sha256: added.sha256,
+      filename: 'Informe final año.pdf',
+    });
     expect((await rig.router.postWebhook(inboundEnvelope(message))).status).toBe(200);
     await rig.settleMedia();
 
     const row = await rowOf(message.id);
-    expect(row).toMatchObject({ tipo: 'document', mensaje: 'Informe final año.pdf', media_type: 'document', media_filename: 'Informe final año.pdf', job_estado: 'hecho' });
+    expect(row).toMatchObject({
+      tipo: 'document',
+      mensaje: 'Informe final año.pdf',
+      media_type: 'document',
+      media_filename: 'Informe final año.pdf',
+      job_estado: 'hecho',
+    });
     expect(row.media_url).toBe(`${rig.router.url}/media/${row.id}/Informe%20final%20a%C3%B1o.pdf`);
     expect(crmName(row.media_url!)).toBe('Informe final año.pdf');
     expect(row.storage_key).toMatch(new RegExp(`^\\d{4}/\\d{2}/${row.id}/Informe-final-ano\\.pdf$`));
@@ -149,11 +175,20 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
   });
 
   it('when two different documents are both named factura.pdf, then Storage keeps two objects and each link leads to its own', async () => {
-    const files = [Buffer.from(`%PDF-1.4 factura A ${randomBytes(8).toString('hex')}`), Buffer.from(`%PDF-1.4 factura B ${randomBytes(8).toString('hex')}`)];
+    const files = [
+      Buffer.from(`%PDF-1.4 factura A ${randomBytes(8).toString('hex')}`),
+      Buffer.from(`%PDF-1.4 factura B ${randomBytes(8).toString('hex')}`),
+    ];
     const wamids: string[] = [];
     for (const bytes of files) {
       const added = rig.sim.addMedia({ bytes, mimeType: 'application/pdf', filename: 'factura.pdf' });
-      const message = documentMessage({ from: nextPhone(), timestamp: ts(), mediaId: added.id, sha256: added.sha256, filename: 'factura.pdf' });
+      const message = documentMessage({
+        from: nextPhone(),
+        timestamp: ts(),
+        mediaId: added.id,
+        sha256: added.sha256,
+        filename: 'factura.pdf',
+      });
       expect((await rig.router.postWebhook(inboundEnvelope(message))).status).toBe(200);
       wamids.push(message.id);
     }
@@ -178,11 +213,22 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
     expect((await rig.router.postWebhook(inboundEnvelope(message))).status).toBe(200);
     await rig.settleMedia();
 
-    const job = await withClient(async (c) => (await c.query('SELECT estado, intentos, error, url FROM router_media_jobs')).rows[0]);
-    expect(job).toEqual({ estado: 'pendiente', intentos: 1, error: 'store_failed: supabase storage upload: 404 Bucket not found', url: null });
+    const job = await withClient(
+      async (c) => (await c.query('SELECT estado, intentos, error, url FROM router_media_jobs')).rows[0],
+    );
+    expect(job).toEqual({
+      estado: 'pendiente',
+      intentos: 1,
+      error: 'store_failed: supabase storage upload: 404 Bucket not found',
+      url: null,
+    });
     const pending = await rowOf(message.id);
     // The link was written with the message and stays while the job waits for its retry.
-    expect(pending).toMatchObject({ media_url: linkFor(pending.id, 'video.mp4'), media_type: 'video', media_error: null });
+    expect(pending).toMatchObject({
+      media_url: linkFor(pending.id, 'video.mp4'),
+      media_type: 'video',
+      media_error: null,
+    });
 
     const looks = watchLinkLooks(rig.router.runtime.db, pending.id);
     try {
@@ -205,7 +251,12 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
       looks.restore();
     }
     const row = await rowOf(message.id);
-    expect(row).toMatchObject({ job_estado: 'hecho', media_error: null, media_sha256: sha256Hex(bytes), media_url: pending.media_url });
+    expect(row).toMatchObject({
+      job_estado: 'hecho',
+      media_error: null,
+      media_sha256: sha256Hex(bytes),
+      media_url: pending.media_url,
+    });
     expect(rig.sim.mediaCounters).toEqual({ lookups: 2, downloads: 2, served: 2 });
   });
 
@@ -216,20 +267,37 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
     expect((await rig.router.postWebhook(inboundEnvelope(message))).status).toBe(200);
     await rig.settleMedia();
     const pending = await rowOf(message.id);
-    expect(pending).toMatchObject({ tipo: 'sticker', mensaje: '[Sticker]', media_type: 'image', media_url: linkFor(pending.id, 'sticker.webp'), job_estado: 'pendiente' });
+    expect(pending).toMatchObject({
+      tipo: 'sticker',
+      mensaje: '[Sticker]',
+      media_type: 'image',
+      media_url: linkFor(pending.id, 'sticker.webp'),
+      job_estado: 'pendiente',
+    });
 
     // The second attempt is the last (MEDIA_MAX_ATTEMPTS=2); its backoff is skipped rather than waited out.
     await withClient((c) => c.query('UPDATE router_media_jobs SET disponible_at = now()'));
     await rig.settleMedia();
     const row = await rowOf(message.id);
-    expect(row).toMatchObject({ job_estado: 'fallido', media_url: null, media_error: 'store_failed: supabase storage upload: 404 Bucket not found', job_url: null });
+    expect(row).toMatchObject({
+      job_estado: 'fallido',
+      media_url: null,
+      media_error: 'store_failed: supabase storage upload: 404 Bucket not found',
+      job_url: null,
+    });
     const res = await fetch(pending.media_url!, { redirect: 'manual' });
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: unknown }).error).toEqual({ code: 'MEDIA_NOT_FOUND', message: 'no file is kept for this message' });
+    expect(((await res.json()) as { error: unknown }).error).toEqual({
+      code: 'MEDIA_NOT_FOUND',
+      message: 'no file is kept for this message',
+    });
   });
 
   describe('the store on its own', () => {
-    const options = (o: Partial<SupabaseStoreOptions> = {}): SupabaseStoreOptions => ({ ...storeOptions(storage), ...o });
+    const options = (o: Partial<SupabaseStoreOptions> = {}): SupabaseStoreOptions => ({
+      ...storeOptions(storage),
+      ...o,
+    });
     /** The store takes files from the downloader's spool: one on disk with these bytes. */
     const spooled = (bytes: Buffer) => {
       const file = path.join(mkdtempSync(path.join(tmpdir(), 'psi-spool-')), 'file.part');
@@ -240,8 +308,15 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
     it('when a public bucket is used, then the URL is the public object URL and serves the bytes', async () => {
       storage.createBucket('public-media', { public: true });
       const bytes = randomBytes(1_000);
-      const stored = await new SupabaseStore(options({ bucket: 'public-media', publicBucket: true })).put('2025/01/abc/sticker.webp', spooled(bytes), 'image/webp');
-      expect(stored).toEqual({ key: '2025/01/abc/sticker.webp', url: `${storage.url}/storage/v1/object/public/public-media/2025/01/abc/sticker.webp` });
+      const stored = await new SupabaseStore(options({ bucket: 'public-media', publicBucket: true })).put(
+        '2025/01/abc/sticker.webp',
+        spooled(bytes),
+        'image/webp',
+      );
+      expect(stored).toEqual({
+        key: '2025/01/abc/sticker.webp',
+        url: `${storage.url}/storage/v1/object/public/public-media/2025/01/abc/sticker.webp`,
+      });
       const served = await download(stored.url);
       expect(served).toMatchObject({ status: 200, type: 'image/webp' });
       expect(served.bytes.equals(bytes)).toBe(true);
@@ -250,18 +325,23 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
     it.each([
       ['409', false],
       ['HTTP 400 with statusCode 409 (older Storage)', true],
-    ])('when a retried job uploads the same key again and Storage answers %s, then the object is kept and a URL is still returned', async (_label, legacy) => {
-      storage.setLegacyErrors(legacy);
-      const store = new SupabaseStore(options());
-      const bytes = randomBytes(1_000);
-      await store.put('2025/01/retry/audio.ogg', spooled(bytes), 'audio/ogg');
-      const again = await store.put('2025/01/retry/audio.ogg', spooled(bytes), 'audio/ogg');
-      expect(storage.objects.get(`${BUCKET}/2025/01/retry/audio.ogg`)).toMatchObject({ uploads: 2 });
-      expect((await download(again.url)).bytes.equals(bytes)).toBe(true);
-    });
+    ])(
+      'when a retried job uploads the same key again and Storage answers %s, then the object is kept and a URL is still returned',
+      async (_label, legacy) => {
+        storage.setLegacyErrors(legacy);
+        const store = new SupabaseStore(options());
+        const bytes = randomBytes(1_000);
+        await store.put('2025/01/retry/audio.ogg', spooled(bytes), 'audio/ogg');
+        const again = await store.put('2025/01/retry/audio.ogg', spooled(bytes), 'audio/ogg');
+        expect(storage.objects.get(`${BUCKET}/2025/01/retry/audio.ogg`)).toMatchObject({ uploads: 2 });
+        expect((await download(again.url)).bytes.equals(bytes)).toBe(true);
+      },
+    );
 
     it('when the service key is wrong, then put fails with MEDIA_STORE_FAILED and the key is not in the message', async () => {
-      const err = await new SupabaseStore(options({ serviceRoleKey: 'wrong-key' })).put('2025/01/k/image.jpg', spooled(randomBytes(10)), 'image/jpeg').catch((e: unknown) => e);
+      const err = await new SupabaseStore(options({ serviceRoleKey: 'wrong-key' }))
+        .put('2025/01/k/image.jpg', spooled(randomBytes(10)), 'image/jpeg')
+        .catch((e: unknown) => e);
       expect(isAppError(err) && err.code).toBe('MEDIA_STORE_FAILED');
       expect((err as Error).message).toBe('supabase storage upload: 403 Invalid Compact JWS');
       expect((err as Error).message).not.toContain(storage.serviceKey);
@@ -270,7 +350,14 @@ describe('media pipeline with MEDIA_STORAGE=supabase (real @supabase/supabase-js
 });
 
 function storeOptions(storage: FakeSupabaseStorage): SupabaseStoreOptions {
-  return { url: storage.url, serviceRoleKey: storage.serviceKey, bucket: BUCKET, publicBucket: false, signedUrlTtlS: 3600, timeoutMs: 5_000 };
+  return {
+    url: storage.url,
+    serviceRoleKey: storage.serviceKey,
+    bucket: BUCKET,
+    publicBucket: false,
+    signedUrlTtlS: 3600,
+    timeoutMs: 5_000,
+  };
 }
 
 describe('media pipeline with a public Supabase bucket', () => {
@@ -290,12 +377,23 @@ describe('media pipeline with a public Supabase bucket', () => {
   it('when an audio arrives, then its message link redirects to the public object URL, which serves the same bytes', async () => {
     const bytes = Buffer.concat([Buffer.from('OggS'), randomBytes(4_000)]);
     const added = rig.sim.addMedia({ bytes, mimeType: 'audio/ogg' });
-    const audio = audioMessage({ from: nextPhone(), timestamp: ts(), mediaId: added.id, sha256: added.sha256, mimeType: 'audio/ogg' });
+    const audio = audioMessage({
+      from: nextPhone(),
+      timestamp: ts(),
+      mediaId: added.id,
+      sha256: added.sha256,
+      mimeType: 'audio/ogg',
+    });
     expect((await rig.router.postWebhook(inboundEnvelope(audio))).status).toBe(200);
     await rig.settleMedia();
 
     const row = await rowOf(audio.id);
-    expect(row).toMatchObject({ mensaje: '[Audio]', media_type: 'audio', media_filename: 'audio.ogg', job_estado: 'hecho' });
+    expect(row).toMatchObject({
+      mensaje: '[Audio]',
+      media_type: 'audio',
+      media_filename: 'audio.ogg',
+      job_estado: 'hecho',
+    });
     expect(row.media_url).toBe(`${rig.router.url}/media/${row.id}/audio.ogg`);
     expect(row.job_url).toBe(`${storage.url}/storage/v1/object/public/${BUCKET}/${row.storage_key}`);
     expect(await linkAnswer(row.media_url!)).toEqual({ status: 302, location: row.job_url });

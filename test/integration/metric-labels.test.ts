@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entry, envelopeOfEntries, messagesChange, otherFieldChange, statusItem } from '../fixtures/whatsapp/builders.js';
+import {
+  entry,
+  envelopeOfEntries,
+  messagesChange,
+  otherFieldChange,
+  statusItem,
+} from '../fixtures/whatsapp/builders.js';
 import { resetDatabase } from '../helpers/reset-db.js';
 import { startRouter, type RunningRouter } from '../helpers/start-router.js';
 import { testConfig } from '../helpers/test-config.js';
@@ -27,7 +33,8 @@ describe('metric labels from payloads', () => {
     expect((await router.postWebhook(batch)).status).toBe(200);
     const text = await (await fetch(`${router.url}/metrics`)).text();
     const series = text.split('\n').filter((l) => l.startsWith('psi_router_events_total{'));
-    for (const token of [...invented, ...fields]) expect(text.includes(token), `a series is labelled ${token}`).toBe(false);
+    for (const token of [...invented, ...fields])
+      expect(text.includes(token), `a series is labelled ${token}`).toBe(false);
     expect(series.length).toBeLessThanOrEqual(5);
     expect(series).toContain('psi_router_events_total{kind="status",type="unknown"} 300');
     expect(series).toContain('psi_router_events_total{kind="status",type="delivered"} 1');

@@ -20,7 +20,12 @@ function parseProm(text: string): Map<string, number> {
 
 const pgCluster = () => {
   const version = readdirSync('/etc/postgresql')[0]!;
-  return (action: 'start' | 'stop') => execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])], { stdio: 'ignore' });
+  return (action: 'start' | 'stop') =>
+    execFileSync(
+      'pg_ctlcluster',
+      ['--skip-systemctl-redirect', version, 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])],
+      { stdio: 'ignore' },
+    );
 };
 
 describe('health, readiness and metrics', () => {
@@ -38,10 +43,18 @@ describe('health, readiness and metrics', () => {
   it('when traffic flows, then the Prometheus text parses and the counters move with it', async () => {
     const before = await metrics();
     const accepted = (m: Map<string, number>) => m.get('psi_router_webhook_requests_total{outcome="accepted"}') ?? 0;
-    const rejected = (m: Map<string, number>) => m.get('psi_router_webhook_requests_total{outcome="rejected_signature"}') ?? 0;
+    const rejected = (m: Map<string, number>) =>
+      m.get('psi_router_webhook_requests_total{outcome="rejected_signature"}') ?? 0;
     const ts = Math.floor(Date.now() / 1000) - 10;
     await rig.router.postWebhook(inboundEnvelope(textMessage({ from: '5491170000001', body: 'hola', timestamp: ts })));
-    await rig.router.postWebhook(envelope(messagesChange({ contacts: [contact({ waId: '5491170000001' })], messages: [textMessage({ from: '5491170000001', body: '1', timestamp: ts + 1 })] })));
+    await rig.router.postWebhook(
+      envelope(
+        messagesChange({
+          contacts: [contact({ waId: '5491170000001' })],
+          messages: [textMessage({ from: '5491170000001', body: '1', timestamp: ts + 1 })],
+        }),
+      ),
+    );
     await rig.router.postWebhook(inboundEnvelope(textMessage({ body: 'x' })), { secret: 'wrong' });
     await rig.settle();
     const after = await metrics();
@@ -51,7 +64,9 @@ describe('health, readiness and metrics', () => {
     expect(after.get('psi_router_processing_seconds_count{outcome="menu_sent"}')).toBeGreaterThanOrEqual(1);
     // Option 1 of the seeded main menu derives to the CRM's `admin` area (router_menu_opciones.area_destino).
     expect(after.get('psi_router_derivations_total{area="admin"}')).toBe(1);
-    expect([...after.keys()].filter((k) => k.startsWith('psi_router_derivations_total{'))).toEqual(['psi_router_derivations_total{area="admin"}']);
+    expect([...after.keys()].filter((k) => k.startsWith('psi_router_derivations_total{'))).toEqual([
+      'psi_router_derivations_total{area="admin"}',
+    ]);
     expect(after.get('psi_router_outbound_total{channel="whatsapp",result="sent",code=""}')).toBeGreaterThanOrEqual(2);
     expect(after.get('psi_router_webhook_ack_seconds_count')).toBeGreaterThanOrEqual(2);
     expect(after.get('psi_router_graph_circuit_state')).toBe(0);

@@ -24,16 +24,24 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 /** Every row of every table in public and auth, plus the indexes: equal before/after = nothing changed. */
 async function checksum(): Promise<string> {
   return withClient(async (c) => {
-    const tables = (await c.query<{ t: string }>(
-      `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS t FROM information_schema.tables
+    const tables = (
+      await c.query<{ t: string }>(
+        `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS t FROM information_schema.tables
         WHERE table_schema IN ('public', 'auth') AND table_type = 'BASE TABLE' ORDER BY 1`,
-    )).rows.map((r) => r.t);
+      )
+    ).rows.map((r) => r.t);
     const parts: string[] = [];
     for (const t of tables) {
-      const r = await c.query<{ h: string; n: number }>(`SELECT md5(COALESCE(string_agg(x::text, '|' ORDER BY x::text), '')) AS h, count(*)::int AS n FROM ${t} x`);
+      const r = await c.query<{ h: string; n: number }>(
+        `SELECT md5(COALESCE(string_agg(x::text, '|' ORDER BY x::text), '')) AS h, count(*)::int AS n FROM ${t} x`,
+      );
       parts.push(`${t}:${r.rows[0]!.n}:${r.rows[0]!.h}`);
     }
-    const idx = (await c.query<{ d: string }>(`SELECT string_agg(indexdef, ';' ORDER BY indexdef) AS d FROM pg_indexes WHERE schemaname = 'public'`)).rows[0]!.d;
+    const idx = (
+      await c.query<{ d: string }>(
+        `SELECT string_agg(indexdef, ';' ORDER BY indexdef) AS d FROM pg_indexes WHERE schemaname = 'public'`,
+      )
+    ).rows[0]!.d;
     return `${parts.join('\n')}\n${idx}`;
   });
 }
@@ -44,7 +52,10 @@ async function applyTelefonoClaveMigration(): Promise<void> {
   await withClient((c) => c.query(sql));
 }
 
-function runCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['tsx', 'src/start/migrate.ts', ...args], {
       cwd: ROOT,
@@ -66,7 +77,10 @@ const rows = async <T = Record<string, unknown>>(sql: string, params: unknown[] 
 describe('migrate --check and --fix on the CRM database', () => {
   let db: Db;
   beforeAll(() => {
-    db = createPgDb({ connectionString: TEST_DATABASE_URL, max: 2, statementTimeoutMs: 30_000, connectTimeoutMs: 5_000 }, log);
+    db = createPgDb(
+      { connectionString: TEST_DATABASE_URL, max: 2, statementTimeoutMs: 30_000, connectTimeoutMs: 5_000 },
+      log,
+    );
   });
   afterAll(async () => {
     await db.close();
@@ -80,13 +94,20 @@ describe('migrate --check and --fix on the CRM database', () => {
     expect(res.code).toBe(2);
     const out = res.stdout;
     expect(out).toContain('duplicate wamids in mensajes: 2 group(s), 5 rows, 3 to merge');
-    for (const g of facts.duplicateWamids) expect(out).toContain(`mensajes ${g.copies.join(', ')} (keeps ${g.survivorId})`);
+    for (const g of facts.duplicateWamids)
+      expect(out).toContain(`mensajes ${g.copies.join(', ')} (keeps ${g.survivorId})`);
     expect(out).toContain('empty-string wamids: 3 row(s)');
     expect(out).toContain('duplicate conversations (same person, same line): 2 group(s), 4 rows, 2 to merge');
-    for (const g of facts.duplicateConversations) expect(out).toContain(`line ${g.linea}: conversaciones ${[g.survivorId, ...g.loserIds].join(', ')}`);
-    expect(out).toContain('duplicate contacts (phone spellings of one WhatsApp number): 2 group(s), 4 rows, 2 to merge');
-    for (const g of facts.duplicateContacts) expect(out).toContain(`contactos ${[g.survivorId, ...g.loserIds].join(', ')}`);
-    expect(out).toMatch(/trigger mensajes\.trg_mensajes_no_leidos -> incrementar_mensajes_no_leidos\(\) AFTER INSERT\n\s+unread counter: the router will not count unread itself/);
+    for (const g of facts.duplicateConversations)
+      expect(out).toContain(`line ${g.linea}: conversaciones ${[g.survivorId, ...g.loserIds].join(', ')}`);
+    expect(out).toContain(
+      'duplicate contacts (phone spellings of one WhatsApp number): 2 group(s), 4 rows, 2 to merge',
+    );
+    for (const g of facts.duplicateContacts)
+      expect(out).toContain(`contactos ${[g.survivorId, ...g.loserIds].join(', ')}`);
+    expect(out).toMatch(
+      /trigger mensajes\.trg_mensajes_no_leidos -> incrementar_mensajes_no_leidos\(\) AFTER INSERT\n\s+unread counter: the router will not count unread itself/,
+    );
     expect(out).toContain('function marcar_como_leidos(): present');
     expect(out).toContain('view vw_mensajes_completos: present');
     expect(out).toContain('derivaciones.ticket_id is uuid, REFERENCES tickets(id)');
@@ -115,7 +136,9 @@ describe('migrate --check and --fix on the CRM database', () => {
     expect(report.duplicates.contacts!.samples.map((s) => s.ids)).toEqual(
       expect.arrayContaining(facts.duplicateContacts.map((g) => [g.survivorId, ...g.loserIds])),
     );
-    expect(report.triggers.filter((t) => t.countsUnread).map((t) => `${t.table}.${t.name}`)).toEqual(['mensajes.trg_mensajes_no_leidos']);
+    expect(report.triggers.filter((t) => t.countsUnread).map((t) => `${t.table}.${t.name}`)).toEqual([
+      'mensajes.trg_mensajes_no_leidos',
+    ]);
     expect(report.derivacionesTicket).toEqual({ type: 'text', references: 'tickets(ticket_id)' });
     // Every column a migration declares on an existing CRM table is added by an ALTER … ADD COLUMN.
     expect(report.additions.notAdded.map((c) => `${c.table}.${c.column}`)).toEqual([]);
@@ -133,8 +156,21 @@ describe('migrate --check and --fix on the CRM database', () => {
   it('when the phone key is computed inline or by router_telefono_clave(), then both agree', async () => {
     await buildCrmDatabase(TEST_DATABASE_URL);
     await applyTelefonoClaveMigration();
-    const phones = ['+5491155550001', '+541155550001', '5491155550001', '+54 9 11 5555-0001', '+54 11 5555-0001', '+5493515550005', '+543515550005',
-      '+34612345678', '+59899123456', '+54115555000', '', 'abc', null];
+    const phones = [
+      '+5491155550001',
+      '+541155550001',
+      '5491155550001',
+      '+54 9 11 5555-0001',
+      '+54 11 5555-0001',
+      '+5493515550005',
+      '+543515550005',
+      '+34612345678',
+      '+59899123456',
+      '+54115555000',
+      '',
+      'abc',
+      null,
+    ];
     const inline = TELEFONO_CLAVE_SQL.replaceAll('{t}', 't');
     const res = await rows<{ t: string | null; f: string | null; i: string | null }>(
       `SELECT t, router_telefono_clave(t) AS f, ${inline} AS i FROM unnest($1::text[]) AS t`,
@@ -164,15 +200,32 @@ describe('migrate --check and --fix on the CRM database', () => {
       expect(firstFix.contacts).toMatchObject({ groups: 2, merged: 2 });
       expect(firstFix.conversations).toMatchObject({ groups: 2, merged: 2 });
       expect(firstFix.wamids).toMatchObject({ groups: 2, merged: 3 });
-      const fusiones = await rows<{ tipo: string; superviviente_id: string; fusionado_id: string; fila: Record<string, unknown>; repunteos: Record<string, unknown> }>(
-        'SELECT tipo, superviviente_id, fusionado_id, fila, repunteos FROM router_fusiones ORDER BY id',
+      const fusiones = await rows<{
+        tipo: string;
+        superviviente_id: string;
+        fusionado_id: string;
+        fila: Record<string, unknown>;
+        repunteos: Record<string, unknown>;
+      }>('SELECT tipo, superviviente_id, fusionado_id, fila, repunteos FROM router_fusiones ORDER BY id');
+      const pairs = (tipo: string) =>
+        fusiones.filter((f) => f.tipo === tipo).map((f) => [f.superviviente_id, f.fusionado_id]);
+      expect(pairs('contacto')).toEqual(
+        facts.duplicateContacts
+          .flatMap((g) => g.loserIds.map((l) => [g.survivorId, l]))
+          .sort((a, b) => a[0]!.localeCompare(b[0]!)),
       );
-      const pairs = (tipo: string) => fusiones.filter((f) => f.tipo === tipo).map((f) => [f.superviviente_id, f.fusionado_id]);
-      expect(pairs('contacto')).toEqual(facts.duplicateContacts.flatMap((g) => g.loserIds.map((l) => [g.survivorId, l])).sort((a, b) => a[0]!.localeCompare(b[0]!)));
-      expect(pairs('conversacion').sort()).toEqual(facts.duplicateConversations.flatMap((g) => g.loserIds.map((l) => [g.survivorId, l])).sort());
-      expect(pairs('wamid')).toEqual(facts.duplicateWamids.flatMap((g) => g.copies.slice(1).map((c) => [g.survivorId, c])));
+      expect(pairs('conversacion').sort()).toEqual(
+        facts.duplicateConversations.flatMap((g) => g.loserIds.map((l) => [g.survivorId, l])).sort(),
+      );
+      expect(pairs('wamid')).toEqual(
+        facts.duplicateWamids.flatMap((g) => g.copies.slice(1).map((c) => [g.survivorId, c])),
+      );
       const lucia = fusiones.find((f) => f.fusionado_id === facts.ids.contactoLucia9)!;
-      expect(lucia.fila).toMatchObject({ id: facts.ids.contactoLucia9, telefono: '+5491155550001', nombre: 'Lucía Gómez' });
+      expect(lucia.fila).toMatchObject({
+        id: facts.ids.contactoLucia9,
+        telefono: '+5491155550001',
+        nombre: 'Lucía Gómez',
+      });
       expect(lucia.repunteos['conversaciones.contacto_id']).toEqual([facts.ids.convLucia9]);
       expect(lucia.repunteos['contacto_etiquetas.contacto_id:omitidas']).toEqual([
         expect.objectContaining({ id: facts.ids.etiquetaLucia9Interesado, etiqueta_id: facts.ids.etiquetaInteresado }),
@@ -180,36 +233,67 @@ describe('migrate --check and --fix on the CRM database', () => {
       expect(lucia.repunteos.superviviente_antes).toEqual({ telefono: '+541155550001', nombre: null });
     });
 
-    it('then duplicate contacts are one row, with the canonical phone, the loser\'s name and every label', async () => {
-      const contact = (await rows('SELECT telefono, nombre, email FROM contactos WHERE id = $1', [facts.ids.contactoLuciaSin9]))[0];
+    it("then duplicate contacts are one row, with the canonical phone, the loser's name and every label", async () => {
+      const contact = (
+        await rows('SELECT telefono, nombre, email FROM contactos WHERE id = $1', [facts.ids.contactoLuciaSin9])
+      )[0];
       expect(contact).toEqual({ telefono: '+5491155550001', nombre: 'Lucía Gómez', email: 'lucia.gomez@example.com' });
-      expect(await rows('SELECT id FROM contactos WHERE id = ANY($1)', [[facts.ids.contactoLucia9, facts.ids.contactoSofiaCrm]])).toEqual([]);
-      const labels = await rows<{ etiqueta_id: string }>('SELECT etiqueta_id FROM contacto_etiquetas WHERE contacto_id = $1 ORDER BY etiqueta_id', [facts.ids.contactoLuciaSin9]);
+      expect(
+        await rows('SELECT id FROM contactos WHERE id = ANY($1)', [
+          [facts.ids.contactoLucia9, facts.ids.contactoSofiaCrm],
+        ]),
+      ).toEqual([]);
+      const labels = await rows<{ etiqueta_id: string }>(
+        'SELECT etiqueta_id FROM contacto_etiquetas WHERE contacto_id = $1 ORDER BY etiqueta_id',
+        [facts.ids.contactoLuciaSin9],
+      );
       expect(labels.map((l) => l.etiqueta_id)).toEqual([facts.ids.etiquetaInteresado, facts.ids.etiquetaAlumno].sort());
       // Sofía: her "Nuevo chat" conversation moves to the surviving contact and stays (another line).
-      const sofia = await rows<{ id: string; contacto_id: string }>('SELECT id, contacto_id FROM conversaciones WHERE id = ANY($1) ORDER BY id', [facts.sameContactOtherLine]);
+      const sofia = await rows<{ id: string; contacto_id: string }>(
+        'SELECT id, contacto_id FROM conversaciones WHERE id = ANY($1) ORDER BY id',
+        [facts.sameContactOtherLine],
+      );
       expect(sofia.map((c) => c.contacto_id)).toEqual([facts.ids.contactoSofia, facts.ids.contactoSofia]);
-      expect((await rows('SELECT telefono FROM contactos WHERE id = $1', [facts.ids.contactoSofia]))[0]).toEqual({ telefono: '+5491144440003' });
+      expect((await rows('SELECT telefono FROM contactos WHERE id = $1', [facts.ids.contactoSofia]))[0]).toEqual({
+        telefono: '+5491144440003',
+      });
     });
 
     it('then duplicate conversations are one row holding every message, ticket, derivación and reference, unread added up', async () => {
       const survivor = facts.ids.convMartinNueva;
       const loser = facts.ids.convMartinVieja;
-      expect(await rows('SELECT id FROM conversaciones WHERE id = ANY($1)', [[loser, facts.ids.convLucia9]])).toEqual([]);
-      const counts = (await rows<Record<string, number>>(
-        `SELECT (SELECT count(*) FROM mensajes WHERE conversacion_id = $1)::int AS m,
+      expect(await rows('SELECT id FROM conversaciones WHERE id = ANY($1)', [[loser, facts.ids.convLucia9]])).toEqual(
+        [],
+      );
+      const counts = (
+        await rows<Record<string, number>>(
+          `SELECT (SELECT count(*) FROM mensajes WHERE conversacion_id = $1)::int AS m,
                 (SELECT count(*) FROM tickets WHERE conversacion_id = $1)::int AS t,
                 (SELECT count(*) FROM derivaciones WHERE conversacion_id = $1)::int AS d,
                 (SELECT count(*) FROM menu_interacciones WHERE conversacion_id = $1)::int AS mi,
                 (SELECT count(*) FROM menu_sesiones WHERE conversacion_id = $1)::int AS ms,
                 (SELECT count(*) FROM audit_log WHERE registro_id = $1::text)::int AS a`,
-        [survivor],
-      ))[0];
+          [survivor],
+        )
+      )[0];
       expect(counts).toEqual({ m: 7, t: 2, d: 2, mi: 1, ms: 1, a: 2 });
-      const conv = (await rows('SELECT estado, area, mensajes_no_leidos FROM conversaciones WHERE id = $1', [survivor]))[0];
-      expect(conv).toEqual({ estado: 'activa', area: 'comunidad', mensajes_no_leidos: facts.unread[survivor]! + facts.unread[loser]! });
-      const lucia = (await rows('SELECT contacto_id, mensajes_no_leidos FROM conversaciones WHERE id = $1', [facts.ids.convLuciaSin9]))[0];
-      expect(lucia).toEqual({ contacto_id: facts.ids.contactoLuciaSin9, mensajes_no_leidos: facts.unread[facts.ids.convLuciaSin9]! + facts.unread[facts.ids.convLucia9]! });
+      const conv = (
+        await rows('SELECT estado, area, mensajes_no_leidos FROM conversaciones WHERE id = $1', [survivor])
+      )[0];
+      expect(conv).toEqual({
+        estado: 'activa',
+        area: 'comunidad',
+        mensajes_no_leidos: facts.unread[survivor]! + facts.unread[loser]!,
+      });
+      const lucia = (
+        await rows('SELECT contacto_id, mensajes_no_leidos FROM conversaciones WHERE id = $1', [
+          facts.ids.convLuciaSin9,
+        ])
+      )[0];
+      expect(lucia).toEqual({
+        contacto_id: facts.ids.contactoLuciaSin9,
+        mensajes_no_leidos: facts.unread[facts.ids.convLuciaSin9]! + facts.unread[facts.ids.convLucia9]!,
+      });
     });
 
     it('then duplicate wamid copies stay, without the wamid, and their reactions and quotes point at the earliest copy', async () => {
@@ -222,9 +306,15 @@ describe('migrate --check and --fix on the CRM database', () => {
         const survivor = copies.find((c) => c.id === g.survivorId)!;
         expect(survivor.whatsapp_message_id).toMatch(/^wamid\./);
         expect(survivor.dup).toBeNull();
-        for (const id of g.copies.slice(1)) expect(copies.find((c) => c.id === id)).toMatchObject({ whatsapp_message_id: null, dup: survivor.whatsapp_message_id });
+        for (const id of g.copies.slice(1))
+          expect(copies.find((c) => c.id === id)).toMatchObject({
+            whatsapp_message_id: null,
+            dup: survivor.whatsapp_message_id,
+          });
       }
-      const reaction = async (id: string) => (await rows<{ mensaje_id: string }>('SELECT mensaje_id FROM mensaje_reacciones WHERE id = $1', [id]))[0]!.mensaje_id;
+      const reaction = async (id: string) =>
+        (await rows<{ mensaje_id: string }>('SELECT mensaje_id FROM mensaje_reacciones WHERE id = $1', [id]))[0]!
+          .mensaje_id;
       expect(await reaction(facts.ids.reaccionContactoEnCopia)).toBe(facts.ids.wamidA1);
       expect(await reaction(facts.ids.reaccionBrunoEnB2)).toBe(facts.ids.wamidB1);
       // Ana's ❤️ is already on the earliest copy: the twin stays on its copy (recorded), nothing is deleted.
@@ -232,20 +322,36 @@ describe('migrate --check and --fix on the CRM database', () => {
       expect(firstFix.wamids.skipped).toEqual({ 'mensaje_reacciones.mensaje_id': 1 });
       const quote = (await rows('SELECT mensaje_citado_id FROM mensajes WHERE id = $1', [facts.quote.messageId]))[0];
       expect(quote).toEqual({ mensaje_citado_id: facts.ids.wamidB1 });
-      expect((await rows<{ n: number }>(`SELECT count(*)::int AS n FROM mensajes WHERE whatsapp_message_id = ''`))[0]!.n).toBe(facts.emptyWamidMessageIds.length);
-      const view = (await rows<{ reacciones: unknown[] }>('SELECT reacciones FROM vw_mensajes_completos WHERE id = $1', [facts.ids.wamidA1]))[0]!;
+      expect(
+        (await rows<{ n: number }>(`SELECT count(*)::int AS n FROM mensajes WHERE whatsapp_message_id = ''`))[0]!.n,
+      ).toBe(facts.emptyWamidMessageIds.length);
+      const view = (
+        await rows<{ reacciones: unknown[] }>('SELECT reacciones FROM vw_mensajes_completos WHERE id = $1', [
+          facts.ids.wamidA1,
+        ])
+      )[0]!;
       expect(view.reacciones).toHaveLength(2);
     });
 
     it('then the unique wamid index exists and refuses a second copy of a wamid, but not a second empty one', async () => {
       expect(firstFix.wamidIndex).toBe('created');
-      const idx = await rows<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'mensajes_wamid_unico'`);
-      expect(idx[0]!.indexdef).toMatch(/CREATE UNIQUE INDEX mensajes_wamid_unico ON public\.mensajes USING btree \(whatsapp_message_id\) WHERE \(\(whatsapp_message_id IS NOT NULL\) AND \(whatsapp_message_id <> ''::text\)\)/);
+      const idx = await rows<{ indexdef: string }>(
+        `SELECT indexdef FROM pg_indexes WHERE indexname = 'mensajes_wamid_unico'`,
+      );
+      expect(idx[0]!.indexdef).toMatch(
+        /CREATE UNIQUE INDEX mensajes_wamid_unico ON public\.mensajes USING btree \(whatsapp_message_id\) WHERE \(\(whatsapp_message_id IS NOT NULL\) AND \(whatsapp_message_id <> ''::text\)\)/,
+      );
       await withClient(async (c) => {
         await c.query('BEGIN');
-        await c.query(`INSERT INTO mensajes (conversacion_id, direccion, whatsapp_message_id) VALUES ($1, 'entrante', '')`, [facts.ids.convDerivada]);
+        await c.query(
+          `INSERT INTO mensajes (conversacion_id, direccion, whatsapp_message_id) VALUES ($1, 'entrante', '')`,
+          [facts.ids.convDerivada],
+        );
         await expect(
-          c.query(`INSERT INTO mensajes (conversacion_id, direccion, whatsapp_message_id) SELECT conversacion_id, 'entrante', whatsapp_message_id FROM mensajes WHERE id = $1`, [facts.ids.wamidA1]),
+          c.query(
+            `INSERT INTO mensajes (conversacion_id, direccion, whatsapp_message_id) SELECT conversacion_id, 'entrante', whatsapp_message_id FROM mensajes WHERE id = $1`,
+            [facts.ids.wamidA1],
+          ),
         ).rejects.toMatchObject({ code: '23505' });
         await c.query('ROLLBACK');
       });
@@ -318,18 +424,26 @@ COMMIT;`),
                  BEGIN DELETE FROM mensajes WHERE id = (SELECT id FROM mensajes ORDER BY id LIMIT 1); RETURN OLD; END $$;
                CREATE TRIGGER trg_borra AFTER DELETE ON conversaciones FOR EACH ROW EXECUTE FUNCTION borra_un_mensaje();`),
     );
-    const err = await fixDuplicates(db, log).then(() => null, (e: unknown) => e);
+    const err = await fixDuplicates(db, log).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isAppError(err) && err.code).toBe('CRM_FIX_FAILED');
     expect((await rows<{ n: number }>('SELECT count(*)::int AS n FROM mensajes'))[0]!.n).toBe(facts.messageCount);
     // Contacts (their own transaction, before) were merged; conversations were not.
-    expect((await rows<{ tipo: string; n: number }>('SELECT tipo, count(*)::int AS n FROM router_fusiones GROUP BY tipo'))).toEqual([{ tipo: 'contacto', n: 2 }]);
+    expect(
+      await rows<{ tipo: string; n: number }>('SELECT tipo, count(*)::int AS n FROM router_fusiones GROUP BY tipo'),
+    ).toEqual([{ tipo: 'contacto', n: 2 }]);
     expect(await rows('SELECT id FROM conversaciones WHERE id = $1', [facts.ids.convMartinVieja])).toHaveLength(1);
   });
 
   it('when router_fusiones does not exist, then --fix refuses with CRM_FIX_NOT_READY and changes nothing', async () => {
     await buildCrmDatabase(TEST_DATABASE_URL);
     const before = await checksum();
-    const err = await fixDuplicates(db, log).then(() => null, (e: unknown) => e);
+    const err = await fixDuplicates(db, log).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isAppError(err) && err.code).toBe('CRM_FIX_NOT_READY');
     expect(await checksum()).toBe(before);
   });
@@ -362,4 +476,3 @@ COMMIT;`),
     }
   });
 });
-

@@ -9,7 +9,8 @@ import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { TEST_DATABASE_URL } from '../helpers/test-config.js';
 
 const log = pino({ level: 'silent' });
-const open = (): Db => createPgDb({ connectionString: TEST_DATABASE_URL, max: 2, statementTimeoutMs: 10_000, connectTimeoutMs: 2_000 }, log);
+const open = (): Db =>
+  createPgDb({ connectionString: TEST_DATABASE_URL, max: 2, statementTimeoutMs: 10_000, connectTimeoutMs: 2_000 }, log);
 
 describe('migrations', () => {
   const dbs: Db[] = [];
@@ -29,24 +30,39 @@ describe('migrations', () => {
     await withClient(async (c) => {
       expect((await c.query('SELECT count(*)::int AS n FROM router_migraciones')).rows[0].n).toBe(files.length);
       const main = `(SELECT id FROM router_menu_config WHERE tipo_menu = 'principal')`;
-      expect((await c.query(`SELECT count(*)::int AS n FROM router_menu_config WHERE tipo_menu = 'principal'`)).rows[0].n).toBe(1);
-      expect((await c.query(`SELECT count(*)::int AS n FROM router_menu_opciones WHERE menu_config_id = ${main}`)).rows[0].n).toBe(4);
+      expect(
+        (await c.query(`SELECT count(*)::int AS n FROM router_menu_config WHERE tipo_menu = 'principal'`)).rows[0].n,
+      ).toBe(1);
+      expect(
+        (await c.query(`SELECT count(*)::int AS n FROM router_menu_opciones WHERE menu_config_id = ${main}`)).rows[0].n,
+      ).toBe(4);
     });
   });
 
   it('when migrations run again, then nothing is applied and CRM edits to the menu survive', async () => {
-    await withClient((c) => c.query(`UPDATE router_menu_config SET body = 'Texto editado en el CRM' WHERE tipo_menu = 'principal'`));
+    await withClient((c) =>
+      c.query(`UPDATE router_menu_config SET body = 'Texto editado en el CRM' WHERE tipo_menu = 'principal'`),
+    );
     await withClient((c) => c.query(`DELETE FROM router_menu_opciones WHERE opcion_id = 'comunidad'`));
     expect(await migrate(dbs[0]!, log, { seed: true })).toEqual({ ran: [], blockers: [] });
     await withClient(async (c) => {
-      expect((await c.query(`SELECT body FROM router_menu_config WHERE tipo_menu = 'principal'`)).rows[0].body).toBe('Texto editado en el CRM');
-      expect((await c.query(`SELECT count(*)::int AS n FROM router_menu_opciones WHERE opcion_id = 'comunidad'`)).rows[0].n).toBe(0);
+      expect((await c.query(`SELECT body FROM router_menu_config WHERE tipo_menu = 'principal'`)).rows[0].body).toBe(
+        'Texto editado en el CRM',
+      );
+      expect(
+        (await c.query(`SELECT count(*)::int AS n FROM router_menu_opciones WHERE opcion_id = 'comunidad'`)).rows[0].n,
+      ).toBe(0);
     });
   });
 
   it('when the database was made by psi-router 0.1, then migrating refuses and says how to start over', async () => {
-    await withClient((c) => c.query(`INSERT INTO router_migraciones (nombre, checksum) VALUES ('0001-crm-tables.sql', 'x')`));
-    await expect(migrate(dbs[0]!, log, { seed: true })).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining('psi-router 0.1') });
+    await withClient((c) =>
+      c.query(`INSERT INTO router_migraciones (nombre, checksum) VALUES ('0001-crm-tables.sql', 'x')`),
+    );
+    await expect(migrate(dbs[0]!, log, { seed: true })).rejects.toMatchObject({
+      code: 'MIGRATION_FAILED',
+      message: expect.stringContaining('psi-router 0.1'),
+    });
     await withClient((c) => c.query(`DELETE FROM router_migraciones WHERE nombre = '0001-crm-tables.sql'`));
   });
 
@@ -56,14 +72,21 @@ describe('migrations', () => {
     expect((await migrate(dbs[0]!, log, { seed: true })).ran.length).toBe(files.length);
   });
 
-  it('when the migrations run on the CRM\'s database, then each change is logged as applied and no CRM write is refused afterwards', async () => {
+  it("when the migrations run on the CRM's database, then each change is logged as applied and no CRM write is refused afterwards", async () => {
     await buildCrmDatabase(TEST_DATABASE_URL);
     const lines: Record<string, unknown>[] = [];
-    const capture = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const capture = pino(
+      { level: 'info' },
+      { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
+    );
     const result = await migrate(dbs[0]!, capture, { seed: true });
     expect(result.blockers.map((b) => b.code)).toEqual(['WAMID_DUPLICATES']);
-    const added = lines.filter((l) => l['msg'] === 'column added').map((l) => `${String(l['table'])}.${String(l['column'])}`);
-    expect(added).toEqual(expect.arrayContaining(['contactos.wa_user_id', 'mensajes.media_id', 'conversaciones.ts_ultima_derivacion']));
+    const added = lines
+      .filter((l) => l['msg'] === 'column added')
+      .map((l) => `${String(l['table'])}.${String(l['column'])}`);
+    expect(added).toEqual(
+      expect.arrayContaining(['contactos.wa_user_id', 'mensajes.media_id', 'conversaciones.ts_ultima_derivacion']),
+    );
     expect(added).not.toContain('conversaciones.mensajes_no_leidos'); // the CRM's own column is left as it is
     expect(lines.filter((l) => l['msg'] === 'table created').map((l) => l['table'])).toContain('router_eventos');
     // A second run on the now-migrated CRM database changes nothing.

@@ -23,14 +23,20 @@ describe('multi-process load', () => {
 
   /** Nothing left anywhere: no job in Redis, no pending journal event, nothing in the outbox. */
   const settled = async (redisUrl?: string) => {
-    const queue = redisUrl ? new Queue(INBOUND_QUEUE, { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }) }) : null;
+    const queue = redisUrl
+      ? new Queue(INBOUND_QUEUE, { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }) })
+      : null;
     try {
       await expect
         .poll(
           async () => {
-            const jobs = queue ? Object.values(await queue.getJobCounts('waiting', 'active', 'delayed')).reduce((a, b) => a + b, 0) : 0;
+            const jobs = queue
+              ? Object.values(await queue.getJobCounts('waiting', 'active', 'delayed')).reduce((a, b) => a + b, 0)
+              : 0;
             const rows = await withClient((c) =>
-              c.query<{ n: number }>(`SELECT ((SELECT count(*) FROM router_eventos WHERE estado = 'pendiente') + (SELECT count(*) FROM router_outbox WHERE estado IN ('pendiente', 'enviando')))::int AS n`),
+              c.query<{ n: number }>(
+                `SELECT ((SELECT count(*) FROM router_eventos WHERE estado = 'pendiente') + (SELECT count(*) FROM router_outbox WHERE estado IN ('pendiente', 'enviando')))::int AS n`,
+              ),
             );
             return jobs + rows.rows[0]!.n;
           },
@@ -77,20 +83,37 @@ describe('multi-process load', () => {
     await settled();
     const result = await audit(load.acked, sim);
     expect(result).toMatchObject({
-      acked: 200, lost: 0, storedTwice: 0, unanswered: 0, answeredTwice: 0, outOfOrderReplies: 0,
-      overlappingProcessing: 0, duplicateContacts: 0, duplicateConversations: 0, sentTwiceAtSimulator: 0,
+      acked: 200,
+      lost: 0,
+      storedTwice: 0,
+      unanswered: 0,
+      answeredTwice: 0,
+      outOfOrderReplies: 0,
+      overlappingProcessing: 0,
+      duplicateContacts: 0,
+      duplicateConversations: 0,
+      sentTwiceAtSimulator: 0,
     });
     expect(result.processors).toBe(2); // both processes really processed
   });
 
   it('when the same wamid is posted to two processes at the same instant, then it is stored once and answered once', async () => {
     procs.push(await spawnRouter(env), await spawnRouter(env));
-    const bodies = Array.from({ length: 20 }, (_, i) => inboundEnvelope(textMessage({ from: `54911820${String(i).padStart(5, '0')}`, body: 'dos veces' })));
+    const bodies = Array.from({ length: 20 }, (_, i) =>
+      inboundEnvelope(textMessage({ from: `54911820${String(i).padStart(5, '0')}`, body: 'dos veces' })),
+    );
     const res = await Promise.all(bodies.flatMap((b) => procs.map((p) => postSigned(p.url, b))));
     expect(res.every((r) => r.status === 200)).toBe(true);
     await settled();
     const wamids = bodies.map((b) => (b.entry[0]!.changes[0]!.value['messages'] as { id: string }[])[0]!.id);
-    expect(await audit(wamids, sim)).toMatchObject({ acked: 20, lost: 0, storedTwice: 0, unanswered: 0, answeredTwice: 0, sentTwiceAtSimulator: 0 });
+    expect(await audit(wamids, sim)).toMatchObject({
+      acked: 20,
+      lost: 0,
+      storedTwice: 0,
+      unanswered: 0,
+      answeredTwice: 0,
+      sentTwiceAtSimulator: 0,
+    });
     expect(sim.stats().sent).toBe(20);
   });
 
@@ -98,23 +121,42 @@ describe('multi-process load', () => {
     const redis = await freshRedisDb(5);
     const qenv = { ...env, QUEUE_MODE: 'bullmq', REDIS_URL: redis };
     procs.push(await spawnRouter(qenv), await spawnWorker(qenv), await spawnWorker(qenv), await spawnWorker(qenv));
-    const load = await customersWriting({ urls: () => [procs[0]!.url], customers: 50, perCustomer: 4, phonePrefix: '549118300' });
+    const load = await customersWriting({
+      urls: () => [procs[0]!.url],
+      customers: 50,
+      perCustomer: 4,
+      phonePrefix: '549118300',
+    });
     expect(load.unacked).toEqual([]);
     await settled(redis);
     const result = await audit(load.acked, sim);
     expect(result).toMatchObject({
-      acked: 200, lost: 0, storedTwice: 0, unanswered: 0, answeredTwice: 0, outOfOrderReplies: 0,
-      overlappingProcessing: 0, duplicateContacts: 0, duplicateConversations: 0, sentTwiceAtSimulator: 0,
+      acked: 200,
+      lost: 0,
+      storedTwice: 0,
+      unanswered: 0,
+      answeredTwice: 0,
+      outOfOrderReplies: 0,
+      overlappingProcessing: 0,
+      duplicateContacts: 0,
+      duplicateConversations: 0,
+      sentTwiceAtSimulator: 0,
     });
     expect(result.processors).toBe(3); // the three workers shared the work
   });
 
   it('when a worker is killed -9 in the middle of queue-mode load and restarted, then every acknowledged message is stored and answered exactly once', async () => {
     const redis = await freshRedisDb(6);
-    const qenv = { ...env, QUEUE_MODE: 'bullmq', REDIS_URL: redis, QUEUE_LOCK_MS: '2000', OUTBOX_CLAIM_MS: '3000',
+    const qenv = {
+      ...env,
+      QUEUE_MODE: 'bullmq',
+      REDIS_URL: redis,
+      QUEUE_LOCK_MS: '2000',
+      OUTBOX_CLAIM_MS: '3000',
       // Long enough that a loaded machine's slow simulator answer is not a timeout and a resend: this
       // test counts only the resends a kill can cause.
-      GRAPH_TIMEOUT_MS: '5000' };
+      GRAPH_TIMEOUT_MS: '5000',
+    };
     procs.push(await spawnRouter(qenv), await spawnWorker(qenv), await spawnWorker(qenv), await spawnWorker(qenv));
     let killed = false;
     const load = await customersWriting({
@@ -133,7 +175,14 @@ describe('multi-process load', () => {
     await settled(redis);
     const result = await audit(load.acked, sim);
     console.info('kill -9 audit', result);
-    expect(result).toMatchObject({ lost: 0, storedTwice: 0, unanswered: 0, answeredTwice: 0, outOfOrderReplies: 0, overlappingProcessing: 0 });
+    expect(result).toMatchObject({
+      lost: 0,
+      storedTwice: 0,
+      unanswered: 0,
+      answeredTwice: 0,
+      outOfOrderReplies: 0,
+      overlappingProcessing: 0,
+    });
     // A reply can go out twice only if the kill fell between Meta's answer and recording its wamid:
     // at most the sends the killed worker had in flight (OUTBOX_CONCURRENCY, 16 by default).
     expect(result.sentTwiceAtSimulator).toBeLessThanOrEqual(16);

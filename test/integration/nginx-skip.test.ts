@@ -21,12 +21,22 @@ describe('the nginx suite on a machine without nginx', () => {
   const runSuite = (ci: string | undefined) => {
     const env: Record<string, string | undefined> = { ...process.env, PATH: bin, CI: ci };
     if (ci === undefined) delete env['CI'];
-    return spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'vitest.integration.config.mts', 'test/integration/nginx.test.ts'], {
-      cwd: ROOT,
-      env,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    return spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules/vitest/vitest.mjs'),
+        'run',
+        '--config',
+        'vitest.integration.config.mts',
+        'test/integration/nginx.test.ts',
+      ],
+      {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
   };
 
   it('when CI is not set, then the suite is skipped with its reason shown and the run passes', () => {

@@ -19,7 +19,12 @@ describe('outbox: a send accepted while the database is away', () => {
     const pg = hostPort(TEST_DATABASE_URL, 5432);
     proxy = await startTcpProxy(pg.host, pg.port);
     rig = await startRoutingRig(
-      { DATABASE_URL: viaPort(TEST_DATABASE_URL, proxy.port), DB_CONNECT_TIMEOUT_MS: '300', OUTBOX_CLAIM_MS: '1000', OUTBOX_POLL_MS: '50' },
+      {
+        DATABASE_URL: viaPort(TEST_DATABASE_URL, proxy.port),
+        DB_CONNECT_TIMEOUT_MS: '300',
+        OUTBOX_CLAIM_MS: '1000',
+        OUTBOX_POLL_MS: '50',
+      },
       { statuses: false, simLatencyMs: 600 },
     );
   });
@@ -30,11 +35,16 @@ describe('outbox: a send accepted while the database is away', () => {
   });
 
   it('when Meta accepts a reply while Postgres is unreachable, then it is recorded afterwards and sent exactly once', async () => {
-    await rig.router.postWebhook(inboundEnvelope(textMessage({ body: 'hola', timestamp: Math.floor(Date.now() / 1000) - 5 })));
+    await rig.router.postWebhook(
+      inboundEnvelope(textMessage({ body: 'hola', timestamp: Math.floor(Date.now() / 1000) - 5 })),
+    );
     await rig.router.idle();
     // The sender has claimed the reply and is waiting on Graph (600 ms of simulated latency)…
     await expect
-      .poll(async () => (await withClient((c) => c.query(`SELECT estado FROM router_outbox`))).rows.map((r) => r.estado), { timeout: 5_000, interval: 10 })
+      .poll(
+        async () => (await withClient((c) => c.query(`SELECT estado FROM router_outbox`))).rows.map((r) => r.estado),
+        { timeout: 5_000, interval: 10 },
+      )
       .toEqual(['enviando']);
     proxy.cut();
     const [sent] = await rig.sim.waitForSent(1, 5_000); // …and Meta accepts it while the database is away.
@@ -42,7 +52,10 @@ describe('outbox: a send accepted while the database is away', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     proxy.restore();
     await expect
-      .poll(async () => (await withClient((c) => c.query(`SELECT estado, wamid FROM router_outbox`))).rows, { timeout: 10_000, interval: 50 })
+      .poll(async () => (await withClient((c) => c.query(`SELECT estado, wamid FROM router_outbox`))).rows, {
+        timeout: 10_000,
+        interval: 50,
+      })
       .toEqual([{ estado: 'enviado', wamid: sent!.wamid }]);
     await rig.settle();
     expect(rig.sim.sent).toHaveLength(1);

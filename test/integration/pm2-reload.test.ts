@@ -71,7 +71,9 @@ describe('PM2: start and graceful reload under load', () => {
 
   it('when `pm2 start ecosystem.config.js` runs, then two cluster instances are online and ready', async () => {
     const { stdout } = await run(PM2, ['jlist'], { cwd: ROOT, env });
-    const apps = (JSON.parse(stdout) as { name: string; pm2_env: { status: string; exec_mode: string } }[]).filter((a) => a.name === 'psi-router');
+    const apps = (JSON.parse(stdout) as { name: string; pm2_env: { status: string; exec_mode: string } }[]).filter(
+      (a) => a.name === 'psi-router',
+    );
     expect(apps.map((a) => [a.pm2_env.status, a.pm2_env.exec_mode])).toEqual([
       ['online', 'cluster_mode'],
       ['online', 'cluster_mode'],
@@ -108,15 +110,31 @@ describe('PM2: start and graceful reload under load', () => {
     await expect
       .poll(
         async () =>
-          (await withClient((c) => c.query<{ n: number }>(`SELECT ((SELECT count(*) FROM router_eventos WHERE estado = 'pendiente') + (SELECT count(*) FROM router_outbox WHERE estado IN ('pendiente', 'enviando')))::int AS n`))).rows[0]!.n,
+          (
+            await withClient((c) =>
+              c.query<{ n: number }>(
+                `SELECT ((SELECT count(*) FROM router_eventos WHERE estado = 'pendiente') + (SELECT count(*) FROM router_outbox WHERE estado IN ('pendiente', 'enviando')))::int AS n`,
+              ),
+            )
+          ).rows[0]!.n,
         { timeout: 30_000, interval: 100 },
       )
       .toBe(0);
     const result = await audit(load.acked, sim);
     expect(load.unacked).toEqual([]);
-    expect(result).toMatchObject({ acked: load.acked.length, lost: 0, storedTwice: 0, unanswered: 0, answeredTwice: 0, outOfOrderReplies: 0, overlappingProcessing: 0 });
+    expect(result).toMatchObject({
+      acked: load.acked.length,
+      lost: 0,
+      storedTwice: 0,
+      unanswered: 0,
+      answeredTwice: 0,
+      outOfOrderReplies: 0,
+      overlappingProcessing: 0,
+    });
     const { stdout } = await run(PM2, ['jlist'], { cwd: ROOT, env });
-    const apps = (JSON.parse(stdout) as { name: string; pm2_env: { status: string; restart_time: number } }[]).filter((a) => a.name === 'psi-router');
+    const apps = (JSON.parse(stdout) as { name: string; pm2_env: { status: string; restart_time: number } }[]).filter(
+      (a) => a.name === 'psi-router',
+    );
     expect(apps.map((a) => [a.pm2_env.status, a.pm2_env.restart_time])).toEqual([
       ['online', 1],
       ['online', 1],

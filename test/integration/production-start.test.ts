@@ -11,7 +11,14 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 function runToExit(env: Record<string, string>): Promise<{ code: number | null; logs: Record<string, unknown>[] }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/start/api.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LOG_LEVEL: 'info',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -61,11 +68,21 @@ describe('production start refuses weak secrets', () => {
   });
 
   it('when an area has an inbox URL and INBOX_WEBHOOK_SECRET is unset in production, then the start fails with INBOX_SECRET_MISSING; with the secret it starts', async () => {
-    await withClient((c) => c.query(`UPDATE router_areas SET inbox_webhook_url = 'https://n8n.example.com/webhook/ventas' WHERE id = 'ventas'`));
+    await withClient((c) =>
+      c.query(
+        `UPDATE router_areas SET inbox_webhook_url = 'https://n8n.example.com/webhook/ventas' WHERE id = 'ventas'`,
+      ),
+    );
     const { code, logs } = await runToExit(STRONG);
     expect(code).not.toBe(0);
     const fatal = logs.find((l) => l['msg'] === 'startup failed');
-    expect(fatal).toMatchObject({ level: 'fatal', err: { code: 'INBOX_SECRET_MISSING', message: expect.stringMatching(/^INBOX_WEBHOOK_SECRET: is required .*ventas/) } });
+    expect(fatal).toMatchObject({
+      level: 'fatal',
+      err: {
+        code: 'INBOX_SECRET_MISSING',
+        message: expect.stringMatching(/^INBOX_WEBHOOK_SECRET: is required .*ventas/),
+      },
+    });
 
     const router = await spawnRouter({ ...STRONG, INBOX_WEBHOOK_SECRET: 'inbox-secret-6d0b9e2f4a1c7358e0f2' });
     await router.stop();

@@ -11,12 +11,21 @@ import { postSigned, readJson, startRouter } from '../helpers/start-router.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { hostPort, testConfig, viaPort } from '../helpers/test-config.js';
 
-const inbound = () => withClient(async (c) => (await c.query<{ mensaje: string }>(`SELECT mensaje FROM mensajes WHERE direccion = 'entrante' ORDER BY "timestamp"`)).rows.map((r) => r.mensaje));
+const inbound = () =>
+  withClient(async (c) =>
+    (
+      await c.query<{ mensaje: string }>(
+        `SELECT mensaje FROM mensajes WHERE direccion = 'entrante' ORDER BY "timestamp"`,
+      )
+    ).rows.map((r) => r.mensaje),
+  );
 let clock = Math.floor(Date.now() / 1000) - 100;
 
 /** A queue-mode worker in this process (same wiring as `npm run worker`). */
 async function startWorker(env: Record<string, string>): Promise<Runtime> {
-  const runtime = await createRuntime(testConfig({ QUEUE_MODE: 'bullmq', ...env }), pino({ level: 'silent' }), { role: 'worker' });
+  const runtime = await createRuntime(testConfig({ QUEUE_MODE: 'bullmq', ...env }), pino({ level: 'silent' }), {
+    role: 'worker',
+  });
   runtime.startBackground();
   return runtime;
 }
@@ -94,7 +103,9 @@ describe('queue mode (QUEUE_MODE=bullmq)', () => {
   });
 
   it('when a job fails for a reason of its own through all its attempts, then it waits in the dead letters and a replay stores it', async () => {
-    const api = await startRouter(testConfig({ QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl, QUEUE_JOB_ATTEMPTS: '2', QUEUE_JOB_BACKOFF_MS: '50' }));
+    const api = await startRouter(
+      testConfig({ QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl, QUEUE_JOB_ATTEMPTS: '2', QUEUE_JOB_BACKOFF_MS: '50' }),
+    );
     cleanups.push(() => api.stop());
     const worker = await startWorker({ REDIS_URL: redisUrl });
     // A rule the database enforces on the journal (as a CRM trigger would): the store is up, but it
@@ -104,11 +115,17 @@ describe('queue mode (QUEUE_MODE=bullmq)', () => {
                CREATE TRIGGER test_refuse_event BEFORE INSERT ON router_eventos FOR EACH ROW EXECUTE FUNCTION test_refuse_event();`),
     );
     cleanups.push(async () => {
-      await withClient((c) => c.query('DROP TRIGGER IF EXISTS test_refuse_event ON router_eventos; DROP FUNCTION IF EXISTS test_refuse_event()'));
+      await withClient((c) =>
+        c.query(
+          'DROP TRIGGER IF EXISTS test_refuse_event ON router_eventos; DROP FUNCTION IF EXISTS test_refuse_event()',
+        ),
+      );
       await stopWorker(worker);
     });
     await api.postWebhook(inboundEnvelope(textMessage({ body: 'rechazado', timestamp: (clock += 1) })));
-    await expect.poll(async () => (await api.runtime.deadLetters.list()).jobs.length, { timeout: 10_000, interval: 50 }).toBe(1);
+    await expect
+      .poll(async () => (await api.runtime.deadLetters.list()).jobs.length, { timeout: 10_000, interval: 50 })
+      .toBe(1);
     const [dead] = (await api.runtime.deadLetters.list()).jobs;
     expect(dead).toMatchObject({ attemptsMade: 2 });
     expect(dead!.failedReason).toMatch(/refused by a test rule/);
@@ -140,22 +157,33 @@ describe('queue mode (QUEUE_MODE=bullmq)', () => {
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     await postSigned(url, inboundEnvelope(textMessage({ body: 'veneno', timestamp: (clock += 1) })));
     await postSigned(url, inboundEnvelope(textMessage({ body: 'después', timestamp: (clock += 1) })));
-    await expect.poll(async () => (await runtime.deadLetters.list()).events.length, { timeout: 15_000, interval: 50 }).toBe(1);
     await expect
-      .poll(async () => (await withClient((c) => c.query(`SELECT estado FROM router_eventos ORDER BY id`))).rows.map((r) => r.estado), { timeout: 15_000, interval: 50 })
+      .poll(async () => (await runtime.deadLetters.list()).events.length, { timeout: 15_000, interval: 50 })
+      .toBe(1);
+    await expect
+      .poll(
+        async () =>
+          (await withClient((c) => c.query(`SELECT estado FROM router_eventos ORDER BY id`))).rows.map((r) => r.estado),
+        { timeout: 15_000, interval: 50 },
+      )
       .toEqual(['muerto', 'hecho']);
     const [dead] = (await runtime.deadLetters.list()).events;
     expect(dead!.error).toMatch(/handler bug/);
     poisoned = false;
     expect(await runtime.deadLetters.replay({ eventIds: null })).toEqual({ events: 1, jobs: 0 });
     await expect
-      .poll(async () => (await withClient((c) => c.query(`SELECT estado FROM router_eventos ORDER BY id`))).rows.map((r) => r.estado), { timeout: 15_000, interval: 50 })
+      .poll(
+        async () =>
+          (await withClient((c) => c.query(`SELECT estado FROM router_eventos ORDER BY id`))).rows.map((r) => r.estado),
+        { timeout: 15_000, interval: 50 },
+      )
       .toEqual(['hecho', 'hecho']);
   });
 
   it('when rolling back to QUEUE_MODE=off with jobs left in Redis, then the direct-mode router drains and processes them', async () => {
     const api = await startRouter(testConfig({ QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl }));
-    for (const body of ['quedó en cola 1', 'quedó en cola 2']) await api.postWebhook(inboundEnvelope(textMessage({ body, timestamp: (clock += 1) })));
+    for (const body of ['quedó en cola 1', 'quedó en cola 2'])
+      await api.postWebhook(inboundEnvelope(textMessage({ body, timestamp: (clock += 1) })));
     await api.stop();
     expect(await inbound()).toEqual([]);
 

@@ -11,7 +11,14 @@ import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { hostPort, testConfig, TEST_DATABASE_URL, viaPort } from '../helpers/test-config.js';
 
 const ATTEMPTS = 2;
-const inbound = () => withClient(async (c) => (await c.query<{ mensaje: string }>(`SELECT mensaje FROM mensajes WHERE direccion = 'entrante' ORDER BY "timestamp"`)).rows.map((r) => r.mensaje));
+const inbound = () =>
+  withClient(async (c) =>
+    (
+      await c.query<{ mensaje: string }>(
+        `SELECT mensaje FROM mensajes WHERE direccion = 'entrante' ORDER BY "timestamp"`,
+      )
+    ).rows.map((r) => r.mensaje),
+  );
 
 /**
  * Issue 11 item 3: every job here was acknowledged to Meta, which will never redeliver it. A worker
@@ -32,8 +39,20 @@ describe('queue mode: a database outage longer than the job attempts', () => {
     const pg = hostPort(TEST_DATABASE_URL, 5432);
     proxy = await startTcpProxy(pg.host, pg.port);
     // The producer sets the job options: 2 attempts 50 ms apart would be over in well under a second.
-    api = await startRouter(testConfig({ QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl, QUEUE_JOB_ATTEMPTS: String(ATTEMPTS), QUEUE_JOB_BACKOFF_MS: '50' }));
-    worker = await spawnWorker({ REDIS_URL: redisUrl, DATABASE_URL: viaPort(TEST_DATABASE_URL, proxy.port), DB_CONNECT_TIMEOUT_MS: '300', QUEUE_JOB_BACKOFF_MS: '50' });
+    api = await startRouter(
+      testConfig({
+        QUEUE_MODE: 'bullmq',
+        REDIS_URL: redisUrl,
+        QUEUE_JOB_ATTEMPTS: String(ATTEMPTS),
+        QUEUE_JOB_BACKOFF_MS: '50',
+      }),
+    );
+    worker = await spawnWorker({
+      REDIS_URL: redisUrl,
+      DATABASE_URL: viaPort(TEST_DATABASE_URL, proxy.port),
+      DB_CONNECT_TIMEOUT_MS: '300',
+      QUEUE_JOB_BACKOFF_MS: '50',
+    });
     queue = new Queue(INBOUND_QUEUE, { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }) });
   });
   afterAll(async () => {
@@ -57,12 +76,16 @@ describe('queue mode: a database outage longer than the job attempts', () => {
     const progress = async () => {
       if (((await queue.getJobCounts('failed')).failed ?? 0) > 0) return 'a job reached the failed set';
       const jobs = await queue.getJobs(['wait', 'delayed', 'active', 'prioritized']);
-      return jobs.length === bodies.length && jobs.every((j) => j.attemptsStarted >= 2 * ATTEMPTS + 1) ? 'retried past its attempts' : 'waiting';
+      return jobs.length === bodies.length && jobs.every((j) => j.attemptsStarted >= 2 * ATTEMPTS + 1)
+        ? 'retried past its attempts'
+        : 'waiting';
     };
     await expect.poll(progress, { timeout: 30_000, interval: 100 }).toBe('retried past its attempts');
     const jobs = await queue.getJobs(['wait', 'delayed', 'active', 'prioritized']);
     expect(jobs.map((j) => j.attemptsMade)).toEqual([0, 0, 0]); // an outage spends no attempt
-    expect(worker.logs.some((l) => l.msg === 'database unavailable: inbound job put back, no attempt spent')).toBe(true);
+    expect(worker.logs.some((l) => l.msg === 'database unavailable: inbound job put back, no attempt spent')).toBe(
+      true,
+    );
     expect(worker.logs.some((l) => l.msg === 'inbound job dead-lettered')).toBe(false);
 
     proxy.restore();

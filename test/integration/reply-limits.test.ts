@@ -24,11 +24,18 @@ describe('reply limits per conversation', () => {
   });
 
   const counts = (phone: string) =>
-    withClient(async (c) => (await c.query(
-      `SELECT (SELECT count(*)::int FROM mensajes m JOIN conversaciones cv ON cv.id = m.conversacion_id
+    withClient(
+      async (c) =>
+        (
+          await c.query(
+            `SELECT (SELECT count(*)::int FROM mensajes m JOIN conversaciones cv ON cv.id = m.conversacion_id
                 WHERE cv.telefono = $1 AND m.direccion = 'entrante' AND m.remitente_tipo = 'contacto') AS stored,
               (SELECT count(*)::int FROM router_outbox o JOIN conversaciones cv ON cv.id = o.conversacion_id
-                WHERE cv.telefono = $1 AND o.canal = 'whatsapp') AS sent`, [`+${phone}`])).rows[0] as { stored: number; sent: number });
+                WHERE cv.telefono = $1 AND o.canal = 'whatsapp') AS sent`,
+            [`+${phone}`],
+          )
+        ).rows[0] as { stored: number; sent: number },
+    );
   const post = async (phone: string, body: string, timestamp: number) => {
     expect((await router.postWebhook(inboundEnvelope(textMessage({ from: phone, body, timestamp })))).status).toBe(200);
   };
@@ -38,7 +45,9 @@ describe('reply limits per conversation', () => {
     const t0 = Math.floor(Date.now() / 1000) - 120;
     // Ten a second, as a script sends them, in batches of ten as Meta groups them.
     for (let s = 0; s < 30; s++) {
-      const messages = Array.from({ length: 10 }, (_, i) => textMessage({ from: phone, body: `spam ${s * 10 + i}`, timestamp: t0 + s }));
+      const messages = Array.from({ length: 10 }, (_, i) =>
+        textMessage({ from: phone, body: `spam ${s * 10 + i}`, timestamp: t0 + s }),
+      );
       expect((await router.postWebhook(inboundEnvelope(messages))).status).toBe(200);
     }
     await router.idle();
@@ -72,8 +81,15 @@ describe('reply limits per conversation', () => {
     for (const [i, body] of inputs.entries()) await post(phone, body, t0 + i);
     await router.idle();
     expect(await counts(phone)).toEqual({ stored: 12, sent: 5 });
-    const outcomes = await withClient(async (c) => (await c.query(
-      `SELECT count(*)::int AS n FROM router_eventos WHERE conv_key LIKE '%' || $1 AND estado = 'hecho'`, [phone])).rows[0].n);
+    const outcomes = await withClient(
+      async (c) =>
+        (
+          await c.query(
+            `SELECT count(*)::int AS n FROM router_eventos WHERE conv_key LIKE '%' || $1 AND estado = 'hecho'`,
+            [phone],
+          )
+        ).rows[0].n,
+    );
     expect(outcomes).toBe(12);
 
     // Once it slows down, it is answered again.

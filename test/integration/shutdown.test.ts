@@ -32,7 +32,10 @@ describe('graceful shutdown', () => {
     expect(msgs).toContain('shutting down');
     expect(msgs).toContain('shutdown complete');
     await withClient(async (c) => {
-      expect((await c.query(`SELECT count(*)::int AS n FROM mensajes WHERE whatsapp_message_id = ANY($1)`, [acked])).rows[0].n).toBe(20);
+      expect(
+        (await c.query(`SELECT count(*)::int AS n FROM mensajes WHERE whatsapp_message_id = ANY($1)`, [acked])).rows[0]
+          .n,
+      ).toBe(20);
       expect((await c.query(`SELECT count(*)::int AS n FROM router_locks`)).rows[0].n).toBe(0);
     });
   });
@@ -44,9 +47,13 @@ describe('graceful shutdown', () => {
     const socket = connect(Number(new URL(router.url).port), '127.0.0.1');
     socket.on('error', () => undefined);
     await new Promise((r) => socket.once('connect', r));
-    socket.write('POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"obj');
+    socket.write(
+      'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"obj',
+    );
     router.child.kill('SIGINT');
-    await expect.poll(() => router.logs.map((l) => l['msg']), { timeout: 5_000, interval: 20 }).toContain('shutting down');
+    await expect
+      .poll(() => router.logs.map((l) => l['msg']), { timeout: 5_000, interval: 20 })
+      .toContain('shutting down');
     expect(router.logs.map((l) => l['msg'])).not.toContain('shutdown complete');
     router.child.kill('SIGINT');
     expect(await router.exited).toBe(1);

@@ -14,7 +14,9 @@ describe('database outage on the ack path', () => {
     const pg = hostPort(TEST_DATABASE_URL, 5432);
     proxy = await startTcpProxy(pg.host, pg.port);
     // The router reaches the very database the assertions read (TEST_DATABASE_URL), through the proxy.
-    router = await startRouter(testConfig({ DATABASE_URL: viaPort(TEST_DATABASE_URL, proxy.port), DB_CONNECT_TIMEOUT_MS: '500' }));
+    router = await startRouter(
+      testConfig({ DATABASE_URL: viaPort(TEST_DATABASE_URL, proxy.port), DB_CONNECT_TIMEOUT_MS: '500' }),
+    );
   });
   afterAll(async () => {
     proxy.restore();
@@ -40,7 +42,9 @@ describe('database outage on the ack path', () => {
     const retry = await router.postWebhook(body);
     expect(retry.status).toBe(200);
     await router.idle();
-    const after = await withClient((c) => c.query<{ mensaje: string }>(`SELECT mensaje FROM mensajes WHERE direccion = 'entrante'`));
+    const after = await withClient((c) =>
+      c.query<{ mensaje: string }>(`SELECT mensaje FROM mensajes WHERE direccion = 'entrante'`),
+    );
     expect(after.rows).toEqual([{ mensaje: 'durante el corte' }]);
   });
 
@@ -53,16 +57,29 @@ describe('database outage on the ack path', () => {
     proxy.restore();
     // The journal kept the event: whichever way processing went during the cut, it ends stored once.
     await expect
-      .poll(async () => (await withClient((c) => c.query(`SELECT count(*)::int AS n FROM mensajes WHERE mensaje = 'acked before the cut'`))).rows[0].n, {
-        timeout: 15_000,
-        interval: 100,
-      })
+      .poll(
+        async () =>
+          (
+            await withClient((c) =>
+              c.query(`SELECT count(*)::int AS n FROM mensajes WHERE mensaje = 'acked before the cut'`),
+            )
+          ).rows[0].n,
+        {
+          timeout: 15_000,
+          interval: 100,
+        },
+      )
       .toBe(1);
     await expect
-      .poll(async () => (await withClient((c) => c.query(`SELECT count(*)::int AS n FROM router_eventos WHERE estado = 'pendiente'`))).rows[0].n, {
-        timeout: 15_000,
-        interval: 100,
-      })
+      .poll(
+        async () =>
+          (await withClient((c) => c.query(`SELECT count(*)::int AS n FROM router_eventos WHERE estado = 'pendiente'`)))
+            .rows[0].n,
+        {
+          timeout: 15_000,
+          interval: 100,
+        },
+      )
       .toBe(0);
   });
 });

@@ -18,7 +18,9 @@ describe('webhook ingress', () => {
 
   beforeAll(async () => {
     await resetDatabase();
-    router = await startRouter(testConfig({ WHATSAPP_APP_SECRET: `other-app-secret,${TEST_APP_SECRET}`, WEBHOOK_BODY_LIMIT: '256kb' }));
+    router = await startRouter(
+      testConfig({ WHATSAPP_APP_SECRET: `other-app-secret,${TEST_APP_SECRET}`, WEBHOOK_BODY_LIMIT: '256kb' }),
+    );
   });
   afterAll(async () => {
     await router.stop();
@@ -28,12 +30,17 @@ describe('webhook ingress', () => {
   });
 
   describe('GET verification', () => {
-    it.each(['/webhook', '/webhook/whatsapp'])('when %s gets the right token, then it echoes the challenge as text', async (path) => {
-      const res = await fetch(`${router.url}${path}?hub.mode=subscribe&hub.verify_token=${TEST_VERIFY_TOKEN}&hub.challenge=1158201444`);
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-      expect(await res.text()).toBe('1158201444');
-    });
+    it.each(['/webhook', '/webhook/whatsapp'])(
+      'when %s gets the right token, then it echoes the challenge as text',
+      async (path) => {
+        const res = await fetch(
+          `${router.url}${path}?hub.mode=subscribe&hub.verify_token=${TEST_VERIFY_TOKEN}&hub.challenge=1158201444`,
+        );
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(await res.text()).toBe('1158201444');
+      },
+    );
 
     it.each([
       ['wrong token', `hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1`],
@@ -117,7 +124,11 @@ describe('webhook ingress', () => {
       ['a JSON array', '[1,2,3]', 'PAYLOAD_NOT_ENVELOPE'],
       ['another object type', JSON.stringify({ object: 'page', entry: [] }), 'PAYLOAD_NOT_ENVELOPE'],
       ['an envelope without entry', JSON.stringify({ object: 'whatsapp_business_account' }), 'PAYLOAD_NOT_ENVELOPE'],
-      ['changes that are not a list', JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: 5 }] }), 'PAYLOAD_NOT_ENVELOPE'],
+      [
+        'changes that are not a list',
+        JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: 5 }] }),
+        'PAYLOAD_NOT_ENVELOPE',
+      ],
     ])('when the signed body is %s, then 400 and nothing is stored', async (_name, raw, code) => {
       const res = await router.postWebhook(raw);
       expect(res.status).toBe(400);

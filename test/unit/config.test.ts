@@ -13,12 +13,22 @@ const problemsOf = (env: Record<string, string>) => {
 
 /** A random-looking value production accepts, distinct per key. */
 const STRONG = (seed: string) => `${seed}-7f3a9c0e5b1d8246a0c4e9f7`.padEnd(40, 'k');
-const PRODUCTION = { NODE_ENV: 'production', WHATSAPP_APP_SECRET: STRONG('app'), WHATSAPP_VERIFY_TOKEN: STRONG('verify') };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  WHATSAPP_APP_SECRET: STRONG('app'),
+  WHATSAPP_VERIFY_TOKEN: STRONG('verify'),
+};
 
 describe('config', () => {
   it('when nothing is set, then the embedded defaults apply', () => {
     const c = parseConfig({});
-    expect(c).toMatchObject({ PORT: 3002, QUEUE_MODE: 'off', DATA_DIR: './data', WHATSAPP_APP_SECRET: [], WHATSAPP_API_VERSION: 'v25.0' });
+    expect(c).toMatchObject({
+      PORT: 3002,
+      QUEUE_MODE: 'off',
+      DATA_DIR: './data',
+      WHATSAPP_APP_SECRET: [],
+      WHATSAPP_API_VERSION: 'v25.0',
+    });
     expect(c.DATABASE_URL).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -57,7 +67,9 @@ describe('config', () => {
 
   it('when production keeps media elsewhere than the local disk, then no media link secret is needed', () => {
     expect(problemsOf({ ...PRODUCTION, MEDIA_STORAGE: 'off' })).toEqual([]);
-    expect(problemsOf({ ...PRODUCTION, MEDIA_URL_SECRET: STRONG('media'), MEDIA_PUBLIC_URL: 'https://router.example.com' })).toEqual([]);
+    expect(
+      problemsOf({ ...PRODUCTION, MEDIA_URL_SECRET: STRONG('media'), MEDIA_PUBLIC_URL: 'https://router.example.com' }),
+    ).toEqual([]);
   });
 
   it('when MEDIA_STORAGE=supabase lacks its settings, then each missing key is named', () => {
@@ -87,7 +99,15 @@ describe('config', () => {
 });
 
 describe('production secrets', () => {
-  const SECRET_KEYS = ['WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_ACCESS_TOKEN', 'INBOX_WEBHOOK_SECRET', 'MEDIA_URL_SECRET', 'SUPABASE_SERVICE_ROLE_KEY', 'ADMIN_TOKEN'];
+  const SECRET_KEYS = [
+    'WHATSAPP_APP_SECRET',
+    'WHATSAPP_VERIFY_TOKEN',
+    'WHATSAPP_ACCESS_TOKEN',
+    'INBOX_WEBHOOK_SECRET',
+    'MEDIA_URL_SECRET',
+    'SUPABASE_SERVICE_ROLE_KEY',
+    'ADMIN_TOKEN',
+  ];
   const base = { ...PRODUCTION, MEDIA_STORAGE: 'off' };
 
   it('when .env.example is used as it is with NODE_ENV=production, then every change-me placeholder is refused by its key', async () => {
@@ -103,9 +123,14 @@ describe('production secrets', () => {
     ]);
   });
 
-  it.each(SECRET_KEYS)('when %s is one character in production, then startup fails naming it and the 32-character rule', (key) => {
-    expect(problemsOf({ ...base, [key]: 'x' })).toEqual([`${key}: must be at least 32 characters when NODE_ENV=production`]);
-  });
+  it.each(SECRET_KEYS)(
+    'when %s is one character in production, then startup fails naming it and the 32-character rule',
+    (key) => {
+      expect(problemsOf({ ...base, [key]: 'x' })).toEqual([
+        `${key}: must be at least 32 characters when NODE_ENV=production`,
+      ]);
+    },
+  );
 
   it.each([
     ['WHATSAPP_APP_SECRET', 'x'],
@@ -131,13 +156,17 @@ describe('production secrets', () => {
   });
 
   it('when the same short values are used outside production, then they are accepted (tests, trying it out)', () => {
-    expect(problemsOf({ WHATSAPP_APP_SECRET: 'x', ADMIN_TOKEN: 'a', INBOX_WEBHOOK_SECRET: 'change-me-inbox-secret' })).toEqual([]);
+    expect(
+      problemsOf({ WHATSAPP_APP_SECRET: 'x', ADMIN_TOKEN: 'a', INBOX_WEBHOOK_SECRET: 'change-me-inbox-secret' }),
+    ).toEqual([]);
   });
 });
 
 describe('Graph and media URLs', () => {
   it('when WHATSAPP_API_URL is plain http in production, then startup fails naming it', () => {
-    expect(problemsOf({ ...PRODUCTION, MEDIA_STORAGE: 'off', WHATSAPP_API_URL: 'HTTPS://graph.facebook.com' })).toEqual([]);
+    expect(problemsOf({ ...PRODUCTION, MEDIA_STORAGE: 'off', WHATSAPP_API_URL: 'HTTPS://graph.facebook.com' })).toEqual(
+      [],
+    );
     expect(problemsOf({ ...PRODUCTION, MEDIA_STORAGE: 'off', WHATSAPP_API_URL: 'http://graph.facebook.com' })).toEqual([
       'WHATSAPP_API_URL: must be https:// when NODE_ENV=production (the access token travels with every call)',
     ]);
@@ -147,7 +176,9 @@ describe('Graph and media URLs', () => {
     const local = { ...PRODUCTION, MEDIA_STORAGE: 'off', WHATSAPP_API_URL: 'http://127.0.0.1:4010' };
     expect(problemsOf(local)).toHaveLength(1);
     expect(problemsOf({ ...local, ALLOW_LOCAL_GRAPH_SIMULATOR: 'true' })).toEqual([]);
-    expect(problemsOf({ ...local, ALLOW_LOCAL_GRAPH_SIMULATOR: 'true', WHATSAPP_API_URL: 'http://graph.example.com' })).toHaveLength(1);
+    expect(
+      problemsOf({ ...local, ALLOW_LOCAL_GRAPH_SIMULATOR: 'true', WHATSAPP_API_URL: 'http://graph.example.com' }),
+    ).toHaveLength(1);
   });
 
   it("when nothing is set, then media downloads are limited to Meta's hosts and the router listens on loopback only", () => {

@@ -1,9 +1,23 @@
 import type { Db, Queryable } from '../db.js';
 import { MIGRATIONS_DIR } from '../migrate.js';
 import { blockersFrom, type Blocker } from './blocking-checks.js';
-import { duplicateContacts, duplicateConversations, duplicateWamids, emptyWamidCount, phoneKeySource, type DuplicateGroup } from './duplicates.js';
+import {
+  duplicateContacts,
+  duplicateConversations,
+  duplicateWamids,
+  emptyWamidCount,
+  phoneKeySource,
+  type DuplicateGroup,
+} from './duplicates.js';
 import { compareColumns, type ColumnFinding } from './expected-columns.js';
-import { appliedMigrations, foreignKeyTarget, loadSchema, loadTriggers, type Schema, type TriggerInfo } from './introspect.js';
+import {
+  appliedMigrations,
+  foreignKeyTarget,
+  loadSchema,
+  loadTriggers,
+  type Schema,
+  type TriggerInfo,
+} from './introspect.js';
 import { migrationFiles, readMigrationObjects, type MigrationObject } from './migration-objects.js';
 import type { PhoneKeySource } from './phone-key.js';
 import { wamidIndexState, type WamidIndexState } from './wamid-index.js';
@@ -72,7 +86,8 @@ export function additions(objects: MigrationObject[], schema: Schema): CheckRepo
     if (o.kind === 'table' && !schema.has(o.table)) out.tables.push(o);
     else if (o.kind === 'index' && !schema.indexes.has(o.name)) out.indexes.push(o);
     // A column of a table the migrations create comes with it (the table is listed instead).
-    else if (o.kind === 'column' && schema.has(o.table) && !schema.has(o.table, o.column)) (o.viaCreateTable ? out.notAdded : out.columns).push(o);
+    else if (o.kind === 'column' && schema.has(o.table) && !schema.has(o.table, o.column))
+      (o.viaCreateTable ? out.notAdded : out.columns).push(o);
   }
   return out;
 }
@@ -89,7 +104,12 @@ export async function runCheck(db: Db, options: { migrationsDir?: URL } = {}): P
   });
 }
 
-async function gather(tx: Queryable, engine: Db['engine'], files: string[], objects: MigrationObject[]): Promise<CheckReport> {
+async function gather(
+  tx: Queryable,
+  engine: Db['engine'],
+  files: string[],
+  objects: MigrationObject[],
+): Promise<CheckReport> {
   const schema = await loadSchema(tx);
   const applied = await appliedMigrations(tx, schema);
   const wamids = await duplicateWamids(tx, schema);
@@ -107,11 +127,16 @@ async function gather(tx: Queryable, engine: Db['engine'], files: string[], obje
       conversations: summarize(await duplicateConversations(tx, schema)),
       contacts: summarize(await duplicateContacts(tx, schema)),
     },
-    triggers: await loadTriggers(tx, WATCHED_TRIGGER_TABLES.filter((t) => schema.has(t))),
+    triggers: await loadTriggers(
+      tx,
+      WATCHED_TRIGGER_TABLES.filter((t) => schema.has(t)),
+    ),
     functions: CRM_FUNCTIONS.map((name) => ({ name, present: schema.functions.has(name) })),
     views: CRM_VIEWS.map((name) => ({ name, present: schema.views.has(name) })),
     columns,
-    derivacionesTicket: ticket ? { type: ticket.type, references: await foreignKeyTarget(tx, 'derivaciones', 'ticket_id') } : null,
+    derivacionesTicket: ticket
+      ? { type: ticket.type, references: await foreignKeyTarget(tx, 'derivaciones', 'ticket_id') }
+      : null,
     wamidIndex,
     blockers: blockersFrom(columns, wamidIndex),
   };

@@ -19,7 +19,12 @@ export function phoneKeySource(schema: Schema): PhoneKeySource {
 }
 
 /** ORDER BY terms for the columns that exist (CRM and router schemas differ in timestamps). */
-function orderTerms(schema: Schema, table: string, alias: string, terms: readonly [column: string, direction: 'ASC' | 'DESC'][]): string {
+function orderTerms(
+  schema: Schema,
+  table: string,
+  alias: string,
+  terms: readonly [column: string, direction: 'ASC' | 'DESC'][],
+): string {
   return terms
     .filter(([column]) => schema.has(table, column))
     .map(([column, direction]) => `${alias}."${column}" ${direction} NULLS LAST`)
@@ -30,7 +35,10 @@ function orderTerms(schema: Schema, table: string, alias: string, terms: readonl
 /** Non-empty wamids on several mensajes rows; survivor = earliest (timestamp, created_at, id). */
 export async function duplicateWamids(q: Queryable, schema: Schema): Promise<DuplicateGroup[] | null> {
   if (!schema.has('mensajes', 'whatsapp_message_id')) return null;
-  const order = orderTerms(schema, 'mensajes', 'm', [['timestamp', 'ASC'], ['created_at', 'ASC']]);
+  const order = orderTerms(schema, 'mensajes', 'm', [
+    ['timestamp', 'ASC'],
+    ['created_at', 'ASC'],
+  ]);
   const conv = schema.has('mensajes', 'conversacion_id') ? `string_agg(DISTINCT m.conversacion_id::text, ',')` : 'NULL';
   const firstSeen = schema.has('mensajes', 'created_at') ? 'min(m.created_at)' : 'count(*)';
   const res = await q.query<{ ids: string[]; label: string | null }>(
@@ -62,7 +70,11 @@ export async function duplicateConversations(q: Queryable, schema: Schema): Prom
   const phone = withContact ? 'COALESCE(ct.telefono, c.telefono)' : 'c.telefono';
   const byContact = schema.has('conversaciones', 'contacto_id') ? `'contacto:' || c.contacto_id::text, ` : '';
   const join = withContact ? 'LEFT JOIN contactos ct ON ct.id = c.contacto_id' : '';
-  const order = orderTerms(schema, 'conversaciones', 'c', [['ts_ultimo_mensaje', 'DESC'], ['updated_at', 'DESC'], ['created_at', 'DESC']]);
+  const order = orderTerms(schema, 'conversaciones', 'c', [
+    ['ts_ultimo_mensaje', 'DESC'],
+    ['updated_at', 'DESC'],
+    ['created_at', 'DESC'],
+  ]);
   const res = await q.query<{ ids: string[]; label: string | null }>(
     `SELECT array_agg(c.id::text ORDER BY ${order}) AS ids, c.linea_origen AS label
        FROM (SELECT c.*, COALESCE(${phoneKeySql(phone, phoneKeySource(schema))}, ${byContact}'conversacion:' || c.id::text) AS persona
@@ -84,7 +96,13 @@ export async function duplicateContacts(q: Queryable, schema: Schema): Promise<D
     schema.has('conversaciones', 'contacto_id') && schema.has('conversaciones', 'ts_ultimo_mensaje')
       ? '(SELECT max(v.ts_ultimo_mensaje) FROM conversaciones v WHERE v.contacto_id = ct.id)'
       : 'NULL::timestamptz';
-  const order = ['c.actividad DESC NULLS LAST', orderTerms(schema, 'contactos', 'c', [['updated_at', 'DESC'], ['created_at', 'DESC']])].join(', ');
+  const order = [
+    'c.actividad DESC NULLS LAST',
+    orderTerms(schema, 'contactos', 'c', [
+      ['updated_at', 'DESC'],
+      ['created_at', 'DESC'],
+    ]),
+  ].join(', ');
   const res = await q.query<{ ids: string[]; label: string | null }>(
     `SELECT array_agg(c.id::text ORDER BY ${order}) AS ids, NULL::text AS label
        FROM (SELECT ct.*, ${activity} AS actividad, ${phoneKeySql('ct.telefono', phoneKeySource(schema))} AS clave

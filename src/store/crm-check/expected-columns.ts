@@ -1,12 +1,24 @@
 import type { Schema } from './introspect.js';
 
 /** A column type reduced to what the router's SQL cares about. */
-export type TypeFamily = 'text' | 'uuid' | 'timestamptz' | 'timestamp' | 'integer' | 'numeric' | 'boolean' | 'jsonb' | 'json' | 'array' | 'other';
+export type TypeFamily =
+  | 'text'
+  | 'uuid'
+  | 'timestamptz'
+  | 'timestamp'
+  | 'integer'
+  | 'numeric'
+  | 'boolean'
+  | 'jsonb'
+  | 'json'
+  | 'array'
+  | 'other';
 
 export function typeFamily(formatted: string): TypeFamily {
   const t = formatted.toLowerCase();
   if (t.endsWith('[]')) return 'array';
-  if (t === 'text' || t.startsWith('character varying') || t.startsWith('character(') || t === 'character') return 'text';
+  if (t === 'text' || t.startsWith('character varying') || t.startsWith('character(') || t === 'character')
+    return 'text';
   if (t === 'uuid') return 'uuid';
   if (t.startsWith('timestamp') && t.includes('with time zone') && !t.includes('without')) return 'timestamptz';
   if (t.startsWith('timestamp')) return 'timestamp';
@@ -77,11 +89,23 @@ export const EXPECTED_COLUMNS: Readonly<Record<string, Readonly<Record<string, E
     timestamp: ts,
     created_at: ts,
   },
-  mensaje_reacciones: { id: uuid, mensaje_id: uuid, usuario_id: { types: ['uuid'], nullable: true }, emoji: text, created_at: ts },
+  mensaje_reacciones: {
+    id: uuid,
+    mensaje_id: uuid,
+    usuario_id: { types: ['uuid'], nullable: true },
+    emoji: text,
+    created_at: ts,
+  },
   tickets: { id: uuid, ticket_id: text, conversacion_id: uuid, area: text, estado: text },
   // The old router writes tickets.id (uuid) here while DS:162 documents text → tickets(ticket_id):
   // either works as long as the router learns which (reported with its FK).
-  derivaciones: { conversacion_id: uuid, area_origen: text, area_destino: text, ticket_id: { types: ['text', 'uuid'] }, ts_derivacion: ts },
+  derivaciones: {
+    conversacion_id: uuid,
+    area_origen: text,
+    area_destino: text,
+    ticket_id: { types: ['text', 'uuid'] },
+    ts_derivacion: ts,
+  },
 };
 
 export type ColumnProblem = 'missing_table' | 'missing' | 'type' | 'not_null';

@@ -2,7 +2,13 @@ import type { Logger } from 'pino';
 import { AppError } from '../../errors.js';
 import type { Db, Queryable } from '../db.js';
 import { MIGRATION_LOCK_KEY } from '../migrate.js';
-import { duplicateContacts, duplicateConversations, duplicateWamids, phoneKeySource, type DuplicateGroup } from './duplicates.js';
+import {
+  duplicateContacts,
+  duplicateConversations,
+  duplicateWamids,
+  phoneKeySource,
+  type DuplicateGroup,
+} from './duplicates.js';
 import { loadSchema, type Schema } from './introspect.js';
 import { phoneKeySql } from './phone-key.js';
 import { deleteByKey, findReferences, repoint, type Reference } from './repoint.js';
@@ -44,7 +50,10 @@ export async function fixDuplicates(db: Db, log: Logger): Promise<FixReport> {
   return db.withAdvisoryLock(MIGRATION_LOCK_KEY, async (conn) => {
     const schema = await loadSchema(conn);
     if (!schema.has('router_fusiones')) {
-      throw new AppError('CRM_FIX_NOT_READY', 'router_fusiones does not exist: apply the migrations first (npm run migrate)');
+      throw new AppError(
+        'CRM_FIX_NOT_READY',
+        'router_fusiones does not exist: apply the migrations first (npm run migrate)',
+      );
     }
     const contacts = await inMergeTransaction(conn, () => mergeContacts(conn, schema));
     log.info({ kind: 'contacto', ...contacts }, 'duplicate contacts merged');
@@ -69,9 +78,13 @@ async function inMergeTransaction<T>(conn: Queryable, fn: () => Promise<T>): Pro
     const result = await fn();
     const after = await countMensajes(conn);
     if (after !== before) {
-      throw new AppError('CRM_FIX_FAILED', `merge would change the number of mensajes rows (${before} → ${after}); rolled back`, {
-        details: { before, after },
-      });
+      throw new AppError(
+        'CRM_FIX_FAILED',
+        `merge would change the number of mensajes rows (${before} → ${after}); rolled back`,
+        {
+          details: { before, after },
+        },
+      );
     }
     await conn.query('COMMIT');
     return result;
@@ -84,7 +97,10 @@ async function inMergeTransaction<T>(conn: Queryable, fn: () => Promise<T>): Pro
 const emptyResult = (): KindResult => ({ groups: 0, merged: 0, repointed: {}, skipped: {} });
 
 async function rowOf(q: Queryable, table: string, id: string): Promise<Record<string, unknown>> {
-  const res = await q.query<{ fila: Record<string, unknown> }>(`SELECT to_jsonb(x) AS fila FROM ${table} x WHERE x.id = $1`, [id]);
+  const res = await q.query<{ fila: Record<string, unknown> }>(
+    `SELECT to_jsonb(x) AS fila FROM ${table} x WHERE x.id = $1`,
+    [id],
+  );
   const fila = res.rows[0]?.fila;
   if (!fila) throw new AppError('CRM_FIX_FAILED', `${table} row ${id} vanished during the merge`);
   return fila;
@@ -95,7 +111,15 @@ async function rowOf(q: Queryable, table: string, id: string): Promise<Record<st
  * is about to be deleted, so a refused twin (a label the survivor already has) goes with it — it is
  * recorded whole first; mensajes rows are never dropped.
  */
-async function repointAll(q: Queryable, schema: Schema, refs: Reference[], loserId: string, survivorId: string, result: KindResult, dropRefused: boolean) {
+async function repointAll(
+  q: Queryable,
+  schema: Schema,
+  refs: Reference[],
+  loserId: string,
+  survivorId: string,
+  result: KindResult,
+  dropRefused: boolean,
+) {
   const repunteos: Record<string, unknown> = {};
   for (const ref of refs) {
     const name = `${ref.table}.${ref.column}`;
@@ -108,7 +132,8 @@ async function repointAll(q: Queryable, schema: Schema, refs: Reference[], loser
       repunteos[`${name}:omitidas`] = r.skipped.map((s) => s.row);
       result.skipped[name] = (result.skipped[name] ?? 0) + r.skipped.length;
       if (dropRefused) {
-        if (ref.table === 'mensajes') throw new AppError('CRM_FIX_FAILED', `a mensajes row cannot be re-pointed (${name}); nothing merged`);
+        if (ref.table === 'mensajes')
+          throw new AppError('CRM_FIX_FAILED', `a mensajes row cannot be re-pointed (${name}); nothing merged`);
         for (const s of r.skipped) await deleteByKey(q, schema, ref.table, s.key);
       }
     }
@@ -126,9 +151,14 @@ async function record(q: Queryable, tipo: Kind, merges: Merge[]): Promise<void> 
 }
 
 /** Survivor's columns before the merge touched them, for undoing by hand. */
-function changed(before: Record<string, unknown>, after: Record<string, unknown>, columns: string[]): Record<string, unknown> | null {
+function changed(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  columns: string[],
+): Record<string, unknown> | null {
   const out: Record<string, unknown> = {};
-  for (const c of columns) if (JSON.stringify(before[c] ?? null) !== JSON.stringify(after[c] ?? null)) out[c] = before[c] ?? null;
+  for (const c of columns)
+    if (JSON.stringify(before[c] ?? null) !== JSON.stringify(after[c] ?? null)) out[c] = before[c] ?? null;
   return Object.keys(out).length ? out : null;
 }
 
@@ -160,13 +190,16 @@ async function mergeContacts(q: Queryable, schema: Schema): Promise<KindResult> 
       merges.push({ survivorId, loserId, fila, repunteos });
     }
     // The canonical spelling, once the losers (which may hold it) are gone; never over another contact.
-    const canonical = (await q.query<{ telefono: string | null }>(`SELECT '+' || ${key} AS telefono FROM contactos WHERE id = $1`, [survivorId])).rows[0]
-      ?.telefono;
-    if (canonical && canonical !== before.telefono) {
-      await q.query(`UPDATE contactos SET telefono = $2 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM contactos o WHERE o.telefono = $2)`, [
+    const canonical = (
+      await q.query<{ telefono: string | null }>(`SELECT '+' || ${key} AS telefono FROM contactos WHERE id = $1`, [
         survivorId,
-        canonical,
-      ]);
+      ])
+    ).rows[0]?.telefono;
+    if (canonical && canonical !== before.telefono) {
+      await q.query(
+        `UPDATE contactos SET telefono = $2 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM contactos o WHERE o.telefono = $2)`,
+        [survivorId, canonical],
+      );
     }
     const survivorBefore = changed(before, await rowOf(q, 'contactos', survivorId), ['telefono', ...fillable]);
     if (survivorBefore) for (const m of merges) m.repunteos.superviviente_antes = survivorBefore;
@@ -181,7 +214,9 @@ async function mergeConversations(q: Queryable, schema: Schema): Promise<KindRes
   const result = emptyResult();
   const groups = (await duplicateConversations(q, schema)) ?? [];
   if (!groups.length) return result;
-  const refs = await findReferences(q, schema, 'conversaciones', 'conversacion_id', [{ table: 'audit_log', column: 'registro_id' }]);
+  const refs = await findReferences(q, schema, 'conversaciones', 'conversacion_id', [
+    { table: 'audit_log', column: 'registro_id' },
+  ]);
   const unread = schema.has('conversaciones', 'mensajes_no_leidos');
   for (const group of groups) {
     const [survivorId, ...losers] = group.ids as [string, ...string[]];
@@ -201,7 +236,9 @@ async function mergeConversations(q: Queryable, schema: Schema): Promise<KindRes
       await q.query('DELETE FROM conversaciones WHERE id = $1', [loserId]);
       merges.push({ survivorId, loserId, fila, repunteos });
     }
-    const survivorBefore = unread ? changed(before, await rowOf(q, 'conversaciones', survivorId), ['mensajes_no_leidos']) : null;
+    const survivorBefore = unread
+      ? changed(before, await rowOf(q, 'conversaciones', survivorId), ['mensajes_no_leidos'])
+      : null;
     if (survivorBefore) for (const m of merges) m.repunteos.superviviente_antes = survivorBefore;
     await record(q, 'conversacion', merges);
     result.groups += 1;
@@ -210,11 +247,16 @@ async function mergeConversations(q: Queryable, schema: Schema): Promise<KindRes
   return result;
 }
 
-async function mergeWamids(q: Queryable, schema: Schema): Promise<{ result: KindResult; index: FixReport['wamidIndex'] }> {
+async function mergeWamids(
+  q: Queryable,
+  schema: Schema,
+): Promise<{ result: KindResult; index: FixReport['wamidIndex'] }> {
   const result = emptyResult();
   const groups: DuplicateGroup[] = (await duplicateWamids(q, schema)) ?? [];
   if (groups.length) {
-    const refs = await findReferences(q, schema, 'mensajes', 'mensaje_id', [{ table: 'mensajes', column: 'mensaje_citado_id' }]);
+    const refs = await findReferences(q, schema, 'mensajes', 'mensaje_id', [
+      { table: 'mensajes', column: 'mensaje_citado_id' },
+    ]);
     const hasMetadata = schema.has('mensajes', 'metadata');
     for (const group of groups) {
       const [survivorId, ...copies] = group.ids as [string, ...string[]];
@@ -225,7 +267,9 @@ async function mergeWamids(q: Queryable, schema: Schema): Promise<{ result: Kind
         const repunteos = await repointAll(q, schema, refs, copyId, survivorId, result, false);
         await q.query(
           `UPDATE mensajes SET whatsapp_message_id = NULL${
-            hasMetadata ? `, metadata = COALESCE(metadata::jsonb, '{}'::jsonb) || jsonb_build_object('router_wamid_duplicado', $2::text)` : ''
+            hasMetadata
+              ? `, metadata = COALESCE(metadata::jsonb, '{}'::jsonb) || jsonb_build_object('router_wamid_duplicado', $2::text)`
+              : ''
           } WHERE id = $1`,
           hasMetadata ? [copyId, fila.whatsapp_message_id] : [copyId],
         );
@@ -238,7 +282,8 @@ async function mergeWamids(q: Queryable, schema: Schema): Promise<{ result: Kind
   }
   const state = await wamidIndexState(q, schema, []);
   if (!state.applicable) return { result, index: 'existed' };
-  if (state.covering) return { result, index: state.covering.name === WAMID_INDEX_NAME ? 'existed' : { coveredBy: state.covering.name } };
+  if (state.covering)
+    return { result, index: state.covering.name === WAMID_INDEX_NAME ? 'existed' : { coveredBy: state.covering.name } };
   await q.query(WAMID_INDEX_DDL);
   return { result, index: 'created' };
 }

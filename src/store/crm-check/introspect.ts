@@ -54,7 +54,10 @@ export async function loadSchema(q: Queryable): Promise<Schema> {
     table.set(r.col, { type: r.type, nullable: !r.notnull });
   }
   const indexes = new Map(
-    idx.rows.map((r) => [r.name, { name: r.name, table: r.tbl, unique: /^CREATE UNIQUE /i.test(r.def), definition: r.def }] as const),
+    idx.rows.map(
+      (r) =>
+        [r.name, { name: r.name, table: r.tbl, unique: /^CREATE UNIQUE /i.test(r.def), definition: r.def }] as const,
+    ),
   );
   return {
     tables,

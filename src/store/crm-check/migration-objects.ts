@@ -20,12 +20,16 @@ export async function migrationFiles(dir: URL): Promise<string[]> {
 
 export async function readMigrationObjects(dir: URL): Promise<MigrationObject[]> {
   const objects: MigrationObject[] = [];
-  for (const file of await migrationFiles(dir)) objects.push(...migrationObjects(await readFile(new URL(file, dir), 'utf8'), file));
+  for (const file of await migrationFiles(dir))
+    objects.push(...migrationObjects(await readFile(new URL(file, dir), 'utf8'), file));
   return objects;
 }
 
 const NAME = String.raw`(?:(?:"?public"?)\.)?("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
-const CREATE_TABLE = new RegExp(String.raw`^CREATE\s+(?:UNLOGGED\s+)?TABLE\s+IF\s+NOT\s+EXISTS\s+${NAME}\s*\(([\s\S]*)\)[^)]*$`, 'i');
+const CREATE_TABLE = new RegExp(
+  String.raw`^CREATE\s+(?:UNLOGGED\s+)?TABLE\s+IF\s+NOT\s+EXISTS\s+${NAME}\s*\(([\s\S]*)\)[^)]*$`,
+  'i',
+);
 const ALTER_TABLE = new RegExp(String.raw`^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?${NAME}\s+([\s\S]*)$`, 'i');
 const ADD_COLUMN = new RegExp(String.raw`ADD\s+(?:COLUMN\s+)?IF\s+NOT\s+EXISTS\s+${NAME}`, 'gi');
 const CREATE_INDEX = new RegExp(
@@ -52,11 +56,13 @@ export function migrationObjects(sql: string, file: string): MigrationObject[] {
     const alter = ALTER_TABLE.exec(statement);
     if (alter) {
       const name = unquote(alter[1]!);
-      for (const add of alter[2]!.matchAll(ADD_COLUMN)) out.push({ kind: 'column', table: name, column: unquote(add[1]!), file, viaCreateTable: false });
+      for (const add of alter[2]!.matchAll(ADD_COLUMN))
+        out.push({ kind: 'column', table: name, column: unquote(add[1]!), file, viaCreateTable: false });
       continue;
     }
     const index = CREATE_INDEX.exec(statement);
-    if (index) out.push({ kind: 'index', name: unquote(index[2]!), table: unquote(index[3]!), unique: Boolean(index[1]), file });
+    if (index)
+      out.push({ kind: 'index', name: unquote(index[2]!), table: unquote(index[3]!), unique: Boolean(index[1]), file });
   }
   return out;
 }

@@ -14,7 +14,8 @@ export type PhoneKeySource = 'function' | 'inline';
 
 /** SQL computing the phone key of `arg` (a column or expression), NULL when it has no digits. */
 export function phoneKeySql(arg: string, source: PhoneKeySource): string {
-  const key = source === 'function' ? `router_telefono_clave(${arg})` : `(${TELEFONO_CLAVE_SQL.replaceAll('{t}', arg)})`;
+  const key =
+    source === 'function' ? `router_telefono_clave(${arg})` : `(${TELEFONO_CLAVE_SQL.replaceAll('{t}', arg)})`;
   // '' would put every phoneless row in one group.
   return `NULLIF(${key}, '')`;
 }

@@ -20,11 +20,18 @@ export interface RepointResult {
  * pg_constraint, plus columns named `namedColumn` anywhere in `public` (the CRM links much by
  * convention, without FKs: menu_sesiones.conversacion_id, tickets.contacto_id …), plus `extra`.
  */
-export async function findReferences(q: Queryable, schema: Schema, target: string, namedColumn: string, extra: ColumnRef[] = []): Promise<Reference[]> {
+export async function findReferences(
+  q: Queryable,
+  schema: Schema,
+  target: string,
+  namedColumn: string,
+  extra: ColumnRef[] = [],
+): Promise<Reference[]> {
   const refs = new Map<string, ColumnRef>();
   for (const fk of await referencingForeignKeys(q, target)) refs.set(`${fk.table}.${fk.column}`, fk);
   for (const [table, columns] of schema.columns) {
-    if (table !== target && columns.has(namedColumn)) refs.set(`${table}.${namedColumn}`, { table, column: namedColumn });
+    if (table !== target && columns.has(namedColumn))
+      refs.set(`${table}.${namedColumn}`, { table, column: namedColumn });
   }
   for (const e of extra) if (schema.has(e.table, e.column)) refs.set(`${e.table}.${e.column}`, e);
   const out: Reference[] = [];
@@ -43,7 +50,13 @@ const isDuplicate = (err: unknown): boolean => isAppError(err) && err.code === '
  * refuses (the survivor already has that label, that reaction…), row by row under savepoints, and
  * the refused rows are returned whole for the caller to record. Must run inside a transaction.
  */
-export async function repoint(q: Queryable, schema: Schema, ref: Reference, fromId: string, toId: string): Promise<RepointResult> {
+export async function repoint(
+  q: Queryable,
+  schema: Schema,
+  ref: Reference,
+  fromId: string,
+  toId: string,
+): Promise<RepointResult> {
   const table = quoteIdent(ref.table);
   const column = quoteIdent(ref.column);
   const key = schema.has(ref.table, 'id') ? 'id' : 'ctid';
@@ -52,7 +65,10 @@ export async function repoint(q: Queryable, schema: Schema, ref: Reference, from
 
   await q.query('SAVEPOINT router_repunteo');
   try {
-    const all = await q.query<{ k: string }>(`UPDATE ${table} SET ${column} = $2 WHERE ${match} RETURNING ${key}::text AS k`, [fromId, toId]);
+    const all = await q.query<{ k: string }>(
+      `UPDATE ${table} SET ${column} = $2 WHERE ${match} RETURNING ${key}::text AS k`,
+      [fromId, toId],
+    );
     await q.query('RELEASE SAVEPOINT router_repunteo');
     return { moved: all.rows.map((r) => r.k), skipped: [] };
   } catch (err) {
@@ -62,7 +78,9 @@ export async function repoint(q: Queryable, schema: Schema, ref: Reference, from
   }
 
   const result: RepointResult = { moved: [], skipped: [] };
-  const rows = await q.query<{ k: string }>(`SELECT ${key}::text AS k FROM ${table} WHERE ${match} ORDER BY 1`, [fromId]);
+  const rows = await q.query<{ k: string }>(`SELECT ${key}::text AS k FROM ${table} WHERE ${match} ORDER BY 1`, [
+    fromId,
+  ]);
   for (const { k } of rows.rows) {
     await q.query('SAVEPOINT router_repunteo');
     try {
@@ -73,7 +91,10 @@ export async function repoint(q: Queryable, schema: Schema, ref: Reference, from
       await q.query('ROLLBACK TO SAVEPOINT router_repunteo');
       await q.query('RELEASE SAVEPOINT router_repunteo');
       if (!isDuplicate(err)) throw err;
-      const row = await q.query<{ fila: Record<string, unknown> }>(`SELECT to_jsonb(x) AS fila FROM ${table} x WHERE x.${byKey}`, [k]);
+      const row = await q.query<{ fila: Record<string, unknown> }>(
+        `SELECT to_jsonb(x) AS fila FROM ${table} x WHERE x.${byKey}`,
+        [k],
+      );
       result.skipped.push({ key: k, row: row.rows[0]?.fila ?? {} });
     }
   }

@@ -30,8 +30,13 @@ const covers = (i: UniqueWamidIndex): boolean => i.valid && (!i.partial || i.nam
  * otherwise they are counted — only when no covering index makes them impossible, so a router start
  * does not scan mensajes when the index is there.
  */
-export async function wamidIndexState(q: Queryable, schema: Schema, groups?: DuplicateGroup[] | null): Promise<WamidIndexState> {
-  if (!schema.has('mensajes', 'whatsapp_message_id')) return { applicable: false, covering: null, duplicateGroups: 0, creatable: false };
+export async function wamidIndexState(
+  q: Queryable,
+  schema: Schema,
+  groups?: DuplicateGroup[] | null,
+): Promise<WamidIndexState> {
+  if (!schema.has('mensajes', 'whatsapp_message_id'))
+    return { applicable: false, covering: null, duplicateGroups: 0, creatable: false };
   const covering = (await uniqueWamidIndexes(q)).find(covers) ?? null;
   let duplicateGroups = 0;
   if (groups) duplicateGroups = groups.length;

@@ -14,13 +14,17 @@ describe('KeyedExecutor', () => {
     let calls = 0;
     let active = 0;
     let maxActive = 0;
-    const ex = new KeyedExecutor(4, async () => {
-      const g = gates[calls++];
-      active += 1;
-      maxActive = Math.max(maxActive, active);
-      await g?.done;
-      active -= 1;
-    }, () => undefined);
+    const ex = new KeyedExecutor(
+      4,
+      async () => {
+        const g = gates[calls++];
+        active += 1;
+        maxActive = Math.max(maxActive, active);
+        await g?.done;
+        active -= 1;
+      },
+      () => undefined,
+    );
     ex.schedule('a');
     await new Promise((r) => setImmediate(r));
     ex.schedule('a');
@@ -37,14 +41,18 @@ describe('KeyedExecutor', () => {
     const gates = new Map<string, ReturnType<typeof gate>>();
     let active = 0;
     let maxActive = 0;
-    const ex = new KeyedExecutor(3, async (key) => {
-      active += 1;
-      maxActive = Math.max(maxActive, active);
-      const g = gate();
-      gates.set(key, g);
-      await g.done;
-      active -= 1;
-    }, () => undefined);
+    const ex = new KeyedExecutor(
+      3,
+      async (key) => {
+        active += 1;
+        maxActive = Math.max(maxActive, active);
+        const g = gate();
+        gates.set(key, g);
+        await g.done;
+        active -= 1;
+      },
+      () => undefined,
+    );
     for (let i = 0; i < 10; i++) ex.schedule(`k${i}`);
     await new Promise((r) => setImmediate(r));
     expect(active).toBe(3);
@@ -62,10 +70,14 @@ describe('KeyedExecutor', () => {
   it('when a task throws, then the error is reported and other keys keep running', async () => {
     const errors: string[] = [];
     const ran: string[] = [];
-    const ex = new KeyedExecutor(2, async (key) => {
-      if (key === 'bad') throw new Error('boom');
-      ran.push(key);
-    }, (key) => errors.push(key));
+    const ex = new KeyedExecutor(
+      2,
+      async (key) => {
+        if (key === 'bad') throw new Error('boom');
+        ran.push(key);
+      },
+      (key) => errors.push(key),
+    );
     ex.schedule('bad');
     ex.schedule('good');
     await ex.whenIdle();
@@ -75,11 +87,15 @@ describe('KeyedExecutor', () => {
 
   it('when concurrency is 1, then keys run strictly one after another in scheduling order', async () => {
     const order: string[] = [];
-    const ex = new KeyedExecutor(1, async (key) => {
-      order.push(`start ${key}`);
-      await new Promise((r) => setImmediate(r));
-      order.push(`end ${key}`);
-    }, () => undefined);
+    const ex = new KeyedExecutor(
+      1,
+      async (key) => {
+        order.push(`start ${key}`);
+        await new Promise((r) => setImmediate(r));
+        order.push(`end ${key}`);
+      },
+      () => undefined,
+    );
     ex.schedule('x');
     ex.schedule('y');
     await ex.whenIdle();

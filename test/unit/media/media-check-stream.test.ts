@@ -24,7 +24,10 @@ async function run(chunks: Buffer[], maxBytes: number) {
       done();
     },
   });
-  const error = await pipeline(source, check, sink).then(() => null, (e: unknown) => e);
+  const error = await pipeline(source, check, sink).then(
+    () => null,
+    (e: unknown) => e,
+  );
   return { check, written, pulled, error };
 }
 

@@ -1,10 +1,23 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeSha256, maxBytesFor, sha256Matches, sha256Of, sizeProblem, type MediaLimits } from '../../../src/media/media-checks.js';
+import {
+  decodeSha256,
+  maxBytesFor,
+  sha256Matches,
+  sha256Of,
+  sizeProblem,
+  type MediaLimits,
+} from '../../../src/media/media-checks.js';
 import { mediaBackoffMs, mediaErrorText } from '../../../src/media/media-failure.js';
 import { AppError } from '../../../src/errors.js';
 
-const LIMITS: MediaLimits = { image: 5 * 1024 * 1024, audio: 16 * 1024 * 1024, video: 16 * 1024 * 1024, document: 100 * 1024 * 1024, sticker: 500 * 1024 };
+const LIMITS: MediaLimits = {
+  image: 5 * 1024 * 1024,
+  audio: 16 * 1024 * 1024,
+  video: 16 * 1024 * 1024,
+  document: 100 * 1024 * 1024,
+  sticker: 500 * 1024,
+};
 
 describe('media size limits', () => {
   it('when a file is over its type limit, then the problem names bytes, limit and type', () => {
@@ -50,7 +63,9 @@ describe('media checksums', () => {
 
 describe('media failures', () => {
   it('when a download fails, then media_error starts with a stable reason taken from the error code', () => {
-    expect(mediaErrorText(new AppError('MEDIA_TOO_LARGE', '20971520 bytes > 16777216 for video'))).toBe('too_large: 20971520 bytes > 16777216 for video');
+    expect(mediaErrorText(new AppError('MEDIA_TOO_LARGE', '20971520 bytes > 16777216 for video'))).toBe(
+      'too_large: 20971520 bytes > 16777216 for video',
+    );
     expect(mediaErrorText(new AppError('MEDIA_NOT_FOUND', 'Graph 404 gone'))).toBe('media_not_found: Graph 404 gone');
     expect(mediaErrorText(new AppError('MEDIA_CHECKSUM_MISMATCH', 'x'))).toBe('sha256_mismatch: x');
     expect(mediaErrorText(new Error('boom'))).toBe('internal: boom');

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { baseMimeType, buildMediaKey, extensionFor, isSafeMediaKey, sanitizeFilename } from '../../../src/media/media-keys.js';
+import {
+  baseMimeType,
+  buildMediaKey,
+  extensionFor,
+  isSafeMediaKey,
+  sanitizeFilename,
+} from '../../../src/media/media-keys.js';
 
 const AT = new Date('2025-03-09T23:59:00Z');
 const ID_A = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
@@ -7,20 +13,52 @@ const ID_B = '9b2e1c44-77aa-4c1e-8a53-0a1b2c3d4e5f';
 
 describe('media keys', () => {
   it('when two messages carry a document with the same name, then their keys differ', () => {
-    const a = buildMediaKey({ messageId: ID_A, type: 'document', filename: 'factura.pdf', mimeType: 'application/pdf', createdAt: AT });
-    const b = buildMediaKey({ messageId: ID_B, type: 'document', filename: 'factura.pdf', mimeType: 'application/pdf', createdAt: AT });
+    const a = buildMediaKey({
+      messageId: ID_A,
+      type: 'document',
+      filename: 'factura.pdf',
+      mimeType: 'application/pdf',
+      createdAt: AT,
+    });
+    const b = buildMediaKey({
+      messageId: ID_B,
+      type: 'document',
+      filename: 'factura.pdf',
+      mimeType: 'application/pdf',
+      createdAt: AT,
+    });
     expect(a).toBe(`2025/03/${ID_A}/factura.pdf`);
     expect(b).toBe(`2025/03/${ID_B}/factura.pdf`);
   });
 
   it('when media has no file name, then the key is named after the type with the extension of its mime type', () => {
-    expect(buildMediaKey({ messageId: ID_A, type: 'audio', filename: null, mimeType: 'audio/ogg; codecs=opus', createdAt: AT })).toBe(`2025/03/${ID_A}/audio.ogg`);
-    expect(buildMediaKey({ messageId: ID_A, type: 'sticker', filename: null, mimeType: 'image/webp', createdAt: AT })).toBe(`2025/03/${ID_A}/sticker.webp`);
-    expect(buildMediaKey({ messageId: ID_A, type: 'video', filename: null, mimeType: 'video/x-unknown', createdAt: AT })).toBe(`2025/03/${ID_A}/video.bin`);
+    expect(
+      buildMediaKey({
+        messageId: ID_A,
+        type: 'audio',
+        filename: null,
+        mimeType: 'audio/ogg; codecs=opus',
+        createdAt: AT,
+      }),
+    ).toBe(`2025/03/${ID_A}/audio.ogg`);
+    expect(
+      buildMediaKey({ messageId: ID_A, type: 'sticker', filename: null, mimeType: 'image/webp', createdAt: AT }),
+    ).toBe(`2025/03/${ID_A}/sticker.webp`);
+    expect(
+      buildMediaKey({ messageId: ID_A, type: 'video', filename: null, mimeType: 'video/x-unknown', createdAt: AT }),
+    ).toBe(`2025/03/${ID_A}/video.bin`);
   });
 
   it('when a file name has no extension, then the mime type supplies one', () => {
-    expect(buildMediaKey({ messageId: ID_A, type: 'document', filename: 'contrato', mimeType: 'application/pdf', createdAt: AT })).toBe(`2025/03/${ID_A}/contrato.pdf`);
+    expect(
+      buildMediaKey({
+        messageId: ID_A,
+        type: 'document',
+        filename: 'contrato',
+        mimeType: 'application/pdf',
+        createdAt: AT,
+      }),
+    ).toBe(`2025/03/${ID_A}/contrato.pdf`);
   });
 
   it.each([
@@ -43,7 +81,16 @@ describe('media keys', () => {
 
   it('when keys are checked, then only what buildMediaKey produces is safe', () => {
     expect(isSafeMediaKey(`2025/03/${ID_A}/factura.pdf`)).toBe(true);
-    for (const bad of ['', '../secret', '2025/../x.pdf', '/abs/path.pdf', '2025//x.pdf', '2025/03/.hidden', 'a b.pdf', '2025/03/%2e%2e']) {
+    for (const bad of [
+      '',
+      '../secret',
+      '2025/../x.pdf',
+      '/abs/path.pdf',
+      '2025//x.pdf',
+      '2025/03/.hidden',
+      'a b.pdf',
+      '2025/03/%2e%2e',
+    ]) {
       expect(isSafeMediaKey(bad)).toBe(false);
     }
   });

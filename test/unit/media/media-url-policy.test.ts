@@ -32,8 +32,12 @@ describe('media download URL policy', () => {
     const policy = mediaUrlPolicy(production());
     expect(refusal(policy, 'https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1&ext=2&hash=3')).toBeNull();
     expect(refusal(policy, 'https://scontent.xx.fbcdn.net/v/t1/file.jpg')).toBeNull();
-    expect(refusal(policy, 'http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1')).toMatch(/http:\/\/ is not https/);
-    expect(refusal(policy, 'https://attacker.example/steal')).toMatch(/host attacker\.example is not in MEDIA_ALLOWED_HOSTS/);
+    expect(refusal(policy, 'http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1')).toMatch(
+      /http:\/\/ is not https/,
+    );
+    expect(refusal(policy, 'https://attacker.example/steal')).toMatch(
+      /host attacker\.example is not in MEDIA_ALLOWED_HOSTS/,
+    );
     expect(refusal(policy, 'https://lookaside.fbsbx.com.attacker.example/x')).toMatch(/not in MEDIA_ALLOWED_HOSTS/);
     expect(refusal(policy, 'https://fbcdn.net.evil/x')).toMatch(/not in MEDIA_ALLOWED_HOSTS/);
     expect(refusal(policy, 'http://127.0.0.1:4010/media/1')).toMatch(/not https/);
@@ -88,7 +92,9 @@ describe('Graph media client with the production policy', () => {
     otherUrl = await listen(other);
     graph = createServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ id: '1234567890123456', url: `${otherUrl}/file.jpg`, mime_type: 'image/jpeg', file_size: 6 }));
+      res.end(
+        JSON.stringify({ id: '1234567890123456', url: `${otherUrl}/file.jpg`, mime_type: 'image/jpeg', file_size: 6 }),
+      );
     });
     graphUrl = await listen(graph);
   });
@@ -98,14 +104,29 @@ describe('Graph media client with the production policy', () => {
   });
 
   it('when the lookup names a download URL off the allowed hosts, then the download is refused and the token never leaves', async () => {
-    const client = new GraphMediaClient({ baseUrl: graphUrl, version: 'v25.0', accessToken: TOKEN, timeoutMs: 2_000, urlPolicy: mediaUrlPolicy(production()) });
+    const client = new GraphMediaClient({
+      baseUrl: graphUrl,
+      version: 'v25.0',
+      accessToken: TOKEN,
+      timeoutMs: 2_000,
+      urlPolicy: mediaUrlPolicy(production()),
+    });
     const info = await client.lookup('1234567890123456');
-    await expect(client.open(info.url, 1024)).rejects.toMatchObject({ code: 'MEDIA_REJECTED', message: expect.stringMatching(/^download URL refused: /) });
+    await expect(client.open(info.url, 1024)).rejects.toMatchObject({
+      code: 'MEDIA_REJECTED',
+      message: expect.stringMatching(/^download URL refused: /),
+    });
     expect(otherRequests).toEqual([]);
   });
 
   it('when not in production, then the same download goes through (the simulator case)', async () => {
-    const client = new GraphMediaClient({ baseUrl: graphUrl, version: 'v25.0', accessToken: TOKEN, timeoutMs: 2_000, urlPolicy: mediaUrlPolicy(parseConfig({})) });
+    const client = new GraphMediaClient({
+      baseUrl: graphUrl,
+      version: 'v25.0',
+      accessToken: TOKEN,
+      timeoutMs: 2_000,
+      urlPolicy: mediaUrlPolicy(parseConfig({})),
+    });
     const info = await client.lookup('1234567890123456');
     const chunks: Buffer[] = [];
     for await (const chunk of await client.open(info.url, 1024)) chunks.push(chunk as Buffer);

@@ -7,7 +7,11 @@ const NOW = 1_750_000_000;
 
 const parse = (path: string) => {
   const url = new URL(path, 'http://router.test');
-  return { key: decodeURIComponent(url.pathname.slice('/media/'.length)), exp: url.searchParams.get('exp') ?? undefined, sig: url.searchParams.get('sig') ?? undefined };
+  return {
+    key: decodeURIComponent(url.pathname.slice('/media/'.length)),
+    exp: url.searchParams.get('exp') ?? undefined,
+    sig: url.searchParams.get('sig') ?? undefined,
+  };
 };
 
 describe('signed media links', () => {
@@ -23,7 +27,9 @@ describe('signed media links', () => {
     const { key, exp, sig } = parse(signMediaPath(SECRET, KEY, 3600, NOW));
     expect(checkMediaLink(SECRET, key.replace('factura', 'recibo'), exp, sig, NOW)).toBe('invalid');
     expect(checkMediaLink(SECRET, key, String(Number(exp) + 86_400), sig, NOW)).toBe('invalid');
-    expect(checkMediaLink(SECRET, key, exp, `${sig!.slice(0, -1)}${sig!.endsWith('A') ? 'B' : 'A'}`, NOW)).toBe('invalid');
+    expect(checkMediaLink(SECRET, key, exp, `${sig!.slice(0, -1)}${sig!.endsWith('A') ? 'B' : 'A'}`, NOW)).toBe(
+      'invalid',
+    );
     expect(checkMediaLink('another-secret-entirely', key, exp, sig, NOW)).toBe('invalid');
   });
 

@@ -5,7 +5,12 @@ describe('CircuitBreaker', () => {
   const make = () => {
     let now = 0;
     const changes: string[] = [];
-    const cb = new CircuitBreaker(3, 1_000, () => now, (s) => changes.push(s));
+    const cb = new CircuitBreaker(
+      3,
+      1_000,
+      () => now,
+      (s) => changes.push(s),
+    );
     return { cb, changes, advance: (ms: number) => (now += ms) };
   };
 

@@ -21,7 +21,12 @@ describe('Graph API version table', () => {
     expect(DEFAULT_GRAPH_API_VERSION).toBe('v25.0');
     expect(dated?.version).toBe(DEFAULT_GRAPH_API_VERSION);
     expect(dated?.expires).toBe('2028-07-29');
-    expect(graphVersionStatus(DEFAULT_GRAPH_API_VERSION, TODAY)).toEqual({ version: 'v25.0', state: 'current', expires: '2028-07-29', daysLeft: 606 });
+    expect(graphVersionStatus(DEFAULT_GRAPH_API_VERSION, TODAY)).toEqual({
+      version: 'v25.0',
+      state: 'current',
+      expires: '2028-07-29',
+      daysLeft: 606,
+    });
   });
 });
 
@@ -71,11 +76,14 @@ describe('graphVersionStatus at the thresholds (v21.0, available until 2027-01-2
     ['2026-11-22', 'expiring', 60, 'graph_version_expiring'],
     ['2027-01-20', 'expiring', 1, 'graph_version_expiring'],
     ['2027-01-21', 'expired', 0, 'graph_version_expired'],
-  ] as const)('when today is %s, then it is %s with %i days left and /ready issue %s', (day, state, daysLeft, issue) => {
-    const status = graphVersionStatus('v21.0', at(day));
-    expect(status).toMatchObject({ state, daysLeft });
-    expect(graphVersionReadiness(status)?.issue ?? null).toBe(issue);
-  });
+  ] as const)(
+    'when today is %s, then it is %s with %i days left and /ready issue %s',
+    (day, state, daysLeft, issue) => {
+      const status = graphVersionStatus('v21.0', at(day));
+      expect(status).toMatchObject({ state, daysLeft });
+      expect(graphVersionReadiness(status)?.issue ?? null).toBe(issue);
+    },
+  );
 
   it('when the clock is late in the UTC day, then the count is still by calendar day', () => {
     expect(graphVersionStatus('v21.0', new Date('2027-01-20T23:59:59Z')).daysLeft).toBe(1);

@@ -48,7 +48,15 @@ describe('GraphVersionWatch', () => {
     w.start();
     nextDay();
     w.stop();
-    expect(lines).toEqual([expect.objectContaining({ level: INFO, msg: 'Graph API version', version: 'v25.0', expires: '2028-07-29', daysLeft: 606 })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: INFO,
+        msg: 'Graph API version',
+        version: 'v25.0',
+        expires: '2028-07-29',
+        daysLeft: 606,
+      }),
+    ]);
   });
 
   it('when the version expires within 90 days, then a warning with the date is logged at start and again every day, naming the default to move to', () => {
@@ -84,7 +92,16 @@ describe('GraphVersionWatch', () => {
     const { w, lines } = watch('v20.0', '2026-12-01');
     w.start();
     w.stop();
-    expect(lines).toEqual([expect.objectContaining({ level: ERROR, code: 'GRAPH_VERSION_EXPIRED', version: 'v20.0', expires: '2026-09-24', daysLeft: -68, suggested: 'v25.0' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: ERROR,
+        code: 'GRAPH_VERSION_EXPIRED',
+        version: 'v20.0',
+        expires: '2026-09-24',
+        daysLeft: -68,
+        suggested: 'v25.0',
+      }),
+    ]);
   });
 
   it('when the version is newer than the table, then it is accepted with one info line and never warned about', () => {

@@ -9,30 +9,87 @@ const iso = (secondsBefore: number) => new Date((T - secondsBefore) * 1000).toIS
 
 function msg(o: Partial<InboundMessageEvent> = {}): InboundMessageEvent {
   return {
-    kind: 'message', line: { phoneNumberId: '106540352242922', displayPhoneNumber: '15550783881', wabaId: 'W' }, wamid: 'wamid.CURRENT', timestamp: T,
-    from: '5491155550001', userId: null, username: null, profileName: 'Lucía', type: 'text', rawType: 'text', text: 'hola', media: null, context: null,
-    referral: null, interactive: null, reaction: null, details: {}, errors: [], ...o,
+    kind: 'message',
+    line: { phoneNumberId: '106540352242922', displayPhoneNumber: '15550783881', wabaId: 'W' },
+    wamid: 'wamid.CURRENT',
+    timestamp: T,
+    from: '5491155550001',
+    userId: null,
+    username: null,
+    profileName: 'Lucía',
+    type: 'text',
+    rawType: 'text',
+    text: 'hola',
+    media: null,
+    context: null,
+    referral: null,
+    interactive: null,
+    reaction: null,
+    details: {},
+    errors: [],
+    ...o,
   };
 }
 const tap = (id: string, kind: 'list_reply' | 'button_reply' = 'list_reply') =>
-  msg({ type: 'interactive', rawType: 'interactive', text: id, interactive: { kind, id, title: id, description: null, response: null } });
+  msg({
+    type: 'interactive',
+    rawType: 'interactive',
+    text: id,
+    interactive: { kind, id, title: id, description: null, response: null },
+  });
 const text = (t: string) => msg({ text: t });
 
 function conv(o: Partial<ConversationState> = {}): ConversationState {
   return {
-    estado: 'activa', router_estado: 'menu_principal', menu_actual: 'principal', area: 'wsp4', ts_ultima_derivacion: null, ticket_id: null, metadata: {},
-    desconectado_wsp4: false, desconectado_ventas_api: false, inbox_fijo: null, ...o,
+    estado: 'activa',
+    router_estado: 'menu_principal',
+    menu_actual: 'principal',
+    area: 'wsp4',
+    ts_ultima_derivacion: null,
+    ticket_id: null,
+    metadata: {},
+    desconectado_wsp4: false,
+    desconectado_ventas_api: false,
+    inbox_fijo: null,
+    ...o,
   };
 }
 const derived = (o: Partial<ConversationState> = {}) =>
-  conv({ estado: 'derivada', router_estado: 'derivado', menu_actual: null, area: 'administracion', ts_ultima_derivacion: iso(3600), ticket_id: 'TKT-1', ...o });
-const prior = (direccion: 'entrante' | 'saliente', secondsBefore: number, remitente_tipo = direccion === 'entrante' ? 'contacto' : 'bot'): PriorMessage =>
-  ({ direccion, remitente_tipo, whatsapp_message_id: `wamid.P${secondsBefore}`, timestamp: iso(secondsBefore) });
+  conv({
+    estado: 'derivada',
+    router_estado: 'derivado',
+    menu_actual: null,
+    area: 'administracion',
+    ts_ultima_derivacion: iso(3600),
+    ticket_id: 'TKT-1',
+    ...o,
+  });
+const prior = (
+  direccion: 'entrante' | 'saliente',
+  secondsBefore: number,
+  remitente_tipo = direccion === 'entrante' ? 'contacto' : 'bot',
+): PriorMessage => ({
+  direccion,
+  remitente_tipo,
+  whatsapp_message_id: `wamid.P${secondsBefore}`,
+  timestamp: iso(secondsBefore),
+});
 
 function run(c: ConversationState, m: InboundMessageEvent, o: Partial<RoutingInput> = {}) {
-  return decide({ line: LINE, conversation: c, created: false, previousWindowEnd: null, message: m, recent: [prior('entrante', 60)], knownElsewhere: false, catalog: catalog(), ...o });
+  return decide({
+    line: LINE,
+    conversation: c,
+    created: false,
+    previousWindowEnd: null,
+    message: m,
+    recent: [prior('entrante', 60)],
+    knownElsewhere: false,
+    catalog: catalog(),
+    ...o,
+  });
 }
-const fresh = (m: InboundMessageEvent, o: Partial<RoutingInput> = {}) => run(conv({ router_estado: null, menu_actual: null }), m, { created: true, recent: [], ...o });
+const fresh = (m: InboundMessageEvent, o: Partial<RoutingInput> = {}) =>
+  run(conv({ router_estado: null, menu_actual: null }), m, { created: true, recent: [], ...o });
 const rowIds = (d: ReturnType<typeof run>) => {
   const content = d.replies[0]?.content;
   return content?.kind === 'list' ? content.sections.flatMap((s) => s.rows.map((r) => r.id)) : [];
@@ -55,7 +112,9 @@ describe('decide: menu line', () => {
 
   it('when a number is typed, then it selects the Nth option of the current menu', () => {
     expect(run(conv(), text(' 3 ')).state).toMatchObject({ menu_actual: 'inscripciones' });
-    expect(run(conv({ router_estado: 'submenu_alumnos', menu_actual: 'alumnos' }), text('2')).state).toMatchObject({ router_estado: 'menu_principal' });
+    expect(run(conv({ router_estado: 'submenu_alumnos', menu_actual: 'alumnos' }), text('2')).state).toMatchObject({
+      router_estado: 'menu_principal',
+    });
   });
 
   it('when a number is out of range or other text arrives, then the current menu is sent again', () => {
@@ -68,30 +127,55 @@ describe('decide: menu line', () => {
   it('when a derivation option is tapped, then the conversation is derived with a ticket, a confirmation and an inbox notification', () => {
     const d = run(conv(), tap('administracion'));
     expect(d.outcome).toBe('derived');
-    expect(d.state).toEqual({ estado: 'derivada', router_estado: 'derivado', menu_actual: null, area: 'administracion' });
-    expect(d.derivation).toMatchObject({ area: { id: 'administracion' }, fromArea: 'wsp4', reason: 'Consulta administrativa', optionSelected: 'administracion', course: null });
+    expect(d.state).toEqual({
+      estado: 'derivada',
+      router_estado: 'derivado',
+      menu_actual: null,
+      area: 'administracion',
+    });
+    expect(d.derivation).toMatchObject({
+      area: { id: 'administracion' },
+      fromArea: 'wsp4',
+      reason: 'Consulta administrativa',
+      optionSelected: 'administracion',
+      course: null,
+    });
     expect(d.replies.map((r) => r.preview)).toEqual(['Te derivamos con Administración. Ticket {ticket}.']);
     expect(d.notify).toMatchObject({ event: 'derivation', area: { inboxUrl: 'http://inbox.test/administracion' } });
   });
 
   it('when a derived conversation gets a message, then nothing is answered and it is forwarded to the area', () => {
     const d = run(derived(), text('¿me atienden?'));
-    expect(d).toMatchObject({ outcome: 'forwarded', replies: [], state: null, derivation: null, notify: { event: 'message', area: { id: 'administracion' } } });
+    expect(d).toMatchObject({
+      outcome: 'forwarded',
+      replies: [],
+      state: null,
+      derivation: null,
+      notify: { event: 'message', area: { id: 'administracion' } },
+    });
   });
 
-  it.each(['MENU', 'menú', '  Menu  ', 'atrás', 'ATRAS', 'Volver', '0'])('when %j is written in a menu, then the main menu comes back', (cmd) => {
-    const d = run(conv({ router_estado: 'submenu_alumnos', menu_actual: 'alumnos' }), text(cmd));
-    expect(d.outcome).toBe('command_menu');
-    expect(d.state).toMatchObject({ estado: 'activa', router_estado: 'menu_principal' });
-  });
+  it.each(['MENU', 'menú', '  Menu  ', 'atrás', 'ATRAS', 'Volver', '0'])(
+    'when %j is written in a menu, then the main menu comes back',
+    (cmd) => {
+      const d = run(conv({ router_estado: 'submenu_alumnos', menu_actual: 'alumnos' }), text(cmd));
+      expect(d.outcome).toBe('command_menu');
+      expect(d.state).toMatchObject({ estado: 'activa', router_estado: 'menu_principal' });
+    },
+  );
 
-  it.each(['MENU', '0', 'volver'])('when %j is written while derived, then it goes to the agent like any message (the business removed the escape)', (cmd) => {
-    const d = run(derived(), text(cmd));
-    expect(d).toMatchObject({ outcome: 'forwarded', replies: [], state: null });
-  });
+  it.each(['MENU', '0', 'volver'])(
+    'when %j is written while derived, then it goes to the agent like any message (the business removed the escape)',
+    (cmd) => {
+      const d = run(derived(), text(cmd));
+      expect(d).toMatchObject({ outcome: 'forwarded', replies: [], state: null });
+    },
+  );
 
   it('when the line allows commands while derived, then a command brings the main menu back', () => {
-    const d = run(derived(), text('MENU'), { line: line({ settings: { ...LINE.settings, commandsWhenDerived: true } }) });
+    const d = run(derived(), text('MENU'), {
+      line: line({ settings: { ...LINE.settings, commandsWhenDerived: true } }),
+    });
     expect(d.outcome).toBe('command_menu');
   });
 
@@ -99,16 +183,23 @@ describe('decide: menu line', () => {
     ['desconectado_wsp4', { desconectado_wsp4: true }],
     ['desconectado_ventas_api', { desconectado_ventas_api: true }],
     ['inbox_fijo', { inbox_fijo: 'administracion', estado: 'nueva', router_estado: null, menu_actual: null }],
-  ] as const)('when the CRM disconnected the conversation (%s), then it is stored and forwarded, never answered', (_flag, patch) => {
-    for (const m of [text('hola'), text('MENU'), tap('administracion')]) {
-      const d = run(conv(patch), m);
-      expect(d).toMatchObject({ outcome: 'forwarded_disconnected', replies: [], state: null, derivation: null });
-    }
-    expect(run(conv({ inbox_fijo: 'administracion' }), text('hola')).notify).toMatchObject({ area: { id: 'administracion' } });
-  });
+  ] as const)(
+    'when the CRM disconnected the conversation (%s), then it is stored and forwarded, never answered',
+    (_flag, patch) => {
+      for (const m of [text('hola'), text('MENU'), tap('administracion')]) {
+        const d = run(conv(patch), m);
+        expect(d).toMatchObject({ outcome: 'forwarded_disconnected', replies: [], state: null, derivation: null });
+      }
+      expect(run(conv({ inbox_fijo: 'administracion' }), text('hola')).notify).toMatchObject({
+        area: { id: 'administracion' },
+      });
+    },
+  );
 
   it('when the line does not honour the disconnect flags, then the menu runs as usual', () => {
-    const d = run(conv({ desconectado_wsp4: true }), tap('administracion'), { line: line({ settings: { ...LINE.settings, honourDisconnect: false } }) });
+    const d = run(conv({ desconectado_wsp4: true }), tap('administracion'), {
+      line: line({ settings: { ...LINE.settings, honourDisconnect: false } }),
+    });
     expect(d.outcome).toBe('derived');
   });
 
@@ -119,24 +210,33 @@ describe('decide: menu line', () => {
   });
 
   it('when the line keeps closed conversations silent (the old behaviour), then nothing is answered', () => {
-    const d = run(derived({ estado: 'cerrada' }), text('hola'), { line: line({ settings: { ...LINE.settings, closedRestartsMenu: false } }) });
+    const d = run(derived({ estado: 'cerrada' }), text('hola'), {
+      line: line({ settings: { ...LINE.settings, closedRestartsMenu: false } }),
+    });
     expect(d).toMatchObject({ outcome: 'ignored', replies: [] });
   });
 
   it('when no recent message tells the last activity, then the window end the customer came back after decides', () => {
-    const after = run(derived(), text('hola'), { recent: [prior('saliente', 60, 'bot')], previousWindowEnd: iso(3600) });
+    const after = run(derived(), text('hola'), {
+      recent: [prior('saliente', 60, 'bot')],
+      previousWindowEnd: iso(3600),
+    });
     expect(after.outcome).toBe('reentry_menu');
     const within = run(derived(), text('hola'), { recent: [], previousWindowEnd: iso(-3600) });
     expect(within.outcome).toBe('forwarded');
   });
 
   it('when a derived customer was silent (and the agent too) longer than the re-entry period, then it starts over at the menu', () => {
-    const d = run(derived(), text('hola'), { recent: [prior('entrante', 25 * 3600), prior('saliente', 25 * 3600, 'agente')] });
+    const d = run(derived(), text('hola'), {
+      recent: [prior('entrante', 25 * 3600), prior('saliente', 25 * 3600, 'agente')],
+    });
     expect(d.outcome).toBe('reentry_menu');
   });
 
   it('when the agent wrote recently, then a long-silent customer stays with the area', () => {
-    const d = run(derived(), text('hola'), { recent: [prior('saliente', 3600, 'agente'), prior('entrante', 30 * 3600)] });
+    const d = run(derived(), text('hola'), {
+      recent: [prior('saliente', 3600, 'agente'), prior('entrante', 30 * 3600)],
+    });
     expect(d.outcome).toBe('forwarded');
   });
 
@@ -164,22 +264,37 @@ describe('decide: menu line', () => {
     expect(d.state).toMatchObject({ menu_actual: 'alumnos' });
   });
 
-  it.each(['reaction', 'system', 'unsupported', 'revoke', 'edit'] as const)('when a %s arrives, then it is stored and never answered', (type) => {
-    const d = run(conv(), msg({ type, text: null }));
-    expect(d.outcome).toBe('ignored');
-    expect(d.replies).toEqual([]);
-    expect(d.state).toBeNull();
-  });
+  it.each(['reaction', 'system', 'unsupported', 'revoke', 'edit'] as const)(
+    'when a %s arrives, then it is stored and never answered',
+    (type) => {
+      const d = run(conv(), msg({ type, text: null }));
+      expect(d.outcome).toBe('ignored');
+      expect(d.replies).toEqual([]);
+      expect(d.state).toBeNull();
+    },
+  );
 });
 
 describe('decide: dynamic course list', () => {
-  const inCourses = (page: number) => conv({ router_estado: 'submenu_cursos', menu_actual: 'cursos', metadata: { cursos: { lanzador: 'inscripciones_cursos', pagina: page } } });
+  const inCourses = (page: number) =>
+    conv({
+      router_estado: 'submenu_cursos',
+      menu_actual: 'cursos',
+      metadata: { cursos: { lanzador: 'inscripciones_cursos', pagina: page } },
+    });
   const C = (n: number) => courses(13)[n - 1]!;
 
   it('when the course option is tapped, then page 1 of the list is sent', () => {
-    const d = run(conv({ router_estado: 'submenu_inscripciones', menu_actual: 'inscripciones' }), tap('inscripciones_cursos'));
+    const d = run(
+      conv({ router_estado: 'submenu_inscripciones', menu_actual: 'inscripciones' }),
+      tap('inscripciones_cursos'),
+    );
     expect(d.outcome).toBe('courses_sent');
-    expect(d.state).toMatchObject({ router_estado: 'submenu_cursos', menu_actual: 'cursos', metadata: { cursos: { lanzador: 'inscripciones_cursos', pagina: 0 } } });
+    expect(d.state).toMatchObject({
+      router_estado: 'submenu_cursos',
+      menu_actual: 'cursos',
+      metadata: { cursos: { lanzador: 'inscripciones_cursos', pagina: 0 } },
+    });
     expect(rowIds(d).length).toBeLessThanOrEqual(10);
     expect(rowIds(d)).toContain('ver_mas_cursos_p1');
   });
@@ -194,7 +309,11 @@ describe('decide: dynamic course list', () => {
     const d = run(inCourses(1), tap(`curso_${C(12).id}`));
     expect(d.outcome).toBe('derived');
     expect(d.derivation).toMatchObject({
-      area: { id: 'ventas' }, subLabel: 'curso:C12', reason: 'Interesado en: Curso número 12 (C12)', optionSelected: `curso_${C(12).id}`, course: { code: 'C12' },
+      area: { id: 'ventas' },
+      subLabel: 'curso:C12',
+      reason: 'Interesado en: Curso número 12 (C12)',
+      optionSelected: `curso_${C(12).id}`,
+      course: { code: 'C12' },
     });
   });
 
@@ -208,7 +327,11 @@ describe('decide: dynamic course list', () => {
   });
 
   it('when there are no courses, then the no-courses text is sent', () => {
-    const d = run(conv({ router_estado: 'submenu_inscripciones', menu_actual: 'inscripciones' }), tap('inscripciones_cursos'), { catalog: catalog({ courses: courses(0) }) });
+    const d = run(
+      conv({ router_estado: 'submenu_inscripciones', menu_actual: 'inscripciones' }),
+      tap('inscripciones_cursos'),
+      { catalog: catalog({ courses: courses(0) }) },
+    );
     expect(d.replies[0]?.content).toEqual({ kind: 'text', body: 'No hay cursos.' });
   });
 });
@@ -221,7 +344,12 @@ describe('decide: inbox line', () => {
     expect(d.outcome).toBe('inbox_note');
     expect(d.replies[0]?.preview).toBe('Escribinos al número principal.');
     // Beside it, the reply limits' record of the last reply (reply-limits.ts).
-    expect(d.state).toEqual({ metadata: { nota_inbox_at: new Date(T * 1000).toISOString(), router_ultima_respuesta: { huella: expect.any(String), at: new Date(T * 1000).toISOString() } } });
+    expect(d.state).toEqual({
+      metadata: {
+        nota_inbox_at: new Date(T * 1000).toISOString(),
+        router_ultima_respuesta: { huella: expect.any(String), at: new Date(T * 1000).toISOString() },
+      },
+    });
   });
 
   it('when the note was sent within the cooldown, then nothing is answered', () => {
@@ -230,11 +358,15 @@ describe('decide: inbox line', () => {
   });
 
   it('when the cooldown has passed, then the note is sent again', () => {
-    expect(run(conv({ metadata: { nota_inbox_at: iso(25 * 3600) } }), text('hola?'), { line: inbox }).outcome).toBe('inbox_note');
+    expect(run(conv({ metadata: { nota_inbox_at: iso(25 * 3600) } }), text('hola?'), { line: inbox }).outcome).toBe(
+      'inbox_note',
+    );
   });
 
   it('when the contact is known (another line, or an agent talked to them), then nothing is answered', () => {
     expect(fresh(text('hola'), { line: inbox, knownElsewhere: true }).outcome).toBe('inbox_stored');
-    expect(run(conv(), text('hola'), { line: inbox, recent: [prior('saliente', 60, 'agente')] }).outcome).toBe('inbox_stored');
+    expect(run(conv(), text('hola'), { line: inbox, recent: [prior('saliente', 60, 'agente')] }).outcome).toBe(
+      'inbox_stored',
+    );
   });
 });

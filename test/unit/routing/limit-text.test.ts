@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { fitText, limitText, nonBlank } from '../../../src/routing/limit-text.js';
 
 /** A lone surrogate means an emoji was split: Meta would get (or reject) broken text. */
-const hasLoneSurrogate = (s: string) => /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+const hasLoneSurrogate = (s: string) =>
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 
 describe('limitText', () => {
   it('when the text fits, then it is returned unchanged and not marked as cut', () => {

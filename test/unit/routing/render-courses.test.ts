@@ -25,7 +25,8 @@ const seedCourses: Course[] = [
   { id: 'ING-01', code: 'ING-01', name: 'Inglés conversacional' },
 ];
 
-const coursesOf = (n: number): Course[] => Array.from({ length: n }, (_, i) => ({ id: `C${i + 1}`, code: `C${i + 1}`, name: `Curso ${i + 1}` }));
+const coursesOf = (n: number): Course[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `C${i + 1}`, code: `C${i + 1}`, name: `Curso ${i + 1}` }));
 
 const rowsOf = (content: OutboundContent): ListRow[] => {
   if (content.kind !== 'list') throw new Error(`expected a list, got ${content.kind}`);
@@ -75,9 +76,19 @@ describe('renderCoursePage — layout', () => {
       'ver_mas_cursos_p0',
       'volver',
     ]);
-    expect(rowsOf(first.content).slice(-2).map((r) => r.title)).toEqual(['Más cursos ▶', '↩️ Menú principal']);
-    expect(rowsOf(second.content).slice(-2).map((r) => r.title)).toEqual(['◀ Anteriores', '↩️ Menú principal']);
-    expect(second.content.kind === 'list' && second.content.body).toBe('Elegí un curso para hablar con un asesor (página 2 de 2).');
+    expect(
+      rowsOf(first.content)
+        .slice(-2)
+        .map((r) => r.title),
+    ).toEqual(['Más cursos ▶', '↩️ Menú principal']);
+    expect(
+      rowsOf(second.content)
+        .slice(-2)
+        .map((r) => r.title),
+    ).toEqual(['◀ Anteriores', '↩️ Menú principal']);
+    expect(second.content.kind === 'list' && second.content.body).toBe(
+      'Elegí un curso para hablar con un asesor (página 2 de 2).',
+    );
   });
 
   it.each([
@@ -152,7 +163,11 @@ describe('renderCoursePage — edges', () => {
   it('when a course name is longer than 24, then the title is cut with an ellipsis and the description holds the full name', () => {
     const name = 'Programación avanzada con TypeScript y Node.js';
     const rendered = renderCoursePage([{ id: 'TS-02', code: 'TS-02', name }], 0, texts);
-    expect(rowsOf(rendered.content)[0]).toEqual({ id: 'curso_TS-02', title: 'Programación avanzada c…', description: name });
+    expect(rowsOf(rendered.content)[0]).toEqual({
+      id: 'curso_TS-02',
+      title: 'Programación avanzada c…',
+      description: name,
+    });
     expect(rendered.warnings).toEqual(['courses: course TS-02 title cut to 24 characters (Meta limit)']);
   });
 
@@ -176,13 +191,22 @@ describe('renderCoursePage — edges', () => {
   it('when navigation texts are blank, then fallback titles are used so no row has an empty title', () => {
     const blank = { ...texts, coursesNext: '', coursesPrevious: ' ', back: '', coursesButton: '', coursesHeader: '' };
     const rendered = renderCoursePage(coursesOf(20), 1, blank);
-    expect(rowsOf(rendered.content).slice(-3).map((r) => r.title)).toEqual(['Siguiente', 'Anterior', 'Volver']);
+    expect(
+      rowsOf(rendered.content)
+        .slice(-3)
+        .map((r) => r.title),
+    ).toEqual(['Siguiente', 'Anterior', 'Volver']);
     expect(rendered.content).not.toHaveProperty('header');
     expect(rendered.content.kind === 'list' && rendered.content.button).toBe('Ver opciones');
   });
 
   it('when configured texts exceed Meta limits, then they are cut to them', () => {
-    const long = { ...texts, coursesHeader: 'H'.repeat(80), coursesButton: 'B'.repeat(30), coursesNext: 'N'.repeat(40) };
+    const long = {
+      ...texts,
+      coursesHeader: 'H'.repeat(80),
+      coursesButton: 'B'.repeat(30),
+      coursesNext: 'N'.repeat(40),
+    };
     const rendered = renderCoursePage(coursesOf(12), 0, long);
     if (rendered.content.kind !== 'list') throw new Error('expected a list');
     expect(rendered.content.header).toHaveLength(META_LIMITS.headerText);

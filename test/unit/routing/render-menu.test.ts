@@ -40,10 +40,42 @@ const principal: Menu = {
   kind: 'list',
   parentMenuId: null,
   options: [
-    option({ optionId: 'administracion', order: 1, emoji: '💳', title: 'Administración', description: 'Pagos, cuotas y facturas', area: 'administracion', contextMessage: 'Consulta administrativa' }),
-    option({ optionId: 'alumnos', order: 2, emoji: '🎓', title: 'Alumnos', description: 'Clases, campus y certificados', action: 'submenu', submenuId: 'alumnos' }),
-    option({ optionId: 'inscripciones', order: 3, emoji: '📝', title: 'Inscripciones', description: 'Cursos, precios e inscripción', action: 'submenu', submenuId: 'inscripciones' }),
-    option({ optionId: 'comunidad', order: 4, emoji: '🤝', title: 'Comunidad', description: 'Eventos y novedades', area: 'comunidad', contextMessage: 'Consulta de comunidad' }),
+    option({
+      optionId: 'administracion',
+      order: 1,
+      emoji: '💳',
+      title: 'Administración',
+      description: 'Pagos, cuotas y facturas',
+      area: 'administracion',
+      contextMessage: 'Consulta administrativa',
+    }),
+    option({
+      optionId: 'alumnos',
+      order: 2,
+      emoji: '🎓',
+      title: 'Alumnos',
+      description: 'Clases, campus y certificados',
+      action: 'submenu',
+      submenuId: 'alumnos',
+    }),
+    option({
+      optionId: 'inscripciones',
+      order: 3,
+      emoji: '📝',
+      title: 'Inscripciones',
+      description: 'Cursos, precios e inscripción',
+      action: 'submenu',
+      submenuId: 'inscripciones',
+    }),
+    option({
+      optionId: 'comunidad',
+      order: 4,
+      emoji: '🤝',
+      title: 'Comunidad',
+      description: 'Eventos y novedades',
+      area: 'comunidad',
+      contextMessage: 'Consulta de comunidad',
+    }),
   ],
 };
 const alumnos: Menu = {
@@ -56,10 +88,43 @@ const alumnos: Menu = {
   kind: 'list',
   parentMenuId: 'principal',
   options: [
-    option({ optionId: 'alumnos_campus', order: 1, emoji: '💻', title: 'Campus virtual', description: 'Acceso y problemas técnicos', area: 'alumnos', subLabel: 'campus', contextMessage: 'Problema con el campus' }),
-    option({ optionId: 'alumnos_certificados', order: 2, emoji: '📜', title: 'Certificados', description: 'Pedido de certificados', area: 'alumnos', subLabel: 'certificados', contextMessage: 'Pedido de certificado' }),
-    option({ optionId: 'alumnos_otro', order: 3, emoji: '💬', title: 'Otra consulta', description: 'Hablar con el equipo de alumnos', area: 'alumnos', subLabel: 'otro' }),
-    option({ optionId: 'alumnos_volver', order: 9, emoji: '↩️', title: 'Volver', description: 'Menú principal', action: 'volver' }),
+    option({
+      optionId: 'alumnos_campus',
+      order: 1,
+      emoji: '💻',
+      title: 'Campus virtual',
+      description: 'Acceso y problemas técnicos',
+      area: 'alumnos',
+      subLabel: 'campus',
+      contextMessage: 'Problema con el campus',
+    }),
+    option({
+      optionId: 'alumnos_certificados',
+      order: 2,
+      emoji: '📜',
+      title: 'Certificados',
+      description: 'Pedido de certificados',
+      area: 'alumnos',
+      subLabel: 'certificados',
+      contextMessage: 'Pedido de certificado',
+    }),
+    option({
+      optionId: 'alumnos_otro',
+      order: 3,
+      emoji: '💬',
+      title: 'Otra consulta',
+      description: 'Hablar con el equipo de alumnos',
+      area: 'alumnos',
+      subLabel: 'otro',
+    }),
+    option({
+      optionId: 'alumnos_volver',
+      order: 9,
+      emoji: '↩️',
+      title: 'Volver',
+      description: 'Menú principal',
+      action: 'volver',
+    }),
   ],
 };
 const inscripciones: Menu = {
@@ -72,9 +137,34 @@ const inscripciones: Menu = {
   kind: 'list',
   parentMenuId: 'principal',
   options: [
-    option({ optionId: 'inscripciones_cursos', order: 1, emoji: '📚', title: 'Ver cursos', description: 'Lista de cursos abiertos', action: 'cursos_dinamico', area: 'ventas', subLabel: 'curso' }),
-    option({ optionId: 'inscripciones_asesor', order: 2, emoji: '🙋', title: 'Hablar con un asesor', description: 'Precios, becas y formas de pago', area: 'ventas', subLabel: 'asesor', contextMessage: 'Quiere hablar con un asesor' }),
-    option({ optionId: 'inscripciones_volver', order: 9, emoji: '↩️', title: 'Volver', description: 'Menú principal', action: 'volver' }),
+    option({
+      optionId: 'inscripciones_cursos',
+      order: 1,
+      emoji: '📚',
+      title: 'Ver cursos',
+      description: 'Lista de cursos abiertos',
+      action: 'cursos_dinamico',
+      area: 'ventas',
+      subLabel: 'curso',
+    }),
+    option({
+      optionId: 'inscripciones_asesor',
+      order: 2,
+      emoji: '🙋',
+      title: 'Hablar con un asesor',
+      description: 'Precios, becas y formas de pago',
+      area: 'ventas',
+      subLabel: 'asesor',
+      contextMessage: 'Quiere hablar con un asesor',
+    }),
+    option({
+      optionId: 'inscripciones_volver',
+      order: 9,
+      emoji: '↩️',
+      title: 'Volver',
+      description: 'Menú principal',
+      action: 'volver',
+    }),
   ],
 };
 
@@ -103,7 +193,8 @@ const pathological: Menu = {
   ),
 };
 
-const hasLoneSurrogate = (s: string) => /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+const hasLoneSurrogate = (s: string) =>
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 
 /** Every field of the content within Meta's limits and well formed (no emoji split in half). */
 function expectWithinMetaLimits(content: OutboundContent): void {
@@ -169,12 +260,15 @@ describe('renderMenu — seed menus', () => {
     );
   });
 
-  it.each([principal, alumnos, inscripciones])('when seed menu $id is rendered, then every option is a row in order, within limits, without warnings', (menu) => {
-    const rendered = renderMenu(menu, texts);
-    expectWithinMetaLimits(rendered.content);
-    expect(rowsOf(rendered.content).map((r) => r.id)).toEqual(menu.options.map((o) => o.optionId));
-    expect(rendered.warnings).toEqual([]);
-  });
+  it.each([principal, alumnos, inscripciones])(
+    'when seed menu $id is rendered, then every option is a row in order, within limits, without warnings',
+    (menu) => {
+      const rendered = renderMenu(menu, texts);
+      expectWithinMetaLimits(rendered.content);
+      expect(rowsOf(rendered.content).map((r) => r.id)).toEqual(menu.options.map((o) => o.optionId));
+      expect(rendered.warnings).toEqual([]);
+    },
+  );
 
   it('when the longest seed title (🙋 Hablar con un asesor, 23 units) is rendered, then it is not cut', () => {
     expect(rowsOf(renderMenu(inscripciones, texts).content)[1]?.title).toBe('🙋 Hablar con un asesor');
@@ -242,17 +336,31 @@ describe('renderMenu — pathological menu', () => {
 
 describe('renderMenu — repairs', () => {
   it('when two options share an id, then the first is kept and a warning names the duplicate', () => {
-    const menu: Menu = { ...principal, options: [...principal.options, option({ optionId: 'alumnos', title: 'Otra vez alumnos' })] };
+    const menu: Menu = {
+      ...principal,
+      options: [...principal.options, option({ optionId: 'alumnos', title: 'Otra vez alumnos' })],
+    };
     const rendered = renderMenu(menu, texts);
-    expect(rowsOf(rendered.content).map((r) => r.id)).toEqual(['administracion', 'alumnos', 'inscripciones', 'comunidad']);
+    expect(rowsOf(rendered.content).map((r) => r.id)).toEqual([
+      'administracion',
+      'alumnos',
+      'inscripciones',
+      'comunidad',
+    ]);
     expect(rowsOf(rendered.content)[1]?.title).toBe('🎓 Alumnos');
-    expect(rendered.warnings).toEqual(['menu principal: duplicate option id alumnos at position 5, only the first is sent']);
+    expect(rendered.warnings).toEqual([
+      'menu principal: duplicate option id alumnos at position 5, only the first is sent',
+    ]);
   });
 
   it('when an option id is empty or longer than 200, then that option is not sent, the rest are, and the preview keeps typed-number positions', () => {
     const menu: Menu = {
       ...alumnos,
-      options: [option({ optionId: '', title: 'Sin id' }), option({ optionId: 'x'.repeat(201), title: 'Id largo' }), ...alumnos.options],
+      options: [
+        option({ optionId: '', title: 'Sin id' }),
+        option({ optionId: 'x'.repeat(201), title: 'Id largo' }),
+        ...alumnos.options,
+      ],
     };
     const rendered = renderMenu(menu, texts);
     expect(rowsOf(rendered.content).map((r) => r.id)).toEqual(alumnos.options.map((o) => o.optionId));
@@ -267,12 +375,23 @@ describe('renderMenu — repairs', () => {
   });
 
   it('when an option has no emoji, then its row title is the title alone', () => {
-    const menu: Menu = { ...alumnos, options: [option({ optionId: 'a', emoji: null, title: 'Campus' }), option({ optionId: 'b', emoji: ' ', title: 'Otro' })] };
+    const menu: Menu = {
+      ...alumnos,
+      options: [
+        option({ optionId: 'a', emoji: null, title: 'Campus' }),
+        option({ optionId: 'b', emoji: ' ', title: 'Otro' }),
+      ],
+    };
     expect(rowsOf(renderMenu(menu, texts).content).map((r) => r.title)).toEqual(['Campus', 'Otro']);
   });
 
   it('when header, footer and description are blank, then those keys are omitted rather than sent empty', () => {
-    const menu: Menu = { ...alumnos, header: '  ', footer: null, options: [option({ optionId: 'a', title: 'Campus', description: '' })] };
+    const menu: Menu = {
+      ...alumnos,
+      header: '  ',
+      footer: null,
+      options: [option({ optionId: 'a', title: 'Campus', description: '' })],
+    };
     const content = renderMenu(menu, texts).content;
     expect(content).not.toHaveProperty('header');
     expect(content).not.toHaveProperty('footer');
@@ -293,12 +412,15 @@ describe('renderMenu — repairs', () => {
     expect(rendered.warnings).toEqual(['menu alumnos: empty body, the menu name is sent instead']);
   });
 
-  it.each(['list', 'buttons', 'text'] as const)('when a %s menu has zero options, then only its body is sent as text with a warning', (kind) => {
-    const rendered = renderMenu({ ...alumnos, kind, options: [] }, texts);
-    expect(rendered.content).toEqual({ kind: 'text', body: '¿Qué necesitás?' });
-    expect(rendered.preview).toBe('¿Qué necesitás?');
-    expect(rendered.warnings).toEqual(['menu alumnos: no active options, sent as text with the body only']);
-  });
+  it.each(['list', 'buttons', 'text'] as const)(
+    'when a %s menu has zero options, then only its body is sent as text with a warning',
+    (kind) => {
+      const rendered = renderMenu({ ...alumnos, kind, options: [] }, texts);
+      expect(rendered.content).toEqual({ kind: 'text', body: '¿Qué necesitás?' });
+      expect(rendered.preview).toBe('¿Qué necesitás?');
+      expect(rendered.warnings).toEqual(['menu alumnos: no active options, sent as text with the body only']);
+    },
+  );
 });
 
 describe('renderMenu — reply buttons', () => {
@@ -316,7 +438,9 @@ describe('renderMenu — reply buttons', () => {
       ],
     });
     expectWithinMetaLimits(rendered.content);
-    expect(rendered.warnings).toEqual(['menu inscripciones: option inscripciones_asesor title cut to 20 characters (Meta limit)']);
+    expect(rendered.warnings).toEqual([
+      'menu inscripciones: option inscripciones_asesor title cut to 20 characters (Meta limit)',
+    ]);
     expect(rendered.preview).toBe(
       'Elegí una opción para inscribirte o consultar cursos.\n\n1. 📚 Ver cursos\n2. 🙋 Hablar con un as…\n3. ↩️ Volver',
     );
@@ -340,7 +464,10 @@ describe('renderMenu — reply buttons', () => {
     };
     const rendered = renderMenu(menu, texts);
     expect(rendered.content.kind).toBe('list');
-    expect(rowsOf(rendered.content).map((r) => r.title)).toEqual(['Consulta sobre el campu…', 'Consulta sobre el campu…']);
+    expect(rowsOf(rendered.content).map((r) => r.title)).toEqual([
+      'Consulta sobre el campu…',
+      'Consulta sobre el campu…',
+    ]);
     expect(rendered.warnings).toEqual([
       'menu alumnos: reply button titles repeat once cut to 20 characters, sent as a list',
       'menu alumnos: option a title cut to 24 characters (Meta limit)',
@@ -352,14 +479,20 @@ describe('renderMenu — reply buttons', () => {
 describe('renderMenu — text menus', () => {
   it('when a text menu is rendered, then it is the body, one numbered line per option in order, and the footer', () => {
     const rendered = renderMenu({ ...alumnos, kind: 'text' }, texts);
-    const expected = '¿Qué necesitás?\n\n1. 💻 Campus virtual\n2. 📜 Certificados\n3. 💬 Otra consulta\n4. ↩️ Volver\n\nEscribí MENU para volver';
+    const expected =
+      '¿Qué necesitás?\n\n1. 💻 Campus virtual\n2. 📜 Certificados\n3. 💬 Otra consulta\n4. ↩️ Volver\n\nEscribí MENU para volver';
     expect(rendered.content).toEqual({ kind: 'text', body: expected });
     expect(rendered.preview).toBe(expected);
     expect(rendered.warnings).toEqual([]);
   });
 
   it('when a text menu repeats an option id, then every option keeps its number (typed N selects options[N-1]) and a warning is given', () => {
-    const menu: Menu = { ...alumnos, kind: 'text', footer: null, options: [option({ optionId: 'a', title: 'Uno' }), option({ optionId: 'a', title: 'Dos' })] };
+    const menu: Menu = {
+      ...alumnos,
+      kind: 'text',
+      footer: null,
+      options: [option({ optionId: 'a', title: 'Uno' }), option({ optionId: 'a', title: 'Dos' })],
+    };
     const rendered = renderMenu(menu, texts);
     expect(rendered.content).toEqual({ kind: 'text', body: '¿Qué necesitás?\n\n1. Uno\n2. Dos' });
     expect(rendered.warnings).toEqual(['menu alumnos: duplicate option id a at position 2']);

@@ -10,35 +10,93 @@ const iso = (secondsBefore: number) => new Date((T - secondsBefore) * 1000).toIS
 
 function msg(o: Partial<InboundMessageEvent> = {}): InboundMessageEvent {
   return {
-    kind: 'message', line: { phoneNumberId: '106540352242922', displayPhoneNumber: '15550783881', wabaId: 'W' }, wamid: 'wamid.CURRENT', timestamp: T,
-    from: '5491155550001', userId: null, username: null, profileName: 'Lucía', type: 'text', rawType: 'text', text: 'hola', media: null, context: null,
-    referral: null, interactive: null, reaction: null, details: {}, errors: [], ...o,
+    kind: 'message',
+    line: { phoneNumberId: '106540352242922', displayPhoneNumber: '15550783881', wabaId: 'W' },
+    wamid: 'wamid.CURRENT',
+    timestamp: T,
+    from: '5491155550001',
+    userId: null,
+    username: null,
+    profileName: 'Lucía',
+    type: 'text',
+    rawType: 'text',
+    text: 'hola',
+    media: null,
+    context: null,
+    referral: null,
+    interactive: null,
+    reaction: null,
+    details: {},
+    errors: [],
+    ...o,
   };
 }
 const text = (t: string, secondsAfter = 0) => msg({ text: t, timestamp: T + secondsAfter });
-const tap = (id: string) => msg({ type: 'interactive', rawType: 'interactive', text: id, interactive: { kind: 'list_reply', id, title: id, description: null, response: null } });
+const tap = (id: string) =>
+  msg({
+    type: 'interactive',
+    rawType: 'interactive',
+    text: id,
+    interactive: { kind: 'list_reply', id, title: id, description: null, response: null },
+  });
 const conv = (o: Partial<ConversationState> = {}): ConversationState => ({
-  estado: 'activa', router_estado: 'menu_principal', menu_actual: 'principal', area: 'wsp4', ts_ultima_derivacion: null, ticket_id: null, metadata: {},
-  desconectado_wsp4: false, desconectado_ventas_api: false, inbox_fijo: null, ...o,
+  estado: 'activa',
+  router_estado: 'menu_principal',
+  menu_actual: 'principal',
+  area: 'wsp4',
+  ts_ultima_derivacion: null,
+  ticket_id: null,
+  metadata: {},
+  desconectado_wsp4: false,
+  desconectado_ventas_api: false,
+  inbox_fijo: null,
+  ...o,
 });
-const customer = (secondsBefore: number, n = secondsBefore): PriorMessage => ({ direccion: 'entrante', remitente_tipo: 'contacto', whatsapp_message_id: `wamid.C${n}`, timestamp: iso(secondsBefore) });
-const bot = (secondsBefore: number): PriorMessage => ({ direccion: 'saliente', remitente_tipo: 'bot', whatsapp_message_id: `wamid.B${secondsBefore}`, timestamp: iso(secondsBefore) });
+const customer = (secondsBefore: number, n = secondsBefore): PriorMessage => ({
+  direccion: 'entrante',
+  remitente_tipo: 'contacto',
+  whatsapp_message_id: `wamid.C${n}`,
+  timestamp: iso(secondsBefore),
+});
+const bot = (secondsBefore: number): PriorMessage => ({
+  direccion: 'saliente',
+  remitente_tipo: 'bot',
+  whatsapp_message_id: `wamid.B${secondsBefore}`,
+  timestamp: iso(secondsBefore),
+});
 
 function withSettings(o: Partial<Catalog['settings']>): Catalog {
   const c = catalog();
   return { ...c, settings: { ...c.settings, ...o } };
 }
 const run = (c: ConversationState, m: InboundMessageEvent, o: Partial<RoutingInput> = {}) =>
-  decide({ line: line(), conversation: c, created: false, previousWindowEnd: null, message: m, recent: [customer(120)], knownElsewhere: false, catalog: catalog(), ...o });
+  decide({
+    line: line(),
+    conversation: c,
+    created: false,
+    previousWindowEnd: null,
+    message: m,
+    recent: [customer(120)],
+    knownElsewhere: false,
+    catalog: catalog(),
+    ...o,
+  });
 /** The conversation as the store leaves it after `d` was committed. */
-const after = (c: ConversationState, d: ReturnType<typeof run>): ConversationState => ({ ...c, ...d.state, metadata: { ...c.metadata, ...d.state?.metadata } });
+const after = (c: ConversationState, d: ReturnType<typeof run>): ConversationState => ({
+  ...c,
+  ...d.state,
+  metadata: { ...c.metadata, ...d.state?.metadata },
+});
 
 describe('reply limits: the same reply twice in a short period', () => {
   it('when a text repeats the menu the router sent 30 s before, then nothing is sent and the state stays', () => {
     const first = run(conv(), text('quiero info'));
     expect(first.outcome).toBe('menu_repeated');
     expect(first.replies).toHaveLength(1);
-    expect(first.state?.metadata?.[LAST_REPLY_KEY]).toEqual({ huella: expect.stringMatching(/^[0-9a-f]{16}$/), at: iso(0) });
+    expect(first.state?.metadata?.[LAST_REPLY_KEY]).toEqual({
+      huella: expect.stringMatching(/^[0-9a-f]{16}$/),
+      at: iso(0),
+    });
 
     const second = run(after(conv(), first), text('???', 30));
     expect(second).toMatchObject({ outcome: 'repeat_suppressed', replies: [], derivation: null });
@@ -86,11 +144,19 @@ describe('reply limits: the same reply twice in a short period', () => {
 });
 
 describe('reply limits: a sender faster than a person', () => {
-  const burst = (n: number, everySeconds: number) => Array.from({ length: n }, (_, i) => customer((i + 1) * everySeconds));
+  const burst = (n: number, everySeconds: number) =>
+    Array.from({ length: n }, (_, i) => customer((i + 1) * everySeconds));
 
   it('when this is the 6th customer message within 10 s, then nothing is answered and nothing changes', () => {
     const d = run(conv(), text('spam'), { recent: burst(5, 1) });
-    expect(d).toEqual({ outcome: 'flood_silenced', state: null, replies: [], derivation: null, notify: null, warnings: [] });
+    expect(d).toEqual({
+      outcome: 'flood_silenced',
+      state: null,
+      replies: [],
+      derivation: null,
+      notify: null,
+      warnings: [],
+    });
   });
 
   it('when a derivation option is tapped within a flood, then no ticket is made', () => {
@@ -107,18 +173,42 @@ describe('reply limits: a sender faster than a person', () => {
   });
 
   it('when the router answered in between, then only the customer’s messages count', () => {
-    const interleaved = [bot(0.5), customer(1), bot(1.5), customer(2), bot(2.5), customer(3), bot(3.5), customer(4), bot(4.5), customer(5)];
+    const interleaved = [
+      bot(0.5),
+      customer(1),
+      bot(1.5),
+      customer(2),
+      bot(2.5),
+      customer(3),
+      bot(3.5),
+      customer(4),
+      bot(4.5),
+      customer(5),
+    ];
     expect(run(conv(), text('x'), { recent: interleaved }).outcome).toBe('flood_silenced');
     expect(run(conv(), text('x'), { recent: interleaved.slice(0, 8) }).outcome).not.toBe('flood_silenced');
   });
 
   it('when an agent’s conversation is flooded, then its messages still reach the inbox and nothing is answered', () => {
-    const derived = conv({ estado: 'derivada', router_estado: 'derivado', menu_actual: null, area: 'administracion', ts_ultima_derivacion: iso(3600), ticket_id: 'TKT-1' });
+    const derived = conv({
+      estado: 'derivada',
+      router_estado: 'derivado',
+      menu_actual: null,
+      area: 'administracion',
+      ts_ultima_derivacion: iso(3600),
+      ticket_id: 'TKT-1',
+    });
     const d = run(derived, text('hola?'), { recent: burst(8, 1) });
-    expect(d).toMatchObject({ outcome: 'forwarded', replies: [], notify: { event: 'message', area: { id: 'administracion' } } });
+    expect(d).toMatchObject({
+      outcome: 'forwarded',
+      replies: [],
+      notify: { event: 'message', area: { id: 'administracion' } },
+    });
   });
 
   it('when REPLY_FLOOD_MESSAGES is 0, then nothing is silenced', () => {
-    expect(run(conv(), text('x'), { recent: burst(10, 0.1), catalog: withSettings({ floodMessages: 0 }) }).replies).toHaveLength(1);
+    expect(
+      run(conv(), text('x'), { recent: burst(10, 0.1), catalog: withSettings({ floodMessages: 0 }) }).replies,
+    ).toHaveLength(1);
   });
 });

@@ -7,10 +7,13 @@ const root = new URL('../../../', import.meta.url);
 
 describe('supported Node.js line', () => {
   it('when the supported line is read from package.json engines, .nvmrc and the code, then all three say the same major', () => {
-    const engines = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { engines: { node: string } }).engines.node;
+    const engines = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { engines: { node: string } })
+      .engines.node;
     expect(engines).toBe(`>=${SUPPORTED_NODE_MAJOR}.11.0`); // 22.11.0: the first 22 LTS release
     expect(readFileSync(new URL('.nvmrc', root), 'utf8').trim()).toBe(String(SUPPORTED_NODE_MAJOR));
-    const lock = JSON.parse(readFileSync(new URL('package-lock.json', root), 'utf8')) as { packages: Record<string, { engines?: { node: string } }> };
+    const lock = JSON.parse(readFileSync(new URL('package-lock.json', root), 'utf8')) as {
+      packages: Record<string, { engines?: { node: string } }>;
+    };
     expect(lock.packages['']?.engines?.node).toBe(engines);
   });
 
@@ -20,6 +23,8 @@ describe('supported Node.js line', () => {
     warnIfOldNode(log, '20.20.2');
     warnIfOldNode(log, '22.11.0');
     warnIfOldNode(log, '24.1.0');
-    expect(lines.map((l) => JSON.parse(l) as { code: string; node: string })).toEqual([expect.objectContaining({ code: 'NODE_VERSION_UNSUPPORTED', node: 'v20.20.2' })]);
+    expect(lines.map((l) => JSON.parse(l) as { code: string; node: string })).toEqual([
+      expect.objectContaining({ code: 'NODE_VERSION_UNSUPPORTED', node: 'v20.20.2' }),
+    ]);
   });
 });

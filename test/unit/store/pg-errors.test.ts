@@ -22,13 +22,16 @@ describe('translatePgError', () => {
     [{ code: '53100', message: 'could not extend file "base/5/16384": No space left on device' }],
     [{ code: 'ENOSPC', message: 'ENOSPC: no space left on device, write' }],
     [new Error('could not write to file "pg_wal/xlogtemp.42": No space left on device')],
-  ])('when the database has no space left (%o), then it is STORE_UNAVAILABLE (503, retryable) marked disk_full, not a 500', (err) => {
-    const translated = translatePgError(err);
-    expect(translated).toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503, retryable: true });
-    expect(translated.details?.['reason']).toBe('disk_full');
-    expect(isNoSpace(translated)).toBe(true);
-    expect(isNoSpace(translatePgError({ code: 'ECONNREFUSED' }))).toBe(false);
-  });
+  ])(
+    'when the database has no space left (%o), then it is STORE_UNAVAILABLE (503, retryable) marked disk_full, not a 500',
+    (err) => {
+      const translated = translatePgError(err);
+      expect(translated).toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503, retryable: true });
+      expect(translated.details?.['reason']).toBe('disk_full');
+      expect(isNoSpace(translated)).toBe(true);
+      expect(isNoSpace(translatePgError({ code: 'ECONNREFUSED' }))).toBe(false);
+    },
+  );
 
   it('when the store is unavailable, then the error is retryable; a bug-level error is not', () => {
     expect(translatePgError({ code: 'ECONNRESET' }).retryable).toBe(true);

@@ -3,7 +3,16 @@ import type { InboundEvent, InboundMessageEvent, OtherEvent, StatusEvent } from 
 import { MAX_BYTES } from '../../../src/webhook/item-limits.js';
 import { parseWebhookBody } from '../../../src/webhook/parse-events.js';
 import { isWellFormedDeep, mayHoldSurrogates, toWellFormedDeep } from '../../../src/webhook/well-formed.js';
-import { bodyOf, contact, envelope, inboundEnvelope, messagesChange, nextWamid, statusItem, textMessage } from '../../fixtures/whatsapp/builders.js';
+import {
+  bodyOf,
+  contact,
+  envelope,
+  inboundEnvelope,
+  messagesChange,
+  nextWamid,
+  statusItem,
+  textMessage,
+} from '../../fixtures/whatsapp/builders.js';
 
 const RECEIVED_MS = 1_790_000_000_500;
 const parse = (payload: unknown): InboundEvent[] => parseWebhookBody(bodyOf(payload), RECEIVED_MS);
@@ -34,7 +43,13 @@ describe('item validation: what the journal and the indexes can hold', () => {
         }),
       ),
     );
-    expect(reasons(events)).toEqual(['malformed_message: invalid from', 'message', 'malformed_message: invalid from_user_id', 'malformed_message: invalid id', 'message']);
+    expect(reasons(events)).toEqual([
+      'malformed_message: invalid from',
+      'message',
+      'malformed_message: invalid from_user_id',
+      'malformed_message: invalid id',
+      'message',
+    ]);
   });
 
   it('when the byte bound is reached with multi-byte characters, then it counts bytes, not characters', () => {
@@ -52,15 +67,32 @@ describe('item validation: what the journal and the indexes can hold', () => {
   });
 
   it('when an emoji arrives as an escaped surrogate pair, then it is a well-formed message', () => {
-    const raw = JSON.stringify(inboundEnvelope(textMessage({ body: 'x' }))).replace('"body":"x"', '"body":"\\ud83c\\udf93"');
+    const raw = JSON.stringify(inboundEnvelope(textMessage({ body: 'x' }))).replace(
+      '"body":"x"',
+      '"body":"\\ud83c\\udf93"',
+    );
     expect(mayHoldSurrogates(raw)).toBe(true);
     const [event] = parseWebhookBody(Buffer.from(raw), RECEIVED_MS);
     expect(event?.kind === 'message' && event.text).toBe('🎓');
   });
 
   it('when a status has a lone surrogate or an oversized status word, then it is other', () => {
-    const events = parse(envelope(messagesChange({ statuses: [statusItem({ status: 'read\udfff' }), statusItem({ status: 'x'.repeat(MAX_BYTES.status + 1) }), statusItem()] })));
-    expect(reasons(events)).toEqual(['malformed_status: ill-formed unicode (lone surrogate)', 'malformed_status: invalid status', 'status']);
+    const events = parse(
+      envelope(
+        messagesChange({
+          statuses: [
+            statusItem({ status: 'read\udfff' }),
+            statusItem({ status: 'x'.repeat(MAX_BYTES.status + 1) }),
+            statusItem(),
+          ],
+        }),
+      ),
+    );
+    expect(reasons(events)).toEqual([
+      'malformed_status: ill-formed unicode (lone surrogate)',
+      'malformed_status: invalid status',
+      'status',
+    ]);
   });
 
   it('when a plain body has no surrogate escapes, then nothing needs walking', () => {
@@ -68,7 +100,10 @@ describe('item validation: what the journal and the indexes can hold', () => {
   });
 
   it('when toWellFormedDeep meets lone surrogates in keys, values and arrays, then it replaces each and keeps pairs', () => {
-    expect(toWellFormedDeep({ 'a\ud800': ['\udc00x', '🎓', 1, null], ok: { deep: 'y\ud83d' } })).toEqual({ 'a\ufffd': ['\ufffdx', '🎓', 1, null], ok: { deep: 'y\ufffd' } });
+    expect(toWellFormedDeep({ 'a\ud800': ['\udc00x', '🎓', 1, null], ok: { deep: 'y\ud83d' } })).toEqual({
+      'a\ufffd': ['\ufffdx', '🎓', 1, null],
+      ok: { deep: 'y\ufffd' },
+    });
   });
 });
 
@@ -84,7 +119,14 @@ describe('a WhatsApp time in the future', () => {
   });
 
   it('when a message is dated at or before the receive time, then its time is Meta’s and nothing is added', () => {
-    const events = parse(envelope(messagesChange({ contacts: [contact()], messages: [textMessage({ timestamp: 1_790_000_000 }), textMessage({ timestamp: 1_700_000_000 })] })));
+    const events = parse(
+      envelope(
+        messagesChange({
+          contacts: [contact()],
+          messages: [textMessage({ timestamp: 1_790_000_000 }), textMessage({ timestamp: 1_700_000_000 })],
+        }),
+      ),
+    );
     expect(events.map((e) => (e as InboundMessageEvent).timestamp)).toEqual([1_790_000_000, 1_700_000_000]);
     expect(events.every((e) => !('metaTimestamp' in e))).toBe(true);
   });

@@ -48,17 +48,20 @@ describe('message types: one sample of each', () => {
     expect(samples.map((s) => s.tipo).sort()).toEqual([...MESSAGE_TYPES].sort());
   });
 
-  it.each(samples.map((s) => [s.tipo, s] as const))('when a %s message arrives, then type, text and media id match', (_tipo, s) => {
-    const ev = one(s.message);
-    expect(ev.type).toBe(s.tipo);
-    expect(ev.rawType).toBe(s.rawType);
-    expect(ev.text).toBe(s.text);
-    expect(ev.media?.id ?? null).toBe(s.mediaId);
-    expect(ev.wamid).toBe(s.message.id);
-    expect(ev.timestamp).toBe(Number(s.message.timestamp));
-    expect(ev.from).toBe('5491155550001');
-    expect(ev.profileName).toBe('Lucía Fernández');
-  });
+  it.each(samples.map((s) => [s.tipo, s] as const))(
+    'when a %s message arrives, then type, text and media id match',
+    (_tipo, s) => {
+      const ev = one(s.message);
+      expect(ev.type).toBe(s.tipo);
+      expect(ev.rawType).toBe(s.rawType);
+      expect(ev.text).toBe(s.text);
+      expect(ev.media?.id ?? null).toBe(s.mediaId);
+      expect(ev.wamid).toBe(s.message.id);
+      expect(ev.timestamp).toBe(Number(s.message.timestamp));
+      expect(ev.from).toBe('5491155550001');
+      expect(ev.profileName).toBe('Lucía Fernández');
+    },
+  );
 });
 
 describe('message types: details', () => {
@@ -96,11 +99,22 @@ describe('message types: details', () => {
   it('when a location has no name or address, then text is "lat,long" and details.location holds the point', () => {
     const ev = one(locationMessage({ latitude: -34.6037, longitude: -58.3816 }));
     expect(ev.text).toBe('-34.6037,-58.3816');
-    expect(ev.details['location']).toEqual({ latitude: -34.6037, longitude: -58.3816, name: null, address: null, url: null });
+    expect(ev.details['location']).toEqual({
+      latitude: -34.6037,
+      longitude: -58.3816,
+      name: null,
+      address: null,
+      url: null,
+    });
   });
 
   it('when several contact cards are shared, then text joins their names and details.contacts keeps the cards', () => {
-    const m = contactsMessage({ cards: [{ name: 'Ana Pérez', phone: '5491155550003' }, { name: 'Ñandú Sur', phone: '5491155550004' }] });
+    const m = contactsMessage({
+      cards: [
+        { name: 'Ana Pérez', phone: '5491155550003' },
+        { name: 'Ñandú Sur', phone: '5491155550004' },
+      ],
+    });
     const ev = one(m);
     expect(ev.text).toBe('Ana Pérez, Ñandú Sur');
     expect(ev.details['contacts']).toEqual(m['contacts']);
@@ -108,18 +122,32 @@ describe('message types: details', () => {
 
   it('when a reply button is tapped, then interactive is a button_reply with id and title', () => {
     const ev = one(buttonReplyMessage({ replyId: 'op_2', title: 'Horarios 🕐' }));
-    expect(ev.interactive).toEqual({ kind: 'button_reply', id: 'op_2', title: 'Horarios 🕐', description: null, response: null });
+    expect(ev.interactive).toEqual({
+      kind: 'button_reply',
+      id: 'op_2',
+      title: 'Horarios 🕐',
+      description: null,
+      response: null,
+    });
     expect(ev.text).toBe('Horarios 🕐');
   });
 
   it('when a list row is chosen, then interactive is a list_reply with its description', () => {
     const ev = one(listReplyMessage({ rowId: 'row_b1', title: 'Inglés B1', description: 'Lunes 18 h' }));
-    expect(ev.interactive).toEqual({ kind: 'list_reply', id: 'row_b1', title: 'Inglés B1', description: 'Lunes 18 h', response: null });
+    expect(ev.interactive).toEqual({
+      kind: 'list_reply',
+      id: 'row_b1',
+      title: 'Inglés B1',
+      description: 'Lunes 18 h',
+      response: null,
+    });
     expect(ev.text).toBe('Inglés B1');
   });
 
   it('when a flow is submitted, then response_json is parsed and text is the body', () => {
-    const ev = one(flowReplyMessage({ name: 'flow', body: 'Enviado', response: { flow_token: 't-1', turno: 'noche' } }));
+    const ev = one(
+      flowReplyMessage({ name: 'flow', body: 'Enviado', response: { flow_token: 't-1', turno: 'noche' } }),
+    );
     expect(ev.type).toBe('interactive');
     expect(ev.interactive?.kind).toBe('nfm_reply');
     expect(ev.interactive?.response).toEqual({ flow_token: 't-1', turno: 'noche' });
@@ -127,7 +155,10 @@ describe('message types: details', () => {
   });
 
   it('when response_json is not JSON, then the raw string is kept', () => {
-    const m = message('interactive', { type: 'nfm_reply', nfm_reply: { name: 'flow', body: 'Sent', response_json: 'not {json' } });
+    const m = message('interactive', {
+      type: 'nfm_reply',
+      nfm_reply: { name: 'flow', body: 'Sent', response_json: 'not {json' },
+    });
     expect(one(m).interactive?.response).toBe('not {json');
   });
 
@@ -142,7 +173,13 @@ describe('message types: details', () => {
   it('when a template quick reply is tapped, then type is button with payload as id', () => {
     const ev = one(templateButtonMessage({ payload: 'BAJA', text: 'No quiero recibir más' }));
     expect(ev.type).toBe('button');
-    expect(ev.interactive).toEqual({ kind: 'button', id: 'BAJA', title: 'No quiero recibir más', description: null, response: null });
+    expect(ev.interactive).toEqual({
+      kind: 'button',
+      id: 'BAJA',
+      title: 'No quiero recibir más',
+      description: null,
+      response: null,
+    });
     expect(ev.text).toBe('No quiero recibir más');
   });
 
@@ -213,7 +250,9 @@ describe('message types: details', () => {
 
   it('when an edited media caption arrives, then text is the caption and media is the edited media', () => {
     const inner = imageMessage({ caption: 'Caption corregido', mediaId: '555' });
-    const ev = one(message('edit', { original_message_id: 'wamid.X', message: { type: 'image', image: inner['image'] } }));
+    const ev = one(
+      message('edit', { original_message_id: 'wamid.X', message: { type: 'image', image: inner['image'] } }),
+    );
     expect(ev.text).toBe('Caption corregido');
     expect(ev.media?.id).toBe('555');
   });
@@ -223,7 +262,12 @@ describe('message types: details', () => {
     expect(ev.type).toBe('unsupported');
     expect(ev.rawType).toBe('unsupported');
     expect(ev.errors).toEqual([
-      { code: 131051, title: 'Message type unknown', message: 'Message type unknown', details: 'Message type is currently not supported.' },
+      {
+        code: 131051,
+        title: 'Message type unknown',
+        message: 'Message type unknown',
+        details: 'Message type is currently not supported.',
+      },
     ]);
   });
 
@@ -251,19 +295,43 @@ describe('message types: details', () => {
 describe('message context, referral and errors', () => {
   it('when a message replies to another, then context carries the quoted wamid and forwarded flags', () => {
     const quoted = nextWamid();
-    const ev = one(imageMessage({ context: replyContext({ messageId: quoted, from: '15550783881', frequentlyForwarded: true }) }));
-    expect(ev.context).toEqual({ messageId: quoted, from: '15550783881', forwarded: false, frequentlyForwarded: true, referredProduct: null });
+    const ev = one(
+      imageMessage({ context: replyContext({ messageId: quoted, from: '15550783881', frequentlyForwarded: true }) }),
+    );
+    expect(ev.context).toEqual({
+      messageId: quoted,
+      from: '15550783881',
+      forwarded: false,
+      frequentlyForwarded: true,
+      referredProduct: null,
+    });
   });
 
   it('when a product enquiry arrives, then context.referredProduct is mapped', () => {
-    const ev = one(message('text', { body: '¿Tienen stock?' }, {
-      context: replyContext({ from: '15550783881', messageId: nextWamid(), referredProduct: { catalogId: 'cat-9', productRetailerId: 'sku-7' } }),
-    }));
+    const ev = one(
+      message(
+        'text',
+        { body: '¿Tienen stock?' },
+        {
+          context: replyContext({
+            from: '15550783881',
+            messageId: nextWamid(),
+            referredProduct: { catalogId: 'cat-9', productRetailerId: 'sku-7' },
+          }),
+        },
+      ),
+    );
     expect(ev.context?.referredProduct).toEqual({ catalogId: 'cat-9', productRetailerId: 'sku-7' });
   });
 
   it('when the customer comes from a click-to-WhatsApp ad, then referral includes ctwa_clid and media URLs go to details', () => {
-    const ev = one(message('text', { body: 'Hola, vi el anuncio' }, { referral: adReferral({ ctwaClid: 'clid-123', sourceId: 'ad-1' }) }));
+    const ev = one(
+      message(
+        'text',
+        { body: 'Hola, vi el anuncio' },
+        { referral: adReferral({ ctwaClid: 'clid-123', sourceId: 'ad-1' }) },
+      ),
+    );
     expect(ev.referral).toEqual({
       sourceUrl: 'https://fb.me/3cr4Wqqkv',
       sourceId: 'ad-1',

@@ -55,7 +55,10 @@ describe('parseWebhookBody: rejecting what is not a webhook', () => {
   });
 
   it('when a change has no value object, then the issue path points at it', () => {
-    const bad = { object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: 'x' }] }] };
+    const bad = {
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: 'x' }] }],
+    };
     const err = appErrorOf(() => parseEnvelope(bad));
     expect(err.code).toBe('PAYLOAD_NOT_ENVELOPE');
     expect(err.details?.['issues']).toEqual(['entry.0.changes.0.value']);
@@ -63,7 +66,11 @@ describe('parseWebhookBody: rejecting what is not a webhook', () => {
 
   it('when the envelope carries extra keys Meta may add, then it still parses', () => {
     const payload = envelope(messagesChange({ messages: [textMessage()] }));
-    const withExtras = { ...payload, new_top_level: true, entry: payload.entry.map((e) => ({ ...e, time: 1739321024 })) };
+    const withExtras = {
+      ...payload,
+      new_top_level: true,
+      entry: payload.entry.map((e) => ({ ...e, time: 1739321024 })),
+    };
     const events = parseWebhookBody(bodyOf(withExtras));
     expect(events.map((e) => e.kind)).toEqual(['message']);
   });
@@ -84,7 +91,9 @@ describe('nesting depth', () => {
   it('when a signed body nests thousands of levels, then it is refused as not an envelope instead of crashing later', async () => {
     const { parseWebhookBody } = await import('../../../src/webhook/parse-events.js');
     const deep = `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"x","value":{"v":${'['.repeat(50_000)}${']'.repeat(50_000)}}}]}]}`;
-    expect(() => parseWebhookBody(Buffer.from(deep))).toThrow(expect.objectContaining({ code: 'PAYLOAD_NOT_ENVELOPE' }));
+    expect(() => parseWebhookBody(Buffer.from(deep))).toThrow(
+      expect.objectContaining({ code: 'PAYLOAD_NOT_ENVELOPE' }),
+    );
   });
 
   it('when an envelope nests normally (a contacts card, an order), then it parses', async () => {

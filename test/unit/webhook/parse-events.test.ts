@@ -37,7 +37,12 @@ describe('parseWebhookBody: walking the whole batch', () => {
           sentIds.push(...messages.map((m) => m.id));
           const statuses = [statusItem({ status: 'sent' }), statusItem({ status: 'read' })];
           statusIds.push(...statuses.map((s) => s['id'] as string));
-          return messagesChange({ phoneNumberId: `10654035224292${c}`, contacts: [contact({ waId: phone })], messages, statuses });
+          return messagesChange({
+            phoneNumberId: `10654035224292${c}`,
+            contacts: [contact({ waId: phone })],
+            messages,
+            statuses,
+          });
         }),
         wabaId,
       ),
@@ -49,7 +54,11 @@ describe('parseWebhookBody: walking the whole batch', () => {
     expect(messages.map((m) => m.wamid)).toEqual(sentIds);
     expect(new Set(messages.map((m) => m.wamid)).size).toBe(30);
     expect(messages[29]?.text).toBe('m214 ñ 🎓');
-    expect(messages[29]?.line).toEqual({ phoneNumberId: '106540352242921', displayPhoneNumber: DISPLAY_PHONE_NUMBER, wabaId: '333' });
+    expect(messages[29]?.line).toEqual({
+      phoneNumberId: '106540352242921',
+      displayPhoneNumber: DISPLAY_PHONE_NUMBER,
+      wabaId: '333',
+    });
     expect(messages[7]?.from).toBe('5491155550001');
 
     const statuses = statusesOf(events);
@@ -109,7 +118,11 @@ describe('parseWebhookBody: walking the whole batch', () => {
     const events = parse(
       envelope(
         messagesChange({
-          contacts: [contact({ waId: '5491155550007', name: 'Otro' }), contact({ waId: null, userId: 'AR.999', name: 'Bea' }), contact({ waId: '5491155550001', name: 'Ana', userId: 'AR.111' })],
+          contacts: [
+            contact({ waId: '5491155550007', name: 'Otro' }),
+            contact({ waId: null, userId: 'AR.999', name: 'Bea' }),
+            contact({ waId: '5491155550001', name: 'Ana', userId: 'AR.111' }),
+          ],
           messages: [a, b],
         }),
       ),
@@ -123,7 +136,13 @@ describe('parseWebhookBody: walking the whole batch', () => {
     const change = otherFieldChange('message_template_status_update');
     const events = parse(envelope(change));
     expect(events).toEqual([
-      { kind: 'other', line: null, field: 'message_template_status_update', reason: 'unhandled_field', value: change.value },
+      {
+        kind: 'other',
+        line: null,
+        field: 'message_template_status_update',
+        reason: 'unhandled_field',
+        value: change.value,
+      },
     ]);
   });
 
@@ -143,13 +162,23 @@ describe('parseWebhookBody: walking the whole batch', () => {
     expect(ev.line?.phoneNumberId).toBe(PHONE_NUMBER_ID);
     expect(ev.errors).toEqual([
       { code: 131000, title: 'Something went wrong', message: 'Something went wrong', details: 'Unknown' },
-      { code: 130429, title: 'Rate limit hit', message: 'Rate limit hit', details: 'Cloud API message throughput has been reached.' },
+      {
+        code: 130429,
+        title: 'Rate limit hit',
+        message: 'Rate limit hit',
+        details: 'Cloud API message throughput has been reached.',
+      },
     ]);
   });
 
   it('when metadata is missing, then messages and statuses become kind other with reason missing_metadata', () => {
-    const events = parse(envelope(messagesChange({ withoutMetadata: true, messages: [textMessage()], statuses: [statusItem()] })));
-    expect(events.map((e) => (e.kind === 'other' ? e.reason : e.kind))).toEqual(['missing_metadata', 'missing_metadata']);
+    const events = parse(
+      envelope(messagesChange({ withoutMetadata: true, messages: [textMessage()], statuses: [statusItem()] })),
+    );
+    expect(events.map((e) => (e.kind === 'other' ? e.reason : e.kind))).toEqual([
+      'missing_metadata',
+      'missing_metadata',
+    ]);
   });
 
   it('when a messages change holds nothing recognisable, then one kind other with reason no_items', () => {
@@ -161,14 +190,21 @@ describe('parseWebhookBody: walking the whole batch', () => {
     const change = messagesChange();
     change.value['messages'] = { not: 'an array' };
     const events = parse(envelope(change, messagesChange({ messages: [textMessage()] })));
-    expect(events.map((e) => (e.kind === 'other' ? e.reason : e.kind))).toEqual(['malformed_messages: not an array', 'message']);
+    expect(events.map((e) => (e.kind === 'other' ? e.reason : e.kind))).toEqual([
+      'malformed_messages: not an array',
+      'message',
+    ]);
   });
 
   it('when normaliseEnvelope is given a parsed envelope, then timestamps are numbers and the line carries the WABA id', () => {
     const m = textMessage({ timestamp: '1739321024' });
     const [ev] = normaliseEnvelope(parseEnvelope(inboundEnvelope(m)));
     expect(ev?.kind === 'message' && ev.timestamp).toBe(1739321024);
-    expect(ev?.kind === 'message' && ev.line).toEqual({ phoneNumberId: PHONE_NUMBER_ID, displayPhoneNumber: DISPLAY_PHONE_NUMBER, wabaId: WABA_ID });
+    expect(ev?.kind === 'message' && ev.line).toEqual({
+      phoneNumberId: PHONE_NUMBER_ID,
+      displayPhoneNumber: DISPLAY_PHONE_NUMBER,
+      wabaId: WABA_ID,
+    });
   });
 });
 
@@ -185,7 +221,11 @@ describe('parseWebhookBody: statuses', () => {
       timestamp: 1750857384,
       recipientId: '5491155550001',
       recipientUserId: 'AR.42',
-      conversation: { id: 'a75d17ad06104c51166f948319b03c6a', originType: 'service', expiresAt: Number(conversation.expiration_timestamp) },
+      conversation: {
+        id: 'a75d17ad06104c51166f948319b03c6a',
+        originType: 'service',
+        expiresAt: Number(conversation.expiration_timestamp),
+      },
       pricing: { category: 'service', model: 'CBP', billable: true },
       errors: [],
     });
@@ -194,14 +234,25 @@ describe('parseWebhookBody: statuses', () => {
   it('when a failed status carries errors, then they are mapped to MetaError', () => {
     const s = statusItem({
       status: 'failed',
-      errors: [metaError({ code: 131047, title: 'Re-engagement message', details: 'Message failed to send because more than 24 hours have passed.' })],
+      errors: [
+        metaError({
+          code: 131047,
+          title: 'Re-engagement message',
+          details: 'Message failed to send because more than 24 hours have passed.',
+        }),
+      ],
     });
     const [ev] = statusesOf(parse(envelope(messagesChange({ statuses: [s] }))));
     expect(ev?.status).toBe('failed');
     expect(ev?.conversation).toBeNull();
     expect(ev?.pricing).toBeNull();
     expect(ev?.errors).toEqual([
-      { code: 131047, title: 'Re-engagement message', message: 'Re-engagement message', details: 'Message failed to send because more than 24 hours have passed.' },
+      {
+        code: 131047,
+        title: 'Re-engagement message',
+        message: 'Re-engagement message',
+        details: 'Message failed to send because more than 24 hours have passed.',
+      },
     ]);
   });
 
@@ -214,6 +265,9 @@ describe('parseWebhookBody: statuses', () => {
     const broken = statusItem();
     delete broken['id'];
     const events = parse(envelope(messagesChange({ statuses: [broken, statusItem({ status: 'read' })] })));
-    expect(events.map((e) => (e.kind === 'other' ? e.reason : e.kind))).toEqual(['malformed_status: invalid id', 'status']);
+    expect(events.map((e) => (e.kind === 'other' ? e.reason : e.kind))).toEqual([
+      'malformed_status: invalid id',
+      'status',
+    ]);
   });
 });
