@@ -249,20 +249,20 @@ export class DirectProcessor {
         this.log.error({ ...base, attempt: ctx.attempt, outcome: 'dead_letter' }, 'message dead-lettered');
         continue;
       }
+      // Routing or its commit failed: an attempt of this event (backoff, then the dead letter).
+      const failed = (err: unknown) =>
+        this.failures.attemptFailed(convKey, {
+          eventId: ctx.eventId,
+          attempt: ctx.attempt,
+          err,
+          durationMs: ms(started),
+          fields: base,
+        });
       let plan;
       try {
         plan = await this.handler.handle(ctx);
       } catch (err) {
-        if (
-          (await this.failures.attemptFailed(convKey, {
-            eventId: ctx.eventId,
-            attempt: ctx.attempt,
-            err,
-            durationMs: ms(started),
-            fields: base,
-          })) === 'next'
-        )
-          continue;
+        if ((await failed(err)) === 'next') continue;
         return;
       }
       const mediaJobs = this.options.mediaJobs === true && Boolean(ctx.event.media);
@@ -281,16 +281,7 @@ export class DirectProcessor {
         // attempt was counted by the context query, so record it and let the backoff (and, past
         // PROCESS_MAX_ATTEMPTS, the dead letter) decide, instead of retrying at a fixed pace.
         if (isAppError(err) && err.code === 'STORE_UNAVAILABLE') throw err;
-        if (
-          (await this.failures.attemptFailed(convKey, {
-            eventId: ctx.eventId,
-            attempt: ctx.attempt,
-            err,
-            durationMs: ms(started),
-            fields: base,
-          })) === 'next'
-        )
-          continue;
+        if ((await failed(err)) === 'next') continue;
         return;
       }
       if (!done.committed) {
@@ -324,13 +315,6 @@ export class DirectProcessor {
     try {
       return await fn();
     } catch (err) {
-      // The same customer's first messages on two lines at one instant: both try to create the
-      // contact; the loser's unique violation undid its whole statement, and the retry finds the row.
-      if (isAppError(err) && err.code === 'DB_DUPLICATE') {
-        this.log.debug({ ...keyForLog(key), err: errInfo(err) }, 'lost a create race; retrying at once');
-        this.retryLater(key, 10);
-        return null;
-      }
       if (isAppError(err) && err.retryable) {
         if (err.code === 'DB_TIMEOUT') this.observer?.timeout();
         this.log.warn({ ...keyForLog(key), err: errInfo(err) }, 'store unavailable; will retry');

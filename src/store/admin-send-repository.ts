@@ -63,8 +63,9 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
         ORDER BY cv.ts_ultimo_mensaje DESC NULLS LAST, cv.created_at DESC LIMIT 1
      ),
      cv_new AS (
-       INSERT INTO conversaciones AS cv (contacto_id, telefono, linea_origen, area, estado, canal, origen, iniciado_por)
-       SELECT contact.id, '+' || (i.j->>'phoneDigits'), i.j->>'line', i.j->>'line', 'activa', 'whatsapp', 'crm', 'agente'
+       -- As the CRM's own "Nuevo chat" writes it (CP:272): origen 'crm', no iniciado_por (its domain is 'usuario').
+       INSERT INTO conversaciones AS cv (contacto_id, telefono, linea_origen, area, estado, canal, origen)
+       SELECT contact.id, '+' || (i.j->>'phoneDigits'), i.j->>'line', i.j->>'line', 'activa', 'whatsapp', 'crm'
          FROM contact, i
         WHERE NOT EXISTS (SELECT 1 FROM cv_found) AND NOT EXISTS (SELECT 1 FROM prior)
        RETURNING cv.id, cv.telefono, cv.linea_origen, cv.ventana_24h_fin, cv.ventana_72h_fin, cv.contacto_id

@@ -275,7 +275,7 @@ conv AS (
 msg AS (
   INSERT INTO mensajes (id, conversacion_id, mensaje, tipo, direccion, remitente_tipo, remitente_nombre,
     whatsapp_message_id, whatsapp_context_id, mensaje_citado_id, media_id, media_type, media_url, media_filename,
-    eliminado, telefono, metadata, "timestamp")
+    eliminado, metadata, "timestamp")
   SELECT f.nuevo_id, conv.id, f.texto, router_tipo_crm(f.tipo), 'entrante', 'contacto', f.nombre,
          f.wamid, f.context_id,
          (SELECT q.id FROM mensajes q WHERE f.context_id IS NOT NULL AND q.whatsapp_message_id = f.context_id
@@ -283,7 +283,7 @@ msg AS (
          f.media_id, CASE WHEN f.media_id IS NOT NULL THEN f.media_type END,
          CASE WHEN f.media_id IS NOT NULL AND $6::text IS NOT NULL
               THEN $6::text || '/media/' || f.nuevo_id || '/' || router_url_segmento(f.media_nombre) END,
-         f.media_nombre, false, f.telefono, f.p, f.ts
+         f.media_nombre, false, f.p, f.ts
     FROM f, conv
    WHERE f.es_mensaje AND NOT f.dup
   ON CONFLICT (whatsapp_message_id) WHERE whatsapp_message_id IS NOT NULL AND whatsapp_message_id <> '' DO NOTHING

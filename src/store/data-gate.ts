@@ -10,7 +10,9 @@ import type { Queryable } from './db.js';
  * refuses to run while something still blocks a guarantee (crm-check/blocking-checks.ts).
  */
 export async function enforceDataGuarantees(db: Queryable): Promise<Blocker[]> {
-  const wamid = await wamidIndexState(db, await loadSchema(db));
+  const schema = await loadSchema(db);
+  const wamid = await wamidIndexState(db, schema);
   if (wamid.applicable && !wamid.covering && wamid.creatable) await db.query(WAMID_INDEX_DDL);
-  return blockingChecks(db);
+  // The catalog read once serves both; the wamid index is looked up live (it may be new).
+  return blockingChecks(db, schema);
 }

@@ -100,7 +100,7 @@ describe('a WhatsApp timestamp in the future', () => {
     const order = await withClient(async (c) =>
       (
         await c.query(
-          `SELECT mensaje FROM mensajes WHERE telefono = $1 AND direccion = 'entrante' ORDER BY "timestamp", created_at`,
+          `SELECT mensaje FROM mensajes WHERE conversacion_id IN (SELECT id FROM conversaciones WHERE telefono = $1) AND direccion = 'entrante' ORDER BY "timestamp", created_at`,
           [`+${phone}`],
         )
       ).rows.map((r) => r.mensaje),
@@ -119,7 +119,7 @@ describe('a WhatsApp timestamp in the future', () => {
       async (c) =>
         (
           await c.query(
-            `SELECT direccion, "timestamp" FROM mensajes WHERE telefono = $1 OR conversacion_id IN (SELECT id FROM conversaciones WHERE telefono = $1)`,
+            `SELECT direccion, "timestamp" FROM mensajes WHERE conversacion_id IN (SELECT id FROM conversaciones WHERE telefono = $1)`,
             [`+${phone}`],
           )
         ).rows,

@@ -68,7 +68,7 @@ describe('poison messages', () => {
     withClient(async (c) =>
       (
         await c.query(
-          `SELECT mensaje FROM mensajes WHERE telefono = $1 AND direccion = 'entrante' ORDER BY "timestamp"`,
+          `SELECT mensaje FROM mensajes WHERE conversacion_id IN (SELECT id FROM conversaciones WHERE telefono = $1) AND direccion = 'entrante' ORDER BY "timestamp"`,
           [`+${phone}`],
         )
       ).rows.map((r) => r.mensaje),
@@ -86,7 +86,7 @@ describe('poison messages', () => {
       c.query(`
       CREATE OR REPLACE FUNCTION crm_rechaza() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.mensaje = 'veneno' THEN RAISE EXCEPTION 'regla del CRM: % no puede escribir esto', NEW.telefono; END IF;
+        IF NEW.mensaje = 'veneno' THEN RAISE EXCEPTION 'regla del CRM: % no puede escribir esto', (SELECT telefono FROM conversaciones WHERE id = NEW.conversacion_id); END IF;
         RETURN NEW;
       END $$;
       CREATE TRIGGER crm_rechaza BEFORE INSERT ON mensajes FOR EACH ROW EXECUTE FUNCTION crm_rechaza();`),

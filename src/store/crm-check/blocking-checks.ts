@@ -1,6 +1,6 @@
 import type { Queryable } from '../db.js';
 import { compareColumns, type ColumnFinding } from './expected-columns.js';
-import { loadSchema } from './introspect.js';
+import { loadSchema, type Schema } from './introspect.js';
 import { WAMID_INDEX_NAME, wamidIndexState, type WamidIndexState } from './wamid-index.js';
 
 /** What in the CRM's database stops the router from keeping its guarantees. */
@@ -43,7 +43,7 @@ export function blockersFrom(columns: readonly ColumnFinding[], wamid: WamidInde
  * The checks a router start runs before serving: only SELECTs against the catalogs, plus a scan for
  * duplicate wamids when no unique index rules them out. Empty = safe to start.
  */
-export async function blockingChecks(db: Queryable): Promise<Blocker[]> {
-  const schema = await loadSchema(db);
-  return blockersFrom(compareColumns(schema), await wamidIndexState(db, schema));
+export async function blockingChecks(db: Queryable, schema?: Schema): Promise<Blocker[]> {
+  const s = schema ?? (await loadSchema(db));
+  return blockersFrom(compareColumns(s), await wamidIndexState(db, s));
 }
