@@ -74,7 +74,8 @@ function toWrites(
   const event = ctx.event;
   const to = event.from ?? event.userId ?? '';
   const windowEnd = Math.max(dateMs(ctx.conversation.ventana_24h_fin), dateMs(ctx.conversation.ventana_72h_fin));
-  const windowOpen = windowEnd > nowMs;
+  // Evolution lines (WhatsApp Web) have no customer-service window.
+  const windowOpen = line.kind === 'evolution' || windowEnd > nowMs;
   const label = line.code.toUpperCase();
   return {
     conversationId: ctx.conversation.id,

@@ -13,6 +13,7 @@ import { listLines, upsertLine } from '../store/line-repository.js';
 import type { CatalogCache } from '../routing/catalog-cache.js';
 import { DEFAULT_LINE_SETTINGS, type LineSettings } from '../routing/types.js';
 import { adminAuth } from './admin-auth.js';
+import { evolutionLineFields, evolutionLineUpsert } from './evolution-line-fields.js';
 
 export interface AdminDeps {
   config: Config;
@@ -44,10 +45,19 @@ const lineSchema = z
       .partialRecord(z.enum(settingKeys as [keyof LineSettings, ...(keyof LineSettings)[]]), z.boolean())
       .default({}),
     activo: z.boolean().default(true),
+    ...evolutionLineFields,
   })
   .strict()
   .refine((v) => v.tipo !== 'cloud' || Boolean(v.phoneNumberId), {
     message: 'a cloud line needs phoneNumberId',
+    path: ['phoneNumberId'],
+  })
+  .refine((v) => v.tipo !== 'evolution' || Boolean(v.instancia), {
+    message: 'an evolution line needs instancia (the Evolution instance name)',
+    path: ['instancia'],
+  })
+  .refine((v) => v.tipo !== 'evolution' || !v.phoneNumberId, {
+    message: 'an evolution line has no Cloud API phoneNumberId',
     path: ['phoneNumberId'],
   });
 const lineCode = z.string().regex(/^[a-z0-9_]{1,40}$/, 'must be a CRM line code such as wsp4 (a-z, 0-9, _)');
@@ -134,17 +144,17 @@ export function adminRoutes(deps: AdminDeps): Router {
         codigo,
         nombre: body.nombre,
         tipo: body.tipo,
-        phone_number_id: body.phoneNumberId ?? null,
         flujo: body.flujo,
         ajustes: body.ajustes,
         activo: body.activo,
+        ...evolutionLineUpsert(codigo, body),
       });
       deps.catalog.invalidate();
       audit(req, res, codigo, created ? 'created' : 'updated');
       res.status(created ? 201 : 200).json({ line: row });
     } catch (err) {
       if ((err as { code?: string }).code === 'DB_DUPLICATE' || (err as { code?: string }).code === '23505') {
-        throw new AppError('DB_DUPLICATE', 'that phoneNumberId already belongs to another line');
+        throw new AppError('DB_DUPLICATE', 'that phoneNumberId or instancia already belongs to another line');
       }
       throw err;
     }

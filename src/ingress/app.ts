@@ -8,6 +8,8 @@ import { requestId } from './request-id.js';
 import type { WebhookIngest } from '../conversations/ingest.js';
 import type { InboundEvent } from '../webhook/inbound-event.js';
 import { webhookRoutes } from './webhook-routes.js';
+import { evolutionRoutes } from './evolution-routes.js';
+import type { EvolutionMediaSource } from '../evolution/media-source.js';
 import { adminRoutes, type AdminDeps } from './admin-routes.js';
 import { mediaRoutes } from './media-routes.js';
 import { mediaLinkRoutes } from './media-link-routes.js';
@@ -31,6 +33,8 @@ export interface AppDeps {
   /** MEDIA_STORAGE=local: where the signed /media route serves files from. */
   media?: LocalMediaAccess | null;
   onAccepted?: (events: readonly InboundEvent[], ackMs: number, duplicates: number) => void;
+  /** Evolution lines: media carried in (or linked from) a webhook, handed over once its event is durable. */
+  onEvolutionMedia?: (media: ReadonlyMap<string, EvolutionMediaSource>) => Promise<void>;
 }
 
 /** The HTTP surface, built from its dependencies so tests drive the real thing. */
@@ -47,6 +51,16 @@ export function buildApp(deps: AppDeps): Express {
     next();
   });
   app.use(webhookRoutes(deps));
+  app.use(
+    evolutionRoutes({
+      config: deps.config,
+      db: deps.db,
+      ingest: deps.ingest,
+      log: deps.log,
+      ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}),
+      ...(deps.onEvolutionMedia ? { onMedia: deps.onEvolutionMedia } : {}),
+    }),
+  );
   app.get('/metrics', async (_req, res) => {
     const { contentType, body } = await deps.metrics.render();
     res.type(contentType).send(body);

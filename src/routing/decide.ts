@@ -116,6 +116,8 @@ export function decide(input: RoutingInput): Decision {
 }
 
 function route(input: RoutingInput): Decision {
+  // Evolution lines: what staff typed on the line's own phone, and group chats, are only stored.
+  if (input.message.fromMe === true || input.message.group === true) return nothing('ignored');
   if (input.line.flow === 'inbox') return decideInboxLine(input);
   const { conversation: conv, message, catalog, line } = input;
   const at = message.timestamp * 1000;
@@ -172,6 +174,22 @@ function cameBackAfterWindow(input: RoutingInput, at: number): boolean {
 function decideInboxLine(input: RoutingInput): Decision {
   const { conversation: conv, message, catalog } = input;
   if (NEVER_ANSWERED.has(message.type)) return nothing('ignored');
+  return { ...inboxLineNote(input), notify: inboxOfLine(input) };
+}
+
+/**
+ * The area whose inbox hears an inbox line's messages: the conversation's fixed inbox or area (a
+ * new conversation's area is the line's code), when router_areas has it with a webhook URL.
+ */
+function inboxOfLine(input: RoutingInput): Decision['notify'] {
+  const conv = input.conversation;
+  const id = (conv.inbox_fijo ?? '').trim() || conv.area || input.line.code;
+  const area = input.catalog.areas.get(id);
+  return area?.inboxUrl ? { area, event: 'message' } : null;
+}
+
+function inboxLineNote(input: RoutingInput): Decision {
+  const { conversation: conv, message, catalog } = input;
   if (!input.line.settings.inboxNote) return nothing('inbox_stored');
   const known = input.knownElsewhere || input.recent.some((m) => m.remitente_tipo === 'agente');
   const noted = conv.metadata?.['nota_inbox_at'];

@@ -151,6 +151,8 @@ f AS (
          ev.payload->'line'->>'phoneNumberId' AS pnid,
          ev.payload->>'type' AS tipo,
          ev.payload->>'type' <> 'reaction' AS es_mensaje,
+         -- Evolution lines: typed by staff on the line's own phone (the agent's row, not the customer's).
+         coalesce((ev.payload->>'fromMe')::boolean, false) AS de_mi,
          router_texto_crm(ev.payload) AS texto,
          CASE WHEN jsonb_typeof(ev.payload->'referral') = 'object' THEN ev.payload->'referral' END AS referral,
          ev.payload->'context'->>'messageId' AS context_id,
@@ -232,7 +234,7 @@ cv_new AS (
          'usuario', 'media', false,
          CASE WHEN f.es_mensaje THEN f.texto END, CASE WHEN f.es_mensaje THEN f.ts END,
          CASE WHEN f.es_mensaje THEN f.ts END,
-         CASE WHEN f.es_mensaje AND $5 THEN 1 ELSE 0 END,
+         CASE WHEN f.es_mensaje AND $5 AND NOT f.de_mi THEN 1 ELSE 0 END,
          f.es_mensaje, CASE WHEN f.es_mensaje THEN f.ts END, CASE WHEN f.es_mensaje THEN f.ts + interval '24 hours' END,
          f.referral IS NOT NULL, CASE WHEN f.referral IS NOT NULL THEN f.ts END,
          CASE WHEN f.referral IS NOT NULL THEN f.ts + interval '72 hours' END,
@@ -249,12 +251,13 @@ cv_upd AS (
     ultimo_mensaje = CASE WHEN f.ts >= coalesce(cv.ts_ultimo_mensaje, '-infinity') THEN f.texto ELSE cv.ultimo_mensaje END,
     ts_ultimo_mensaje = greatest(cv.ts_ultimo_mensaje, f.ts),
     ultimo_mensaje_at = greatest(cv.ultimo_mensaje_at, f.ts),
-    mensajes_no_leidos = coalesce(cv.mensajes_no_leidos, 0) + CASE WHEN $5 THEN 1 ELSE 0 END,
+    mensajes_no_leidos = coalesce(cv.mensajes_no_leidos, 0) + CASE WHEN $5 AND NOT f.de_mi THEN 1 ELSE 0 END,
     nombre = coalesce(nullif(cv.nombre, ''), f.nombre),
     contacto_id = coalesce(cv.contacto_id, (SELECT id FROM contact)),
-    ventana_24h_activa = true,
-    ventana_24h_inicio = CASE WHEN f.ts + interval '24 hours' > coalesce(cv.ventana_24h_fin, '-infinity') THEN f.ts ELSE cv.ventana_24h_inicio END,
-    ventana_24h_fin = greatest(cv.ventana_24h_fin, f.ts + interval '24 hours'),
+    -- Only the customer's own messages open the customer-service window.
+    ventana_24h_activa = CASE WHEN f.de_mi THEN cv.ventana_24h_activa ELSE true END,
+    ventana_24h_inicio = CASE WHEN NOT f.de_mi AND f.ts + interval '24 hours' > coalesce(cv.ventana_24h_fin, '-infinity') THEN f.ts ELSE cv.ventana_24h_inicio END,
+    ventana_24h_fin = CASE WHEN f.de_mi THEN cv.ventana_24h_fin ELSE greatest(cv.ventana_24h_fin, f.ts + interval '24 hours') END,
     ventana_72h_activa = CASE WHEN f.referral IS NOT NULL THEN true ELSE cv.ventana_72h_activa END,
     ventana_72h_inicio = CASE WHEN f.referral IS NOT NULL THEN f.ts ELSE cv.ventana_72h_inicio END,
     ventana_72h_fin = CASE WHEN f.referral IS NOT NULL THEN greatest(cv.ventana_72h_fin, f.ts + interval '72 hours') ELSE cv.ventana_72h_fin END,
@@ -275,15 +278,18 @@ conv AS (
 msg AS (
   INSERT INTO mensajes (id, conversacion_id, mensaje, tipo, direccion, remitente_tipo, remitente_nombre,
     whatsapp_message_id, whatsapp_context_id, mensaje_citado_id, media_id, media_type, media_url, media_filename,
-    eliminado, metadata, "timestamp")
-  SELECT f.nuevo_id, conv.id, f.texto, router_tipo_crm(f.tipo), 'entrante', 'contacto', f.nombre,
+    eliminado, metadata, "timestamp", estado_envio, enviado)
+  SELECT f.nuevo_id, conv.id, f.texto, router_tipo_crm(f.tipo),
+         CASE WHEN f.de_mi THEN 'saliente' ELSE 'entrante' END, CASE WHEN f.de_mi THEN 'agente' ELSE 'contacto' END,
+         CASE WHEN f.de_mi THEN 'Teléfono' ELSE f.nombre END,
          f.wamid, f.context_id,
          (SELECT q.id FROM mensajes q WHERE f.context_id IS NOT NULL AND q.whatsapp_message_id = f.context_id
            ORDER BY q.created_at LIMIT 1),
          f.media_id, CASE WHEN f.media_id IS NOT NULL THEN f.media_type END,
          CASE WHEN f.media_id IS NOT NULL AND $6::text IS NOT NULL
               THEN $6::text || '/media/' || f.nuevo_id || '/' || router_url_segmento(f.media_nombre) END,
-         f.media_nombre, false, f.p, f.ts
+         f.media_nombre, false, f.p, f.ts,
+         CASE WHEN f.de_mi THEN 'sent' END, f.de_mi
     FROM f, conv
    WHERE f.es_mensaje AND NOT f.dup
   ON CONFLICT (whatsapp_message_id) WHERE whatsapp_message_id IS NOT NULL AND whatsapp_message_id <> '' DO NOTHING

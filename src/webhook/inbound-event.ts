@@ -130,6 +130,13 @@ export interface InboundMessageEvent {
   /** Type-specific remainder (location, contacts, order, system, revoke/edit ids…). */
   details: Record<string, unknown>;
   errors: MetaError[];
+  /**
+   * Evolution lines only: typed by staff on the line's own phone (stored as the agent's `saliente`
+   * row, remitente_nombre 'Teléfono'), never answered.
+   */
+  fromMe?: boolean;
+  /** Evolution lines only: a group chat (`@g.us`), stored against the group, never answered. */
+  group?: boolean;
 }
 
 export const STATUS_VALUES = ['sent', 'delivered', 'read', 'played', 'failed'] as const;
