@@ -144,6 +144,11 @@ const schema = z
     OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(16),
     OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(500),
     OUTBOX_CLAIM_MS: z.coerce.number().int().min(500).default(30_000),
+    // Evolution API lines (README "Evolution API lines"): unset URL = dry run for those lines.
+    EVOLUTION_API_URL: optionalString.pipe(z.url('must be an http(s) URL').optional()),
+    EVOLUTION_API_KEY: optionalString,
+    EVOLUTION_SEND_RATE_PER_SECOND: z.coerce.number().positive().max(50).default(1),
+    EVOLUTION_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
     INBOX_WEBHOOK_SECRET: optionalString,
     INBOX_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 

@@ -32,7 +32,9 @@ export function healthRoutes(deps: HealthDeps): Router {
     }
     if (!deps.config.WHATSAPP_ACCESS_TOKEN) issues.push('whatsapp_token_missing');
     for (const check of deps.checks ?? []) issues.push(...(await check().catch(() => ['check_failed'])));
-    let failing = issues.length > 0;
+    // An Evolution line's phone being offline is listed, but the router itself stays ready: its other
+    // lines (and that line's inbound webhooks, once the phone is back) still need it.
+    let failing = issues.some((i) => !i.startsWith('evolution_'));
     // The version's issue may be a warning only (expiring): it is listed, but readiness holds.
     const graphVersion = deps.graphVersion?.();
     const versionIssue = graphVersion ? graphVersionReadiness(graphVersion) : null;

@@ -9,6 +9,8 @@ import type { GraphClient } from './graph-client.js';
 import { GraphApiError, backoffFor } from './graph-errors.js';
 import { InboxDeliveryError, type InboxClient } from './inbox-client.js';
 import { RateLimiter } from './rate-limiter.js';
+import { isEvolutionSender } from '../evolution/line-ids.js';
+import type { EvolutionTransport } from './evolution-transport.js';
 
 export interface OutboxSenderOptions {
   concurrency: number;
@@ -69,6 +71,8 @@ export class OutboxSender {
       onStatusesRevived?: (ids: string[]) => void;
       onResult?: (canal: string, result: SendResult) => void;
     } = {},
+    /** Evolution lines' transport (rows whose linea is `evo:<code>`). */
+    private readonly evolution: EvolutionTransport | null = null,
   ) {
     this.log = log.child({ module: 'outbox' });
     this.limiter = new RateLimiter(options.ratePerSecond);
@@ -151,8 +155,13 @@ export class OutboxSender {
   private async handle(item: OutboxItem): Promise<void> {
     this.inFlight += 1;
     try {
-      const result = item.canal === 'whatsapp' ? await this.sendWhatsapp(item) : await this.sendInbox(item);
-      this.hooks.onResult?.(item.canal, result);
+      const evolution = item.canal === 'whatsapp' && isEvolutionSender(item.linea);
+      const result = evolution
+        ? await this.sendEvolution(item)
+        : item.canal === 'whatsapp'
+          ? await this.sendWhatsapp(item)
+          : await this.sendInbox(item);
+      this.hooks.onResult?.(evolution ? 'evolution' : item.canal, result);
     } catch (err) {
       // Recording the result failed (database down): the claim expires and the row is retried.
       this.log.warn({ outboxId: item.id, err: { message: (err as Error).message } }, 'could not record outbox result');
@@ -266,6 +275,31 @@ export class OutboxSender {
       );
       return { outcome: retry ? 'retry' : 'failed', code: e.metaCode ?? e.httpStatus };
     }
+  }
+
+  /** Evolution lines: the transport decides, this records (the same way as a Graph send). */
+  private async sendEvolution(item: OutboxItem): Promise<SendResult> {
+    const base = { outboxId: item.id, line: item.linea, attempt: item.intentos };
+    const result = this.evolution
+      ? await this.evolution.send(item)
+      : ({ outcome: 'dry_run' } as const);
+    if (result.outcome === 'dry_run') {
+      await recordSent(this.db, item.id, this.owner, null);
+      return { outcome: 'dry_run', code: null };
+    }
+    if (result.outcome === 'sent') {
+      const revived = await this.record(item.id, result.wamid);
+      if (revived.length > 0) this.hooks.onStatusesRevived?.(revived);
+      this.log.debug({ ...base, outcome: 'sent' }, 'Evolution message sent');
+      return { outcome: 'sent', code: null };
+    }
+    const retry = result.outcome === 'retry' && item.intentos < this.options.maxAttempts * 10;
+    await recordFailure(this.db, { id: item.id, owner: this.owner, retry, backoffMs: result.backoffMs, code: result.code, error: result.error });
+    this.log[retry ? 'warn' : 'error'](
+      { ...base, httpStatus: result.code, outcome: retry ? 'retry' : 'failed', backoffMs: retry ? result.backoffMs : undefined },
+      retry ? 'Evolution send failed; will retry' : 'Evolution send failed for good',
+    );
+    return { outcome: retry ? 'retry' : 'failed', code: result.code };
   }
 
   private async sendInbox(item: OutboxItem): Promise<SendResult> {

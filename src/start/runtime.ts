@@ -33,6 +33,7 @@ import { readSchemaProfile } from '../store/schema-profile.js';
 import { openDb } from '../store/open-db.js';
 import { assertInboxSecret } from './inbox-secret-check.js';
 import { setLogHashKey } from '../log-safety.js';
+import { createEvolutionTransport, evolutionReadiness } from './evolution-wiring.js';
 
 /**
  * api    — HTTP. Direct mode: ingest into the journal and process here. Queue mode: enqueue only.
@@ -125,6 +126,7 @@ export async function createRuntime(
   });
   // The processor and the sender refer to each other (revived statuses ↔ new outbound rows).
   let processorRef: DirectProcessor | null = null;
+  const evolution = createEvolutionTransport(config, db, log);
   const sender = new OutboxSender(
     db,
     graph,
@@ -143,6 +145,7 @@ export async function createRuntime(
       onStatusesRevived: (ids) => processorRef?.enqueue(ids.map((id) => ({ id, kind: 'status', convKey: null }))),
       onResult: (channel, result) => recordSend(metrics, channel, result),
     },
+    evolution,
   );
   circuitState = () => (graph ? sender.circuit.current() : null);
   const handler =
@@ -219,6 +222,7 @@ export async function createRuntime(
     readinessChecks: [
       async () => (graph && processes && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : []),
       async () => (producer && producer.status !== 'ready' ? ['redis_unreachable'] : []),
+      ...evolutionReadiness(db, evolution),
       // A database outage is reported by the database check itself; this one only speaks of the backlog.
       async () =>
         ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S
