@@ -53,7 +53,13 @@ export class EvolutionClient {
     const text = await res.text().catch(() => '');
     if (!res.ok) {
       // 401/403 are a wrong apikey: retried (an operator fixes the key) with the circuit counting them.
-      const transient = res.status >= 500 || res.status === 429 || res.status === 401 || res.status === 403;
+      // An instance whose phone is offline refuses with Baileys' "Connection Closed": it comes back.
+      const transient =
+        res.status >= 500 ||
+        res.status === 429 ||
+        res.status === 401 ||
+        res.status === 403 ||
+        /connection closed|not connected/i.test(text);
       throw new EvolutionApiError(res.status, transient ? 'transient' : 'permanent', `HTTP ${res.status}: ${errorText(text)}`);
     }
     const id = readId(text);

@@ -90,7 +90,9 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
                          ORDER BY m."timestamp" DESC LIMIT 1),
                        (SELECT e.linea FROM router_eventos e WHERE e.tipo = 'message' ORDER BY e.id DESC LIMIT 1)) AS pnid,
               greatest(conv.ventana_24h_fin, conv.ventana_72h_fin) AS window_end,
-              (NOT (i.j->>'requiresWindow')::boolean OR greatest(conv.ventana_24h_fin, conv.ventana_72h_fin) > now()) AS allowed
+              (NOT (i.j->>'requiresWindow')::boolean OR greatest(conv.ventana_24h_fin, conv.ventana_72h_fin) > now()
+               -- Evolution lines (WhatsApp Web) have no customer-service window.
+               OR EXISTS (SELECT 1 FROM router_lineas l WHERE l.codigo = conv.linea_origen AND l.activo AND l.tipo = 'evolution')) AS allowed
          FROM conv LEFT JOIN contactos ct ON ct.id = conv.contacto_id, i
         LIMIT 1
      ),
