@@ -17,3 +17,13 @@ ALTER TABLE router_lineas ADD COLUMN IF NOT EXISTS envio_por_segundo double prec
 ALTER TABLE router_lineas ADD COLUMN IF NOT EXISTS conexion_estado text;
 ALTER TABLE router_lineas ADD COLUMN IF NOT EXISTS conexion_at timestamptz;
 CREATE UNIQUE INDEX IF NOT EXISTS router_lineas_instancia ON router_lineas (instancia) WHERE instancia IS NOT NULL;
+
+-- Media an Evolution webhook carried (base64, its `webhook_base64` option) or linked (mediaUrl),
+-- written before the webhook's 200 and read by the media downloader for the message's job.
+-- `wamid` is the message's namespaced id (evo:<instance>:<key.id>), the media id of its job.
+CREATE TABLE IF NOT EXISTS router_evolution_media (
+  wamid       text PRIMARY KEY,
+  url         text,
+  base64      text,
+  created_at  timestamptz NOT NULL DEFAULT now()
+);

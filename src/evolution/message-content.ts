@@ -66,7 +66,9 @@ export function evolutionContent(message: unknown, dataContextInfo: unknown): Ev
         voice: media['ptt'] === true,
         animated: media['isAnimated'] === true,
       },
-      mediaSource: { url: str(msg['mediaUrl']) ?? str(media['url']), base64: str(msg['base64']) },
+      // media.url is WhatsApp's encrypted CDN copy (useless without the media key): only the
+      // decrypted file Evolution hands over counts, inline (base64) or stored by it (mediaUrl).
+      mediaSource: { url: str(msg['mediaUrl']), base64: str(msg['base64']) },
     };
   }
 

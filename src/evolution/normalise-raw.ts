@@ -127,7 +127,8 @@ function normaliseUpsert(
     ...(fromMe ? { fromMe: true } : {}),
     ...(customer.group ? { group: true } : {}),
   };
-  const media = content.mediaSource && (content.mediaSource.url || content.mediaSource.base64) ? content.mediaSource : null;
+  const media =
+    content.mediaSource && (content.mediaSource.url || content.mediaSource.base64) ? content.mediaSource : null;
   return { event, media };
 }
 

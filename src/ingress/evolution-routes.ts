@@ -69,8 +69,9 @@ export function evolutionRoutes(deps: EvolutionWebhookDeps): Router {
       instance: line.instancia,
       receivedAtMs,
     });
-    const result = await deps.ingest.ingest(events, requestId);
+    // The file's source first: its job (created when the message is processed) must find it.
     if (media.size > 0) await deps.onMedia?.(media);
+    const result = await deps.ingest.ingest(events, requestId);
     if (connection !== null) {
       // Best effort: the event itself is already in the journal.
       await recordConnectionState(deps.db, line.codigo, connection).catch((err: Error) =>
@@ -79,7 +80,10 @@ export function evolutionRoutes(deps: EvolutionWebhookDeps): Router {
     }
     res.status(200).json({ received: events.length, stored: result.accepted, duplicates: result.duplicates });
     const ackMs = Math.round((performance.now() - started) * 10) / 10;
-    log.debug({ requestId, line: line.codigo, events: events.length, stored: result.accepted, ackMs }, 'evolution webhook acknowledged');
+    log.debug(
+      { requestId, line: line.codigo, events: events.length, stored: result.accepted, ackMs },
+      'evolution webhook acknowledged',
+    );
     deps.onAccepted?.(events, ackMs, result.duplicates);
     if (connection !== null) log.info({ line: line.codigo, connection }, 'Evolution instance connection state');
     result.afterAck?.();
@@ -94,6 +98,7 @@ function parseObject(body: Buffer): Record<string, unknown> {
   } catch {
     throw badPayload('PAYLOAD_NOT_JSON', 'body is not JSON');
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badPayload('PAYLOAD_NOT_ENVELOPE', 'not an object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw badPayload('PAYLOAD_NOT_ENVELOPE', 'not an object');
   return v as Record<string, unknown>;
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import { GraphMediaClient } from './graph-media-client.js';
+import { EvolutionAwareMediaClient } from './evolution-media-client.js';
 import { LocalDiskStore, mediaRoot } from './local-disk-store.js';
 import { limitsFromConfig } from './media-checks.js';
 import { MediaDownloader } from './media-downloader.js';
@@ -50,19 +51,23 @@ export async function createMedia(config: Config, db: Db, log: Logger): Promise<
       timeoutMs: config.MEDIA_TIMEOUT_MS,
     });
   }
-  if (!config.WHATSAPP_ACCESS_TOKEN) {
+  // Evolution lines hand their files over themselves (base64 or a link): media works for them
+  // with EVOLUTION_API_URL alone.
+  if (!config.WHATSAPP_ACCESS_TOKEN && !config.EVOLUTION_API_URL) {
     return { downloader: null, local, describe: 'off (no WHATSAPP_ACCESS_TOKEN to fetch media with)' };
   }
-  const graph = new GraphMediaClient({
-    baseUrl: config.WHATSAPP_API_URL,
-    version: config.WHATSAPP_API_VERSION,
-    accessToken: config.WHATSAPP_ACCESS_TOKEN,
-    timeoutMs: config.MEDIA_TIMEOUT_MS,
-    urlPolicy: mediaUrlPolicy(config),
-  });
+  const graph = config.WHATSAPP_ACCESS_TOKEN
+    ? new GraphMediaClient({
+        baseUrl: config.WHATSAPP_API_URL,
+        version: config.WHATSAPP_API_VERSION,
+        accessToken: config.WHATSAPP_ACCESS_TOKEN,
+        timeoutMs: config.MEDIA_TIMEOUT_MS,
+        urlPolicy: mediaUrlPolicy(config),
+      })
+    : null;
   const downloader = new MediaDownloader(
     db,
-    graph,
+    new EvolutionAwareMediaClient(graph, db, config.MEDIA_TIMEOUT_MS),
     store,
     {
       concurrency: config.MEDIA_CONCURRENCY,

@@ -14,7 +14,8 @@ import {
   releaseMediaClaims,
   type MediaJob,
 } from '../store/media-repository.js';
-import type { GraphMediaClient, MediaInfo } from './graph-media-client.js';
+import type { MediaInfo } from './graph-media-client.js';
+import type { MediaSourceClient } from './evolution-media-client.js';
 import { MediaCheckStream, maxBytesFor, sha256Matches, sizeProblem, type MediaLimits } from './media-checks.js';
 import { mediaBackoffMs, mediaErrorText } from './media-failure.js';
 import { buildMediaKey } from './media-keys.js';
@@ -62,7 +63,7 @@ export class MediaDownloader {
 
   constructor(
     private readonly db: Db,
-    private readonly graph: GraphMediaClient,
+    private readonly graph: MediaSourceClient,
     private readonly store: MediaStore,
     private readonly options: MediaDownloaderOptions,
     log: Logger,

@@ -60,7 +60,11 @@ export class EvolutionClient {
         res.status === 401 ||
         res.status === 403 ||
         /connection closed|not connected/i.test(text);
-      throw new EvolutionApiError(res.status, transient ? 'transient' : 'permanent', `HTTP ${res.status}: ${errorText(text)}`);
+      throw new EvolutionApiError(
+        res.status,
+        transient ? 'transient' : 'permanent',
+        `HTTP ${res.status}: ${errorText(text)}`,
+      );
     }
     const id = readId(text);
     if (!id) throw new EvolutionApiError(res.status, 'transient', 'answer without key.id');

@@ -48,7 +48,10 @@ export class EvolutionTransport {
     const body = toEvolutionBody(item);
     if (!body) return failed(null, 'unsupported_on_evolution: only text and media messages can be sent');
     if (!this.options.client) {
-      this.log.info({ outboxId: item.id, line: code, outcome: 'dry_run' }, 'DRY RUN: would send through Evolution API (no EVOLUTION_API_URL)');
+      this.log.info(
+        { outboxId: item.id, line: code, outcome: 'dry_run' },
+        'DRY RUN: would send through Evolution API (no EVOLUTION_API_URL)',
+      );
       return { outcome: 'dry_run' };
     }
     const apikey = line.evolution_apikey ?? this.options.globalApiKey;
@@ -113,7 +116,12 @@ const retry = (backoffMs: number, code: number | null, error: string): Transport
   code,
   error,
 });
-const failed = (code: number | null, error: string): TransportOutcome => ({ outcome: 'failed', backoffMs: 0, code, error });
+const failed = (code: number | null, error: string): TransportOutcome => ({
+  outcome: 'failed',
+  backoffMs: 0,
+  code,
+  error,
+});
 
 /** The outbox holds Graph-shaped bodies (one shape for every line); Evolution wants its own. */
 export function toEvolutionBody(item: OutboxItem): EvolutionSendBody | null {

@@ -280,9 +280,7 @@ export class OutboxSender {
   /** Evolution lines: the transport decides, this records (the same way as a Graph send). */
   private async sendEvolution(item: OutboxItem): Promise<SendResult> {
     const base = { outboxId: item.id, line: item.linea, attempt: item.intentos };
-    const result = this.evolution
-      ? await this.evolution.send(item)
-      : ({ outcome: 'dry_run' } as const);
+    const result = this.evolution ? await this.evolution.send(item) : ({ outcome: 'dry_run' } as const);
     if (result.outcome === 'dry_run') {
       await recordSent(this.db, item.id, this.owner, null);
       return { outcome: 'dry_run', code: null };
@@ -294,9 +292,21 @@ export class OutboxSender {
       return { outcome: 'sent', code: null };
     }
     const retry = result.outcome === 'retry' && item.intentos < this.options.maxAttempts * 10;
-    await recordFailure(this.db, { id: item.id, owner: this.owner, retry, backoffMs: result.backoffMs, code: result.code, error: result.error });
+    await recordFailure(this.db, {
+      id: item.id,
+      owner: this.owner,
+      retry,
+      backoffMs: result.backoffMs,
+      code: result.code,
+      error: result.error,
+    });
     this.log[retry ? 'warn' : 'error'](
-      { ...base, httpStatus: result.code, outcome: retry ? 'retry' : 'failed', backoffMs: retry ? result.backoffMs : undefined },
+      {
+        ...base,
+        httpStatus: result.code,
+        outcome: retry ? 'retry' : 'failed',
+        backoffMs: retry ? result.backoffMs : undefined,
+      },
       retry ? 'Evolution send failed; will retry' : 'Evolution send failed for good',
     );
     return { outcome: retry ? 'retry' : 'failed', code: result.code };

@@ -10,7 +10,9 @@ export function createEvolutionTransport(config: Config, db: Db, log: Logger): E
   return new EvolutionTransport(
     db,
     {
-      client: config.EVOLUTION_API_URL ? new EvolutionClient(config.EVOLUTION_API_URL, config.EVOLUTION_TIMEOUT_MS) : null,
+      client: config.EVOLUTION_API_URL
+        ? new EvolutionClient(config.EVOLUTION_API_URL, config.EVOLUTION_TIMEOUT_MS)
+        : null,
       globalApiKey: config.EVOLUTION_API_KEY ?? null,
       defaultRatePerSecond: config.EVOLUTION_SEND_RATE_PER_SECOND,
       circuitThreshold: config.GRAPH_CIRCUIT_THRESHOLD,
@@ -26,7 +28,8 @@ export function createEvolutionTransport(config: Config, db: Db, log: Logger): E
  */
 export function evolutionReadiness(db: Db, transport: EvolutionTransport): (() => Promise<string[]>)[] {
   return [
-    async () => ((await disconnectedEvolutionLines(db).catch(() => [])) as string[]).map((c) => `evolution_disconnected:${c}`),
+    async () =>
+      ((await disconnectedEvolutionLines(db).catch(() => [])) as string[]).map((c) => `evolution_disconnected:${c}`),
     async () => transport.openCircuits().map((c) => `evolution_circuit_open:${c}`),
   ];
 }

@@ -34,6 +34,7 @@ import { openDb } from '../store/open-db.js';
 import { assertInboxSecret } from './inbox-secret-check.js';
 import { setLogHashKey } from '../log-safety.js';
 import { createEvolutionTransport, evolutionReadiness } from './evolution-wiring.js';
+import { saveEvolutionMedia } from '../store/evolution-media-repository.js';
 
 /**
  * api    — HTTP. Direct mode: ingest into the journal and process here. Queue mode: enqueue only.
@@ -219,6 +220,7 @@ export async function createRuntime(
     log,
     metrics,
     onAccepted: (events, ackMs, duplicates) => recordAccepted(metrics, monitor, events, ackMs, duplicates),
+    onEvolutionMedia: (found) => saveEvolutionMedia(db, found),
     readinessChecks: [
       async () => (graph && processes && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : []),
       async () => (producer && producer.status !== 'ready' ? ['redis_unreachable'] : []),

@@ -1,10 +1,7 @@
 import { spawnRouter, type RouterProcess } from './spawn-router.js';
 import { withClient } from './reset-db.js';
 import { TEST_APP_SECRET, TEST_DATABASE_URL } from './test-config.js';
-import {
-  startEvolutionSimulator,
-  type EvolutionSimulator,
-} from '../../src/simulator/evolution/evolution-simulator.js';
+import { startEvolutionSimulator, type EvolutionSimulator } from '../../src/simulator/evolution/evolution-simulator.js';
 
 export const ADMIN = 'evolution-admin-token';
 export const EVO_KEY = 'evo-global-apikey';
@@ -45,6 +42,8 @@ export class EvolutionRig {
       WHATSAPP_APP_SECRET: TEST_APP_SECRET,
       WHATSAPP_VERIFY_TOKEN: 'x',
       ADMIN_TOKEN: ADMIN,
+      // Set so /ready speaks only of what these tests change (no Cloud API call is ever made).
+      WHATSAPP_ACCESS_TOKEN: 'cloud-token-not-used-by-these-tests',
       EVOLUTION_API_URL: this.sim.url,
       EVOLUTION_API_KEY: EVO_KEY,
       EVOLUTION_SEND_RATE_PER_SECOND: '50',
@@ -92,7 +91,8 @@ export class EvolutionRig {
           webhookSecret: l.secret,
         }),
       });
-      if (res.status !== 201 && res.status !== 200) throw new Error(`PUT line ${codigo}: ${res.status} ${await res.text()}`);
+      if (res.status !== 201 && res.status !== 200)
+        throw new Error(`PUT line ${codigo}: ${res.status} ${await res.text()}`);
     }
   }
 

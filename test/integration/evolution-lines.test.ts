@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flatBody, rawConnection, rawUpsert, evolutionMessageKey } from '../../src/simulator/evolution/payloads.js';
 import { postEvolutionWebhook } from '../../src/simulator/evolution/webhook-poster.js';
@@ -31,8 +33,18 @@ describe('Evolution API lines', () => {
       const rawId = evolutionMessageKey();
       const flatId = evolutionMessageKey();
       return [
-        { line, phone, id: rawId, body: rawUpsert({ instance: LINES[line].instancia, from: phone, id: rawId, text: `raw ${line}` }) },
-        { line, phone, id: flatId, body: flatBody({ telefono: `+${phone}`, mensaje: `flat ${line}`, messageId: flatId }) },
+        {
+          line,
+          phone,
+          id: rawId,
+          body: rawUpsert({ instance: LINES[line].instancia, from: phone, id: rawId, text: `raw ${line}` }),
+        },
+        {
+          line,
+          phone,
+          id: flatId,
+          body: flatBody({ telefono: `+${phone}`, mensaje: `flat ${line}`, messageId: flatId }),
+        },
       ];
     });
     const storm = async () => {
@@ -59,14 +71,24 @@ describe('Evolution API lines', () => {
   }, 90_000);
 
   it('when the secret is wrong, missing, only in the body, or the line unknown, then nothing is stored', async () => {
-    const body = rawUpsert({ instance: LINES.alumnos.instancia, from: '5491155500099', text: 'hola', apikey: LINES.alumnos.secret });
+    const body = rawUpsert({
+      instance: LINES.alumnos.instancia,
+      from: '5491155500099',
+      text: 'hola',
+      apikey: LINES.alumnos.secret,
+    });
     const answers = await Promise.all([
       postEvolutionWebhook(hook('alumnos'), body, 'wrong-secret-wrong-secret', 'bearer'),
       postEvolutionWebhook(hook('alumnos'), body, 'wrong-secret-wrong-secret', 'apikey'),
       postEvolutionWebhook(hook('alumnos'), body, LINES.administracion.secret, 'bearer'),
       postEvolutionWebhook(hook('alumnos'), body, '', 'none'),
       postEvolutionWebhook(`${rig.url}/webhook/evolution/nadie`, body, LINES.alumnos.secret),
-      postEvolutionWebhook(hook('alumnos'), body, signEvolutionJwt(LINES.alumnos.secret, Math.floor(Date.now() / 1000) - 3600), 'bearer'),
+      postEvolutionWebhook(
+        hook('alumnos'),
+        body,
+        signEvolutionJwt(LINES.alumnos.secret, Math.floor(Date.now() / 1000) - 3600),
+        'bearer',
+      ),
     ]);
     expect(answers.map((a) => a.status)).toEqual([403, 403, 403, 401, 404, 403]);
     expect(await q1(`SELECT count(*)::int AS n FROM router_eventos`)).toEqual({ n: 0 });
@@ -89,11 +111,16 @@ describe('Evolution API lines', () => {
     await post('ventas', rawUpsert({ instance, from: '5491155500011', text: 'hola', pushName: 'Lucía' }));
     await rig.settle();
     const notes = rig.sim.sent.length;
-    await post('ventas', rawUpsert({ instance, from: '5491155500011', text: 'te paso el link', fromMe: true, pushName: 'Ventas PSI' }));
+    await post(
+      'ventas',
+      rawUpsert({ instance, from: '5491155500011', text: 'te paso el link', fromMe: true, pushName: 'Ventas PSI' }),
+    );
     await post('ventas', flatBody({ telefono: '5491155500011', mensaje: 'y el precio', fromMe: true }));
     await rig.settle();
     expect(
-      await q(`SELECT direccion, remitente_tipo, remitente_nombre, mensaje FROM mensajes ORDER BY remitente_tipo, mensaje`),
+      await q(
+        `SELECT direccion, remitente_tipo, remitente_nombre, mensaje FROM mensajes ORDER BY remitente_tipo, mensaje`,
+      ),
     ).toEqual([
       { direccion: 'saliente', remitente_tipo: 'agente', remitente_nombre: 'Teléfono', mensaje: 'te paso el link' },
       { direccion: 'saliente', remitente_tipo: 'agente', remitente_nombre: 'Teléfono', mensaje: 'y el precio' },
@@ -115,9 +142,12 @@ describe('Evolution API lines', () => {
       rawUpsert({ instance, from: '5491155500022', message: { reactionMessage: { key: { id: target }, text: '👍' } } }),
     );
     await rig.settle();
-    expect(await q(`SELECT r.emoji, r.usuario_id FROM mensaje_reacciones r JOIN mensajes m ON m.id = r.mensaje_id WHERE m.whatsapp_message_id = $1`, [
-      `evo:${instance}:${target}`,
-    ])).toEqual([{ emoji: '👍', usuario_id: null }]);
+    expect(
+      await q(
+        `SELECT r.emoji, r.usuario_id FROM mensaje_reacciones r JOIN mensajes m ON m.id = r.mensaje_id WHERE m.whatsapp_message_id = $1`,
+        [`evo:${instance}:${target}`],
+      ),
+    ).toEqual([{ emoji: '👍', usuario_id: null }]);
     await post('alumnos', flatBody({ telefono: '5491155500022', reactionTo: target, emoji: '❤️' }));
     await rig.settle();
     expect(await q(`SELECT emoji FROM mensaje_reacciones`)).toEqual([{ emoji: '❤️' }]);
@@ -128,9 +158,18 @@ describe('Evolution API lines', () => {
     const instance = LINES.administracion.instancia;
     await post(
       'administracion',
-      rawUpsert({ instance, from: '204812345678901@lid', remoteJidAlt: '5491155500033', lineNumber: '5491100009999', text: 'hola' }),
+      rawUpsert({
+        instance,
+        from: '204812345678901@lid',
+        remoteJidAlt: '5491155500033',
+        lineNumber: '5491100009999',
+        text: 'hola',
+      }),
     );
-    await post('administracion', rawUpsert({ instance, from: '120363025246125244@g.us', participant: '5491155500044', text: 'grupo' }));
+    await post(
+      'administracion',
+      rawUpsert({ instance, from: '120363025246125244@g.us', participant: '5491155500044', text: 'grupo' }),
+    );
     await rig.settle();
     expect(await q(`SELECT telefono, wa_user_id FROM contactos ORDER BY telefono`)).toEqual([
       { telefono: '+5491155500033', wa_user_id: '204812345678901@lid' },
@@ -154,7 +193,9 @@ describe('Evolution API lines', () => {
     const mine = rig.sim.sent.filter((m) => m.text === 'Hola, soy Marta');
     expect(mine).toEqual([expect.objectContaining({ instance, path: 'sendText', number: '5491155500055' })]);
     await expect
-      .poll(() => q(`SELECT estado_envio, whatsapp_message_id FROM mensajes WHERE remitente_nombre = 'Marta'`), { timeout: 10_000 })
+      .poll(() => q(`SELECT estado_envio, whatsapp_message_id FROM mensajes WHERE remitente_nombre = 'Marta'`), {
+        timeout: 10_000,
+      })
       .toEqual([{ estado_envio: 'read', whatsapp_message_id: `evo:${instance}:${mine[0]!.id}` }]);
   });
 
@@ -177,14 +218,17 @@ describe('Evolution API lines', () => {
     await rig.restart(true);
     await rig.settle(60_000);
     expect(rig.sim.sent.filter((m) => m.text === 'Te escribo por la inscripción')).toHaveLength(1);
-    expect(await q(`SELECT estado FROM router_outbox WHERE mensaje_id IS NOT NULL AND payload->'text'->>'body' = 'Te escribo por la inscripción'`)).toEqual([
-      { estado: 'enviado' },
-    ]);
+    expect(
+      await q(
+        `SELECT estado FROM router_outbox WHERE mensaje_id IS NOT NULL AND payload->'text'->>'body' = 'Te escribo por la inscripción'`,
+      ),
+    ).toEqual([{ estado: 'enviado' }]);
   }, 90_000);
 
   it('when an instance reports its connection closed, then /ready lists it and stays 200; GET /admin/lines never shows secrets', async () => {
     expect((await post('ventas', rawConnection(LINES.ventas.instancia, 'close'))).status).toBe(200);
     const ready = await fetch(`${rig.url}/ready`);
+    expect(ready.status).toBe(200);
     expect(((await ready.json()) as { issues: string[] }).issues).toContain('evolution_disconnected:ventas');
     const listed = await (await rig.admin('/admin/lines')).text();
     for (const l of Object.values(LINES)) expect(listed).not.toContain(l.secret);
@@ -195,4 +239,78 @@ describe('Evolution API lines', () => {
       conexion_estado: 'close',
     });
   });
+});
+
+describe('Evolution API lines: media', () => {
+  const PNG = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2048, 7)]);
+  let files: Server;
+  let filesUrl = '';
+
+  beforeAll(async () => {
+    await resetDatabase();
+    files = createServer((req, res) => {
+      res.writeHead(req.url === '/foto.jpg' ? 200 : 404, { 'content-type': 'image/jpeg' });
+      res.end(req.url === '/foto.jpg' ? JPEG : '');
+    });
+    await new Promise<void>((r) => files.listen(0, '127.0.0.1', r));
+    filesUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+    await rig.start();
+  }, 60_000);
+  afterAll(async () => {
+    await rig.stop();
+    await new Promise((r) => files.close(r));
+  });
+
+  it('when an image comes as base64 (raw) and as a URL (flat), then both end as a stored file behind a media_url the CRM renders', async () => {
+    await truncateData();
+    await rig.configureLines();
+    const instance = LINES.alumnos.instancia;
+    const inline = evolutionMessageKey();
+    const linked = evolutionMessageKey();
+    await post(
+      'alumnos',
+      rawUpsert({
+        instance,
+        from: '5491155500088',
+        id: inline,
+        message: {
+          imageMessage: { caption: 'mi comprobante', mimetype: 'image/png', url: 'https://mmg.whatsapp.net/enc' },
+          base64: PNG.toString('base64'),
+        },
+      }),
+    );
+    await post(
+      'alumnos',
+      flatBody({
+        telefono: '5491155500088',
+        messageId: linked,
+        mediaType: 'image',
+        mediaUrl: `${filesUrl}/foto.jpg`,
+        mensaje: 'otra',
+      }),
+    );
+    await rig.settle();
+    for (const [id, bytes] of [
+      [inline, PNG],
+      [linked, JPEG],
+    ] as const) {
+      const row = await q1<{ media_url: string; media_type: string; mensaje: string }>(
+        `SELECT media_url, media_type, mensaje FROM mensajes WHERE whatsapp_message_id = $1`,
+        [`evo:${instance}:${id}`],
+      );
+      expect(row.media_type).toBe('image');
+      const link = new URL(row.media_url);
+      const res = await fetch(`${rig.url}${link.pathname}${link.search}`);
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
+    }
+    expect(await q(`SELECT estado FROM router_media_jobs ORDER BY id`)).toEqual([
+      { estado: 'hecho' },
+      { estado: 'hecho' },
+    ]);
+  }, 60_000);
 });

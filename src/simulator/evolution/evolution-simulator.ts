@@ -11,10 +11,7 @@ import { readBody, parseJson, sendJson } from '../http-io.js';
 import { evolutionMessageKey, rawAck } from './payloads.js';
 import { postEvolutionWebhook, type EvolutionAuthMode } from './webhook-poster.js';
 
-export type EvolutionFailure =
-  | { kind: 'http_error'; status: number }
-  | { kind: 'timeout' }
-  | { kind: 'disconnected' };
+export type EvolutionFailure = { kind: 'http_error'; status: number } | { kind: 'timeout' } | { kind: 'disconnected' };
 
 export interface EvolutionSent {
   instance: string;
@@ -89,7 +86,11 @@ export async function startEvolutionSimulator(options: EvolutionSimulatorOptions
       return;
     }
     if (failure?.kind === 'http_error') {
-      sendJson(res, failure.status, { status: failure.status, error: 'Simulated', response: { message: ['simulated failure'] } });
+      sendJson(res, failure.status, {
+        status: failure.status,
+        error: 'Simulated',
+        response: { message: ['simulated failure'] },
+      });
       return;
     }
     if (failure?.kind === 'disconnected' || disconnected.has(instance)) {
@@ -181,7 +182,8 @@ export async function startEvolutionSimulator(options: EvolutionSimulatorOptions
         const waiter = { count, resolve };
         waiters.push(waiter);
         setTimeout(() => {
-          if (waiters.includes(waiter)) reject(new Error(`only ${sent.length} of ${count} sends within ${timeoutMs} ms`));
+          if (waiters.includes(waiter))
+            reject(new Error(`only ${sent.length} of ${count} sends within ${timeoutMs} ms`));
         }, timeoutMs).unref();
       });
     },
@@ -199,10 +201,15 @@ export async function startEvolutionSimulator(options: EvolutionSimulatorOptions
   return simulator;
 }
 
-function validate(path: 'sendText' | 'sendMedia', body: Record<string, unknown> | undefined, number: string): string | null {
+function validate(
+  path: 'sendText' | 'sendMedia',
+  body: Record<string, unknown> | undefined,
+  number: string,
+): string | null {
   if (!body) return 'body is not JSON';
   if (!/^\d{6,20}$/.test(number) && !/@(s\.whatsapp\.net|g\.us|lid)$/.test(number)) return 'number: invalid';
-  if (path === 'sendText') return typeof body['text'] === 'string' && body['text'].length > 0 ? null : 'text is required';
+  if (path === 'sendText')
+    return typeof body['text'] === 'string' && body['text'].length > 0 ? null : 'text is required';
   if (!['image', 'document', 'video', 'audio'].includes(String(body['mediatype']))) return 'mediatype: invalid';
   return typeof body['media'] === 'string' && body['media'].length > 0 ? null : 'media is required';
 }
@@ -215,8 +222,11 @@ async function postAcks(
   number: string,
 ): Promise<void> {
   for (const status of ['SERVER_ACK', 'DELIVERY_ACK', 'READ']) {
-    await postEvolutionWebhook(acks.url(instance), rawAck(instance, id, number, status), acks.secret(instance), acks.mode).catch(
-      () => undefined,
-    );
+    await postEvolutionWebhook(
+      acks.url(instance),
+      rawAck(instance, id, number, status),
+      acks.secret(instance),
+      acks.mode,
+    ).catch(() => undefined);
   }
 }
