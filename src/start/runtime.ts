@@ -153,7 +153,6 @@ export async function createRuntime(
     options.handler ??
     createRoutingHandler({
       catalog,
-      profile,
       log,
       onOutbound: () => sender.wake(),
       onDerived: (area) => metrics.derivations.inc({ area }),
@@ -179,6 +178,7 @@ export async function createRuntime(
         defaultLine: config.DEFAULT_LINE,
       },
       onMediaJob: () => media.downloader?.wake(),
+      profile,
     },
     log,
     processingObserver(monitor, metrics),
