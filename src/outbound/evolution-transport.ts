@@ -6,6 +6,7 @@ import type { OutboxItem } from '../store/outbox-repository.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { EvolutionApiError, type EvolutionClient, type EvolutionSendBody } from './evolution-client.js';
 import { RateLimiter } from './rate-limiter.js';
+import { backoffMs } from '../shared/backoff.js';
 
 export interface EvolutionTransportOptions {
   /** Null = EVOLUTION_API_URL unset: dry run (stored and logged, not sent). */
@@ -23,6 +24,8 @@ export type TransportOutcome =
   | { outcome: 'retry' | 'failed'; backoffMs: number; code: number | null; error: string };
 
 const LINES_TTL_MS = 10_000;
+/** A disconnected phone usually comes back within minutes: retry from 2 s up to every 5 minutes. */
+const EVOLUTION_BACKOFF = { baseMs: 2_000, capMs: 300_000 };
 
 /**
  * The outbox's road to Evolution lines (rows whose `linea` is `evo:<code>`): the line's instance
@@ -67,9 +70,8 @@ export class EvolutionTransport {
       const e = err instanceof EvolutionApiError ? err : new EvolutionApiError(null, 'transient', String(err));
       if (e.kind === 'transient') circuit.failure();
       else circuit.neutral();
-      const backoffMs = Math.min(300_000, 2_000 * 2 ** Math.min(item.intentos - 1, 8));
       return e.kind === 'transient'
-        ? retry(backoffMs, e.httpStatus, `evolution: ${e.message}`)
+        ? retry(backoffMs(item.intentos, EVOLUTION_BACKOFF), e.httpStatus, `evolution: ${e.message}`)
         : failed(e.httpStatus, `evolution: ${e.message}`);
     }
   }
