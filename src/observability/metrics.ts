@@ -14,6 +14,8 @@ export interface MetricsSources {
   statements: () => number;
   /** WHATSAPP_API_VERSION against Meta's expiry dates. */
   graphVersion: () => GraphVersionStatus;
+  /** Evolution lines and their instances' last connection.update state (null: none seen yet). */
+  evolutionLines?: () => Promise<{ line: string; state: string | null }[]>;
 }
 
 const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, half_open: 1, open: 2 };
@@ -140,6 +142,19 @@ export class RouterMetrics {
         } catch {
           this.set(0);
         }
+      },
+    });
+    new Gauge({
+      name: 'psi_router_evolution_connected',
+      help: "1 when an Evolution line's instance last reported its connection open, 0 when not, -1 before any report",
+      labelNames: ['line'] as const,
+      registers,
+      async collect() {
+        const lines = await sources.evolutionLines?.().catch(() => null);
+        if (!lines) return;
+        this.reset();
+        // Labels are configured line codes (router_lineas), not payload values: bounded.
+        for (const l of lines) this.set({ line: l.line }, l.state === null ? -1 : l.state === 'open' ? 1 : 0);
       },
     });
     new Gauge({

@@ -35,6 +35,7 @@ import { assertInboxSecret } from './inbox-secret-check.js';
 import { setLogHashKey } from '../log-safety.js';
 import { createEvolutionTransport, evolutionReadiness } from './evolution-wiring.js';
 import { saveEvolutionMedia } from '../store/evolution-media-repository.js';
+import { evolutionConnections } from '../store/evolution-line-repository.js';
 
 /**
  * api    — HTTP. Direct mode: ingest into the journal and process here. Queue mode: enqueue only.
@@ -111,6 +112,7 @@ export async function createRuntime(
     queue: () => queueCounts(),
     statements: () => db.statementCount(),
     graphVersion: () => graphVersion.current(),
+    evolutionLines: () => evolutionConnections(db),
   });
   const graph = config.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({

@@ -41,6 +41,14 @@ export async function recordConnectionState(db: Queryable, code: string, state: 
   ]);
 }
 
+/** Every active Evolution line with its last reported connection state, for /metrics. */
+export async function evolutionConnections(db: Queryable): Promise<{ line: string; state: string | null }[]> {
+  const res = await db.query<{ line: string; state: string | null }>(
+    `SELECT codigo AS line, conexion_estado AS state FROM router_lineas WHERE tipo = 'evolution' AND activo ORDER BY codigo`,
+  );
+  return res.rows;
+}
+
 /** Evolution lines whose instance last said it is not connected, for /ready. */
 export async function disconnectedEvolutionLines(db: Queryable): Promise<string[]> {
   const res = await db.query<{ codigo: string }>(

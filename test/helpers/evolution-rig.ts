@@ -22,13 +22,15 @@ export const instanceLine = (instance: string): LineCode =>
 export class EvolutionRig {
   router: RouterProcess | null = null;
   sim!: EvolutionSimulator;
+  /** Every process's JSON log lines, across restarts. */
+  private readonly processes: RouterProcess[] = [];
 
   constructor(private readonly env: Record<string, string> = {}) {}
 
   async start(): Promise<void> {
     this.sim = await startEvolutionSimulator({
       apiKey: EVO_KEY,
-      acks: {
+      webhook: {
         url: (instance) => `${this.router?.url}/webhook/evolution/${instanceLine(instance)}`,
         secret: (instance) => LINES[instanceLine(instance)].secret,
       },
@@ -53,8 +55,14 @@ export class EvolutionRig {
       // A send cut by kill -9 is taken over after two claim leases: keep them short here.
       OUTBOX_CLAIM_MS: '2000',
       EVOLUTION_TIMEOUT_MS: '1000',
+      LOG_LEVEL: 'debug',
       ...this.env,
     });
+    this.processes.push(this.router);
+  }
+
+  logLines(): string[] {
+    return this.processes.flatMap((p) => p.logs.map((l) => JSON.stringify(l)));
   }
 
   async restart(kill9 = false): Promise<void> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flatBody, rawConnection, rawUpsert, evolutionMessageKey } from '../../src/simulator/evolution/payloads.js';
 import { postEvolutionWebhook } from '../../src/simulator/evolution/webhook-poster.js';
 import { signEvolutionJwt } from '../../src/evolution/webhook-auth.js';
-import { EvolutionRig, LINES, q, q1, type LineCode } from '../helpers/evolution-rig.js';
+import { EVO_KEY, EvolutionRig, LINES, q, q1, type LineCode } from '../helpers/evolution-rig.js';
 import { resetDatabase, truncateData } from '../helpers/reset-db.js';
 
 const rig = new EvolutionRig();
@@ -230,6 +230,9 @@ describe('Evolution API lines', () => {
     const ready = await fetch(`${rig.url}/ready`);
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as { issues: string[] }).issues).toContain('evolution_disconnected:ventas');
+    const metrics = await (await fetch(`${rig.url}/metrics`)).text();
+    expect(metrics).toContain('psi_router_evolution_connected{line="ventas"} 0');
+    expect(metrics).toContain('psi_router_evolution_connected{line="alumnos"} -1');
     const listed = await (await rig.admin('/admin/lines')).text();
     for (const l of Object.values(LINES)) expect(listed).not.toContain(l.secret);
     expect(JSON.parse(listed).lines.find((l: { codigo: string }) => l.codigo === 'ventas')).toMatchObject({
@@ -238,6 +241,22 @@ describe('Evolution API lines', () => {
       tiene_webhook_secreto: true,
       conexion_estado: 'close',
     });
+  });
+
+  it('when Evolution traffic flowed, then no log line holds a phone, a text, a name, a secret or an apikey', () => {
+    const all = rig.logLines().join('\n');
+    expect(all).toContain('evolution');
+    for (const forbidden of [
+      '5491155500',
+      '54911555000',
+      'te paso el link',
+      'Hola, soy Marta',
+      'Lucía',
+      EVO_KEY,
+      ...Object.values(LINES).map((l) => l.secret),
+    ]) {
+      expect(all.includes(forbidden), `logs contain ${forbidden}`).toBe(false);
+    }
   });
 });
 

@@ -8,10 +8,20 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody, parseJson, sendJson } from '../http-io.js';
-import { evolutionMessageKey, rawAck } from './payloads.js';
+import { evolutionMessageKey, flatBody, rawAck, rawUpsert } from './payloads.js';
 import { postEvolutionWebhook, type EvolutionAuthMode } from './webhook-poster.js';
 
 export type EvolutionFailure = { kind: 'http_error'; status: number } | { kind: 'timeout' } | { kind: 'disconnected' };
+
+/** Body of `POST /__sim/webhook`. */
+interface SimWebhookRequest {
+  instance: string;
+  from: string;
+  text: string;
+  shape?: 'raw' | 'flat';
+  fromMe?: boolean;
+  mode?: EvolutionAuthMode;
+}
 
 export interface EvolutionSent {
   instance: string;
@@ -29,8 +39,11 @@ export interface EvolutionSimulatorOptions {
   instanceKeys?: Record<string, string>;
   host?: string;
   port?: number;
-  /** Post acks (SERVER_ACK, DELIVERY_ACK, READ) for every accepted send to `url(instance)`. */
-  acks?: { url: (instance: string) => string; secret: (instance: string) => string; mode?: EvolutionAuthMode };
+  /**
+   * The router's webhook for each instance: acks (SERVER_ACK, DELIVERY_ACK, READ) of every accepted
+   * send go there, and so do the messages `POST /__sim/webhook` asks for.
+   */
+  webhook?: { url: (instance: string) => string; secret: (instance: string) => string; mode?: EvolutionAuthMode };
 }
 
 export interface EvolutionSimulator {
@@ -133,7 +146,7 @@ export async function startEvolutionSimulator(options: EvolutionSimulatorOptions
       instanceId: `inst-${instance}`,
       source: 'unknown',
     });
-    if (options.acks) void postAcks(options.acks, instance, id, number);
+    if (options.webhook) void postAcks(options.webhook, instance, id, number);
   };
 
   const controlRoute = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
@@ -146,6 +159,21 @@ export async function startEvolutionSimulator(options: EvolutionSimulatorOptions
       const [, , verb, instance] = url.pathname.split('/');
       simulator.setConnected(decodeURIComponent(instance!), verb === 'connect');
       sendJson(res, 200, { disconnected: [...disconnected] });
+    } else if (req.method === 'POST' && url.pathname === '/__sim/webhook' && options.webhook) {
+      // A customer (or staff, fromMe) writes to an instance: posted to the router in either shape.
+      const o = (parseJson(await readBody(req)) ?? {}) as SimWebhookRequest;
+      const body =
+        o.shape === 'flat'
+          ? flatBody({ telefono: o.from, mensaje: o.text, ...(o.fromMe ? { fromMe: true } : {}) })
+          : rawUpsert({ instance: o.instance, from: o.from, text: o.text, fromMe: o.fromMe ?? false });
+      const hook = options.webhook;
+      const answer = await postEvolutionWebhook(
+        hook.url(o.instance),
+        body,
+        hook.secret(o.instance),
+        o.mode ?? hook.mode,
+      );
+      sendJson(res, 200, { status: answer.status, body });
     } else if (req.method === 'POST' && url.pathname === '/__sim/reset') {
       simulator.reset();
       sendJson(res, 200, { reset: true });
@@ -216,7 +244,7 @@ function validate(
 
 /** Evolution reports each send's progress as `messages.update` acks; the simulator does the same. */
 async function postAcks(
-  acks: NonNullable<EvolutionSimulatorOptions['acks']>,
+  acks: NonNullable<EvolutionSimulatorOptions['webhook']>,
   instance: string,
   id: string,
   number: string,
