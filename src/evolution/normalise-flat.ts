@@ -11,7 +11,7 @@ import { MAX_TIMESTAMP_S, MIN_TIMESTAMP_S } from '../webhook/item-limits.js';
 import { customerOfKey } from './jids.js';
 import { evolutionMessageId } from './line-ids.js';
 import type { EvolutionMediaSource } from './media-source.js';
-import type { EvolutionLineScope, NormalisedEvolution } from './normalise-raw.js';
+import { quoteOf, type EvolutionLineScope, type NormalisedEvolution } from './normalise-raw.js';
 
 type Obj = Record<string, unknown>;
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim().length > 0 ? v.trim() : null);
@@ -80,15 +80,7 @@ export function normaliseFlatEvolution(body: Obj, raw: Buffer, scope: EvolutionL
           animated: false,
         }
       : null,
-    context: context
-      ? {
-          messageId: evolutionMessageId(scope.instance, context),
-          from: null,
-          forwarded: false,
-          frequentlyForwarded: false,
-          referredProduct: null,
-        }
-      : null,
+    context: quoteOf(scope.instance, context),
     referral: null,
     interactive: null,
     reaction:

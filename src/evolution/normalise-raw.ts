@@ -8,7 +8,14 @@
  * The top-level `sender` is the line's own number (the instance's jid), never the customer: the
  * customer comes from each message's key.
  */
-import type { InboundEvent, InboundMessageEvent, LineRef, OtherEvent, StatusEvent } from '../webhook/inbound-event.js';
+import type {
+  InboundEvent,
+  InboundMessageEvent,
+  LineRef,
+  MessageContext,
+  OtherEvent,
+  StatusEvent,
+} from '../webhook/inbound-event.js';
 import { MAX_TIMESTAMP_S, MIN_TIMESTAMP_S } from '../webhook/item-limits.js';
 import { customerOfKey, phoneOfJid } from './jids.js';
 import { evolutionMessageId } from './line-ids.js';
@@ -102,15 +109,7 @@ function normaliseUpsert(
     rawType: typeof data['messageType'] === 'string' ? data['messageType'] : content.type,
     text: content.text,
     media: content.media ? { id: wamid, ...content.media } : null,
-    context: content.quotedId
-      ? {
-          messageId: evolutionMessageId(scope.instance, content.quotedId),
-          from: null,
-          forwarded: false,
-          frequentlyForwarded: false,
-          referredProduct: null,
-        }
-      : null,
+    context: quoteOf(scope.instance, content.quotedId),
     referral: null,
     interactive: null,
     reaction: content.reaction
@@ -130,6 +129,18 @@ function normaliseUpsert(
   const media =
     content.mediaSource && (content.mediaSource.url || content.mediaSource.base64) ? content.mediaSource : null;
   return { event, media };
+}
+
+/** A quote of an earlier message (`contextInfo.stanzaId`), as Cloud API `context` reads. */
+export function quoteOf(instance: string, rawId: string | null): MessageContext | null {
+  if (!rawId) return null;
+  return {
+    messageId: evolutionMessageId(instance, rawId),
+    from: null,
+    forwarded: false,
+    frequentlyForwarded: false,
+    referredProduct: null,
+  };
 }
 
 function statusOf(data: Obj | null, line: LineRef, scope: EvolutionLineScope): StatusEvent | null {
