@@ -84,6 +84,9 @@ export async function recordSent(db: Queryable, id: string, owner: string, wamid
        -- Only the wamid: the ticks come from Meta's own statuses (sent ✓ is Meta's word, not ours).
        UPDATE mensajes m SET whatsapp_message_id = $3
         WHERE $3::text IS NOT NULL AND m.id = (SELECT mensaje_id FROM ob)
+          -- An Evolution line may echo our own send as a fromMe message before this records it;
+          -- the id then already sits on that row, and taking it would fail this record for ever.
+          AND NOT EXISTS (SELECT 1 FROM mensajes x WHERE x.whatsapp_message_id = $3)
         RETURNING m.id
      ),
      revived AS (
