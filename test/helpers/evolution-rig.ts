@@ -5,6 +5,7 @@ import { startEvolutionSimulator, type EvolutionSimulator } from '../../src/simu
 
 export const ADMIN = 'evolution-admin-token';
 export const EVO_KEY = 'evo-global-apikey';
+export const INBOX_SECRET = 'evolution-inbox-secret-0123456789';
 
 /** The business's Evolution lines, each with its instance and webhook secret. */
 export const LINES = {
@@ -56,6 +57,9 @@ export class EvolutionRig {
       OUTBOX_CLAIM_MS: '2000',
       EVOLUTION_TIMEOUT_MS: '1000',
       LOG_LEVEL: 'debug',
+      INBOX_WEBHOOK_SECRET: INBOX_SECRET,
+      // Area URLs set by a test are read at the next message.
+      CATALOG_TTL_MS: '0',
       ...this.env,
     });
     this.processes.push(this.router);

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flatBody, rawConnection, rawUpsert, evolutionMessageKey } from '../../src/simulator/evolution/payloads.js';
 import { postEvolutionWebhook } from '../../src/simulator/evolution/webhook-poster.js';
 import { signEvolutionJwt } from '../../src/evolution/webhook-auth.js';
-import { EVO_KEY, EvolutionRig, LINES, q, q1, type LineCode } from '../helpers/evolution-rig.js';
+import { EVO_KEY, EvolutionRig, INBOX_SECRET, LINES, q, q1, type LineCode } from '../helpers/evolution-rig.js';
+import { startFakeInbox } from '../helpers/fake-inbox.js';
 import { resetDatabase, truncateData } from '../helpers/reset-db.js';
 
 const rig = new EvolutionRig();
@@ -243,6 +244,23 @@ describe('Evolution API lines', () => {
     });
   });
 
+  it("when a customer writes on an Evolution line, then the message reaches the area's inbox (n8n)", async () => {
+    const inbox = await startFakeInbox(INBOX_SECRET);
+    try {
+      await q(`UPDATE router_areas SET inbox_webhook_url = $1 WHERE id = 'alumnos'`, [`${inbox.url}/alumnos`]);
+      await post('alumnos', rawUpsert({ instance: LINES.alumnos.instancia, from: '5491155500091', text: 'consulta' }));
+      const [delivery] = await inbox.waitFor(1);
+      expect(delivery).toMatchObject({
+        signatureValid: true,
+        event: 'message',
+        body: { line: { code: 'alumnos' }, message: { text: 'consulta' }, contact: { phone: '+5491155500091' } },
+      });
+    } finally {
+      await q(`UPDATE router_areas SET inbox_webhook_url = NULL WHERE id = 'alumnos'`);
+      await inbox.close();
+    }
+  });
+
   it('when Evolution traffic flowed, then no log line holds a phone, a text, a name, a secret or an apikey', () => {
     const all = rig.logLines().join('\n');
     expect(all).toContain('evolution');
@@ -252,7 +270,9 @@ describe('Evolution API lines', () => {
       'te paso el link',
       'Hola, soy Marta',
       'Lucía',
+      'consulta',
       EVO_KEY,
+      INBOX_SECRET,
       ...Object.values(LINES).map((l) => l.secret),
     ]) {
       expect(all.includes(forbidden), `logs contain ${forbidden}`).toBe(false);

@@ -370,3 +370,24 @@ describe('decide: inbox line', () => {
     );
   });
 });
+
+describe('decide: Evolution lines (inbox flow)', () => {
+  const evo = line({ code: 'alumnos', flow: 'inbox', kind: 'evolution' });
+
+  it("when a customer writes, then the message goes to the conversation area's inbox beside the note", () => {
+    const d = fresh(text('hola'), { line: evo, conversation: conv({ area: 'alumnos' }) });
+    expect(d.notify).toMatchObject({ area: { id: 'alumnos' }, event: 'message' });
+    expect(d.outcome).toBe('inbox_note');
+  });
+
+  it('when the area has no inbox URL, then nothing is forwarded', () => {
+    expect(run(conv({ area: 'comunidad' }), text('hola'), { line: evo }).notify).toBeNull();
+  });
+
+  it('when staff write from the line phone or a group writes, then nothing is answered or forwarded', () => {
+    for (const m of [msg({ text: 'listo', fromMe: true }), msg({ text: 'hola grupo', group: true })]) {
+      const d = fresh(m, { line: evo });
+      expect(d).toMatchObject({ outcome: 'ignored', replies: [], notify: null, state: null });
+    }
+  });
+});
