@@ -226,6 +226,24 @@ describe('Evolution API lines', () => {
     ).toEqual([{ estado: 'enviado' }]);
   }, 90_000);
 
+  it('when Evolution answers 500, then "Connection Closed", then a timeout, then the agent message is retried and sent once', async () => {
+    const instance = LINES.ventas.instancia;
+    await post('ventas', rawUpsert({ instance, from: '5491155500071', text: 'hola' }));
+    await rig.settle();
+    const { id } = await q1<{ id: string }>(`SELECT id FROM conversaciones`);
+    rig.sim.script([{ kind: 'http_error', status: 500 }, { kind: 'disconnected' }, { kind: 'timeout' }]);
+    const res = await rig.admin('/admin/messages', {
+      method: 'POST',
+      body: JSON.stringify({ conversationId: id, text: 'seguimos por acá', agentName: 'Marta' }),
+    });
+    expect(res.status).toBe(202);
+    await rig.settle(60_000);
+    expect(rig.sim.sent.filter((m) => m.text === 'seguimos por acá')).toHaveLength(1);
+    expect(
+      await q(`SELECT estado, intentos FROM router_outbox WHERE payload->'text'->>'body' = 'seguimos por acá'`),
+    ).toEqual([{ estado: 'enviado', intentos: 4 }]);
+  }, 60_000);
+
   it('when an instance reports its connection closed, then /ready lists it and stays 200; GET /admin/lines never shows secrets', async () => {
     expect((await post('ventas', rawConnection(LINES.ventas.instancia, 'close'))).status).toBe(200);
     const ready = await fetch(`${rig.url}/ready`);
@@ -352,4 +370,28 @@ describe('Evolution API lines: media', () => {
       { estado: 'hecho' },
     ]);
   }, 60_000);
+});
+
+describe('Evolution API lines without EVOLUTION_API_URL', () => {
+  const dry = new EvolutionRig({ EVOLUTION_API_URL: '' });
+  beforeAll(async () => {
+    await resetDatabase();
+    await dry.start();
+    await dry.configureLines();
+  }, 60_000);
+  afterAll(async () => {
+    await dry.stop();
+  });
+
+  it('when the router would answer, then it is a dry run: stored and logged, nothing sent', async () => {
+    const body = rawUpsert({ instance: LINES.comunidad.instancia, from: '5491155500093', text: 'hola' });
+    expect(
+      (await postEvolutionWebhook(`${dry.url}/webhook/evolution/comunidad`, body, LINES.comunidad.secret)).status,
+    ).toBe(200);
+    await dry.settle();
+    expect(await q(`SELECT estado FROM router_outbox`)).toEqual([{ estado: 'omitido' }]);
+    expect(await q1(`SELECT count(*)::int AS n FROM mensajes`)).toEqual({ n: 2 });
+    expect(dry.sim.sent).toEqual([]);
+    expect(dry.logLines().some((l) => l.includes('DRY RUN: would send through Evolution API'))).toBe(true);
+  });
 });
