@@ -7,7 +7,13 @@ export interface MetricsSources {
   monitor: ThresholdMonitor;
   circuit: () => CircuitState | null;
   /** Outbox and journal backlog, read from the database at scrape time. */
-  backlog: () => Promise<{ whatsapp: number; inbox: number; journalPending: number; deadLetters: number }>;
+  backlog: () => Promise<{
+    whatsapp: number;
+    inbox: number;
+    journalPending: number;
+    deadLetters: number;
+    mediaBacklog: number;
+  }>;
   /** Queue-mode job counts (null when there is no queue). */
   queue: () => Promise<Record<string, number> | null>;
   /** Database round trips this process issued since start. */
@@ -124,7 +130,12 @@ export class RouterMetrics {
       help: 'Events dead-lettered (estado muerto)',
       registers,
     });
-    // One database read per scrape feeds the three backlog gauges.
+    const media = new Gauge({
+      name: 'psi_router_media_backlog',
+      help: 'Inbound media downloads not finished yet (waiting or in progress)',
+      registers,
+    });
+    // One database read per scrape feeds the backlog gauges.
     new Gauge({
       name: 'psi_router_scrape_backlog_ok',
       help: '1 when the backlog could be read from the database at this scrape',
@@ -136,6 +147,7 @@ export class RouterMetrics {
           backlog.set({ channel: 'inbox' }, b.inbox);
           journal.set(b.journalPending);
           dead.set(b.deadLetters);
+          media.set(b.mediaBacklog);
           this.set(1);
         } catch {
           this.set(0);

@@ -19,6 +19,9 @@ import { createMedia } from '../media/create-media.js';
 import type { MediaDownloader } from '../media/media-downloader.js';
 import { RouterMetrics } from '../observability/metrics.js';
 import { processingObserver, recordAccepted, recordSend } from '../observability/observers.js';
+import { registerPm2Actions } from '../observability/pm2-actions.js';
+import { Pm2Channel } from '../observability/pm2-channel.js';
+import { Pm2Probes } from '../observability/pm2-probes.js';
 import { AdminSender } from '../outbound/admin-sender.js';
 import { backlogCounts } from '../store/admin-repository.js';
 import { GraphClient } from '../outbound/graph-client.js';
@@ -61,6 +64,8 @@ export interface Runtime {
   log: Logger;
   /** WHATSAPP_API_VERSION against Meta's expiry dates: logged by startBackground, read by /ready and /metrics. */
   graphVersion: GraphVersionWatch;
+  /** `pm2 monit` metrics of this process (reported only under PM2). */
+  pm2Probes: Pm2Probes;
   /** Starts background work this role does (processing, sending, consuming the queue, the version watch). */
   startBackground(): void;
   /** Closes what startBackground and the constructors opened (queue, workers, Redis), not the db. */
@@ -110,6 +115,13 @@ export async function createRuntime(
     statements: () => db.statementCount(),
     graphVersion: () => graphVersion.current(),
   });
+  // PM2's metrics and actions channel; silent unless PM2 started this process.
+  const pm2 = new Pm2Channel();
+  const pm2Probes = new Pm2Probes(pm2, {
+    monitor,
+    circuit: () => circuitState(),
+    backlog: () => backlogCounts(db),
+  });
   const graph = config.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({
         baseUrl: config.WHATSAPP_API_URL,
@@ -141,7 +153,12 @@ export async function createRuntime(
     log,
     {
       onStatusesRevived: (ids) => processorRef?.enqueue(ids.map((id) => ({ id, kind: 'status', convKey: null }))),
-      onResult: (channel, result) => recordSend(metrics, channel, result),
+      onResult: (channel, result) => {
+        recordSend(metrics, channel, result);
+        if (channel === 'whatsapp' && (result.outcome === 'sent' || result.outcome === 'dry_run')) {
+          pm2Probes.messagesOut.add();
+        }
+      },
     },
   );
   circuitState = () => (graph ? sender.circuit.current() : null);
@@ -177,7 +194,8 @@ export async function createRuntime(
       onMediaJob: () => media.downloader?.wake(),
     },
     log,
-    processingObserver(monitor, metrics),
+    // A worker takes messages in from the queue; the api counts them at its webhook (below).
+    processingObserver(monitor, metrics, role === 'worker' ? () => pm2Probes.messagesIn.add() : undefined),
   );
   processorRef = processor;
   const pruner = new JournalPruner(db, { retentionDays: config.JOURNAL_RETENTION_DAYS }, log);
@@ -208,6 +226,26 @@ export async function createRuntime(
   adminRedis?.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis admin connection error'));
   const deadLetters = new DeadLetterService(db, adminRedis, (rows) => processor.enqueue(rows));
 
+  const readinessChecks = [
+    async () => (graph && processes && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : []),
+    async () => (producer && producer.status !== 'ready' ? ['redis_unreachable'] : []),
+    // A database outage is reported by the database check itself; this one only speaks of the backlog.
+    async () =>
+      ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S
+        ? ['outbox_backlog']
+        : [],
+  ];
+  registerPm2Actions(pm2, {
+    config,
+    db,
+    deadLetters,
+    queueCounts: () => queueCounts(),
+    catalog,
+    monitor,
+    readiness: { config, db, checks: readinessChecks, graphVersion: () => graphVersion.current() },
+    log,
+  });
+
   const adminSender = new AdminSender(db, config.ADMIN_SEND_RATE_PER_SECOND, () => sender.wake());
   const app = buildApp({
     config,
@@ -215,16 +253,11 @@ export async function createRuntime(
     ingest,
     log,
     metrics,
-    onAccepted: (events, ackMs, duplicates) => recordAccepted(metrics, monitor, events, ackMs, duplicates),
-    readinessChecks: [
-      async () => (graph && processes && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : []),
-      async () => (producer && producer.status !== 'ready' ? ['redis_unreachable'] : []),
-      // A database outage is reported by the database check itself; this one only speaks of the backlog.
-      async () =>
-        ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S
-          ? ['outbox_backlog']
-          : [],
-    ],
+    onAccepted: (events, ackMs, duplicates) => {
+      recordAccepted(metrics, monitor, events, ackMs, duplicates);
+      pm2Probes.messagesIn.add(events.filter((e) => e.kind === 'message').length);
+    },
+    readinessChecks,
     graphVersion: () => graphVersion.current(),
     media: media.local,
     admin: {
@@ -257,8 +290,10 @@ export async function createRuntime(
     app,
     log,
     graphVersion,
+    pm2Probes,
     startBackground() {
       graphVersion.start();
+      pm2Probes.start();
       if (processes) {
         processor.start();
         sender.start();
@@ -283,6 +318,7 @@ export async function createRuntime(
     },
     async closeBackground() {
       graphVersion.stop();
+      pm2Probes.stop();
       await pruner.stop();
       await inboundWorker?.close().catch(() => undefined);
       await queue?.close().catch(() => undefined);
