@@ -13,7 +13,12 @@ export interface MetricsSources {
     journalPending: number;
     deadLetters: number;
     mediaBacklog: number;
+    oldestOutboxS: number;
   }>;
+  /** What /ready would answer now (true: ok). */
+  ready: () => Promise<boolean>;
+  /** QUEUE_MODE=bullmq. */
+  queueModeEnabled: boolean;
   /** Queue-mode job counts (null when there is no queue). */
   queue: () => Promise<Record<string, number> | null>;
   /** Database round trips this process issued since start. */
@@ -135,6 +140,11 @@ export class RouterMetrics {
       help: 'Inbound media downloads not finished yet (waiting or in progress)',
       registers,
     });
+    const oldest = new Gauge({
+      name: 'psi_router_outbox_oldest_seconds',
+      help: 'Age of the oldest outbox row still waiting to be sent (0 when none)',
+      registers,
+    });
     // One database read per scrape feeds the backlog gauges.
     new Gauge({
       name: 'psi_router_scrape_backlog_ok',
@@ -148,10 +158,27 @@ export class RouterMetrics {
           journal.set(b.journalPending);
           dead.set(b.deadLetters);
           media.set(b.mediaBacklog);
+          oldest.set(b.oldestOutboxS);
           this.set(1);
         } catch {
           this.set(0);
         }
+      },
+    });
+    new Gauge({
+      name: 'psi_router_ready',
+      help: '1 when /ready answers ok, 0 when degraded (alert: degraded for over 2 minutes)',
+      registers,
+      async collect() {
+        this.set((await sources.ready().catch(() => false)) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'psi_router_queue_mode_enabled',
+      help: '1 when this router runs in queue mode (QUEUE_MODE=bullmq)',
+      registers,
+      collect() {
+        this.set(sources.queueModeEnabled ? 1 : 0);
       },
     });
     new Gauge({

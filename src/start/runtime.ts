@@ -15,6 +15,7 @@ import { producerConnection, workerConnection } from '../conversations/queues.js
 import { createRoutingHandler } from '../conversations/routing-handler.js';
 import { ThresholdMonitor } from '../conversations/threshold-monitor.js';
 import { buildApp } from '../ingress/app.js';
+import { readinessReport, type ReadinessDeps } from '../ingress/readiness.js';
 import { createMedia } from '../media/create-media.js';
 import type { MediaDownloader } from '../media/media-downloader.js';
 import { RouterMetrics } from '../observability/metrics.js';
@@ -107,6 +108,7 @@ export async function createRuntime(
   // Filled in below; the metrics read them lazily at scrape time.
   let queueCounts: () => Promise<Record<string, number> | null> = async () => null;
   let circuitState: () => ReturnType<OutboxSender['circuit']['current']> | null = () => null;
+  let readiness: ReadinessDeps = { config, db };
   const metrics = new RouterMetrics({
     monitor,
     circuit: () => circuitState(),
@@ -114,6 +116,8 @@ export async function createRuntime(
     queue: () => queueCounts(),
     statements: () => db.statementCount(),
     graphVersion: () => graphVersion.current(),
+    ready: async () => (await readinessReport(readiness)).status === 'ok',
+    queueModeEnabled: config.QUEUE_MODE === 'bullmq',
   });
   // PM2's metrics and actions channel; silent unless PM2 started this process.
   const pm2 = new Pm2Channel();
@@ -235,6 +239,7 @@ export async function createRuntime(
         ? ['outbox_backlog']
         : [],
   ];
+  readiness = { config, db, checks: readinessChecks, graphVersion: () => graphVersion.current() };
   registerPm2Actions(pm2, {
     config,
     db,
@@ -242,7 +247,7 @@ export async function createRuntime(
     queueCounts: () => queueCounts(),
     catalog,
     monitor,
-    readiness: { config, db, checks: readinessChecks, graphVersion: () => graphVersion.current() },
+    readiness,
     log,
   });
 
