@@ -170,7 +170,6 @@ export async function createRuntime(
     options.handler ??
     createRoutingHandler({
       catalog,
-      profile,
       log,
       onOutbound: () => sender.wake(),
       onDerived: (area) => metrics.derivations.inc({ area }),
@@ -196,6 +195,7 @@ export async function createRuntime(
         defaultLine: config.DEFAULT_LINE,
       },
       onMediaJob: () => media.downloader?.wake(),
+      profile,
     },
     log,
     // A worker takes messages in from the queue; the api counts them at its webhook (below).
