@@ -29,6 +29,7 @@ import { GraphClient } from '../outbound/graph-client.js';
 import { GraphVersionWatch } from '../outbound/graph-version-watch.js';
 import { InboxClient } from '../outbound/inbox-client.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
+import { sandboxTransport } from '../outbound/sandbox-transport.js';
 import { CatalogCache, settingsFromConfig } from '../routing/catalog-cache.js';
 import { loadCatalogRows } from '../store/catalog-repository.js';
 import type { Db } from '../store/db.js';
@@ -156,6 +157,8 @@ export async function createRuntime(
     },
     log,
     {
+      // Sandbox customers' rows are captured, never sent (outbound/sandbox-transport.ts).
+      divert: sandboxTransport(db, log),
       onStatusesRevived: (ids) => processorRef?.enqueue(ids.map((id) => ({ id, kind: 'status', convKey: null }))),
       onResult: (channel, result) => {
         recordSend(metrics, channel, result);
