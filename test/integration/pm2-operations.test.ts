@@ -5,6 +5,7 @@ import { PM2_ACTIONS } from '../../src/observability/pm2-actions.js';
 import { PM2_METRIC_NAMES } from '../../src/observability/pm2-probes.js';
 import { customersWriting } from '../helpers/load.js';
 import { startPm2Router, type Pm2Rig } from '../helpers/pm2.js';
+import { freshRedisDb } from '../helpers/redis.js';
 import { withClient } from '../helpers/reset-db.js';
 
 type Metric = { value: number | string; unit?: string };
@@ -13,42 +14,53 @@ type App = { name: string; pm_id: number; pm2_env: { status: string; axm_monitor
 /**
  * The operator's view under the real PM2 (own PM2_HOME, so no other daemon is touched): the custom
  * metrics PM2 shows in `pm2 monit` / `pm2 describe`, read back from `pm2 jlist`, and every
- * `pm2 trigger` action, answered by the process and audited in its log.
+ * `pm2 trigger` action, answered by the process and audited in its log. Queue mode, so that both
+ * kinds of process report: the router (webhook → Redis) and a worker (Redis → journal → replies).
  */
 describe('PM2: custom metrics and actions', () => {
   let rig: Pm2Rig;
   let port: number;
 
   const pm2 = (...args: string[]) => rig.pm2(...args);
-  const metrics = async (): Promise<Record<string, Metric>> => {
+  const metrics = async (name = 'psi-router'): Promise<Record<string, Metric>> => {
     const { stdout } = await pm2('jlist');
-    const app = (JSON.parse(stdout) as App[]).find((a) => a.name === 'psi-router');
+    const app = (JSON.parse(stdout) as App[]).find((a) => a.name === name);
     return app?.pm2_env.axm_monitor ?? {};
   };
-  const metric = async (name: string) => (await metrics())[name]?.value;
+  const metric = async (name: string, app = 'psi-router') => (await metrics(app))[name]?.value;
   /** `pm2 trigger` prints `[name:id:namespace]=<json>` per process that answered. */
-  const trigger = async (action: string, ...params: string[]) => {
-    const { stdout } = await pm2('trigger', 'psi-router', action, ...params);
-    const line = stdout.split('\n').find((l) => l.startsWith('[psi-router:'));
+  const trigger = async (action: string, params: string[] = [], app = 'psi-router') => {
+    const { stdout } = await pm2('trigger', app, action, ...params);
+    const line = stdout.split('\n').find((l) => l.startsWith(`[${app}:`));
     if (!line) throw new Error(`no reply to ${action}: ${stdout}`);
     return JSON.parse(line.slice(line.indexOf(']=') + 2)) as Record<string, unknown>;
   };
 
   beforeAll(async () => {
     // The audit lines are info: the test reads them from PM2's log file.
-    rig = await startPm2Router({ ROUTER_INSTANCES: '1', LOG_LEVEL: 'info' });
+    const redis = await freshRedisDb(7);
+    rig = await startPm2Router({
+      ROUTER_INSTANCES: '1',
+      WORKER_INSTANCES: '1',
+      QUEUE_MODE: 'bullmq',
+      REDIS_URL: redis,
+      LOG_LEVEL: 'info',
+    });
+    await pm2('start', 'ecosystem.config.js', '--only', 'psi-router-worker');
     port = rig.port;
   }, 120_000);
 
   afterAll(() => rig?.close());
 
-  it('when customers write, then `pm2 jlist` (what `pm2 monit` shows) carries live rates, backlogs, p95, circuit and queue mode', async () => {
+  it('when customers write, then `pm2 jlist` (what `pm2 monit` shows) carries live rates, backlogs, p95, circuit and queue mode for the router and the worker', async () => {
     const n = PM2_METRIC_NAMES;
     // Reported from the first second on, before any traffic.
-    await expect.poll(() => metric(n.circuit), { timeout: 15_000, interval: 200 }).toBe('closed');
-    const idle = await metrics();
-    expect(idle[n.in]?.value).toBe(0);
-    expect(idle[n.queueMode]?.value).toBe('not needed');
+    for (const app of ['psi-router', 'psi-router-worker']) {
+      await expect.poll(() => metric(n.circuit, app), { timeout: 15_000, interval: 200 }).toBe('closed');
+      const idle = await metrics(app);
+      expect(idle[n.in]?.value).toBe(0);
+      expect(idle[n.queueMode]?.value).toBe('not needed');
+    }
 
     const load = await customersWriting({
       urls: () => [`http://127.0.0.1:${port}`],
@@ -57,17 +69,23 @@ describe('PM2: custom metrics and actions', () => {
       phonePrefix: '549118600',
     });
     expect(load.acked).toHaveLength(18);
-    // Every text gets a menu reply (reply limits off): 18 in, 18 out within the minute.
+    // The router took 18 in at its webhook and sends nothing in queue mode; the worker processed
+    // the 18 and sent a menu reply to each (reply limits off), all within the minute.
     await expect.poll(() => metric(n.in), { timeout: 15_000, interval: 200 }).toBe(18);
-    await expect.poll(() => metric(n.out), { timeout: 20_000, interval: 200 }).toBe(18);
-    const live = await metrics();
-    expect(live[n.p95]?.unit).toBe('ms');
-    expect(live[n.p95]?.value).toBeGreaterThan(0);
-    expect(live[n.journal]?.value).toBe(0);
-    expect(live[n.outboxWhatsapp]?.value).toBe(0);
-    expect(live[n.outboxInbox]?.value).toBe(0);
-    expect(live[n.media]?.value).toBe(0);
-    expect(live[n.dead]?.value).toBe(0);
+    await expect.poll(() => metric(n.in, 'psi-router-worker'), { timeout: 20_000, interval: 200 }).toBe(18);
+    await expect.poll(() => metric(n.out, 'psi-router-worker'), { timeout: 20_000, interval: 200 }).toBe(18);
+    await expect.poll(() => metric(n.journal, 'psi-router-worker'), { timeout: 10_000, interval: 200 }).toBe(0);
+    const api = await metrics();
+    const worker = await metrics('psi-router-worker');
+    expect(api[n.out]?.value).toBe(0);
+    expect(worker[n.p95]?.unit).toBe('ms');
+    expect(worker[n.p95]?.value).toBeGreaterThan(0);
+    for (const live of [api, worker]) {
+      expect(live[n.outboxWhatsapp]?.value).toBe(0);
+      expect(live[n.outboxInbox]?.value).toBe(0);
+      expect(live[n.media]?.value).toBe(0);
+      expect(live[n.dead]?.value).toBe(0);
+    }
 
     // Backlogs are read from the database: two poisoned events show up as dead letters.
     await withClient((c) =>
@@ -76,11 +94,14 @@ describe('PM2: custom metrics and actions', () => {
       ),
     );
     await expect.poll(() => metric(n.dead), { timeout: 10_000, interval: 200 }).toBe(2);
+    await expect.poll(() => metric(n.dead, 'psi-router-worker'), { timeout: 10_000, interval: 200 }).toBe(2);
 
     // The same values in `pm2 describe`'s "Code metrics" table.
-    const { stdout } = await pm2('describe', 'psi-router');
-    expect(stdout).toContain('Code metrics value');
-    for (const name of Object.values(n)) expect(stdout).toContain(name);
+    for (const app of ['psi-router', 'psi-router-worker']) {
+      const { stdout } = await pm2('describe', app);
+      expect(stdout).toContain('Code metrics value');
+      for (const name of Object.values(n)) expect(stdout).toContain(name);
+    }
   }, 90_000);
 
   it('when each action is triggered with `pm2 trigger`, then the process answers it and audits it in the log', async () => {
@@ -99,13 +120,17 @@ describe('PM2: custom metrics and actions', () => {
       .toBe(0);
     expect(await trigger('dead-letters')).toMatchObject({ events: 0, jobs: 0 });
     // A parameter picks ids; an id that is not dead replays nothing.
-    expect(await trigger('dead-letters-replay', '999999')).toEqual({ events: 0, jobs: 0 });
-    expect((await trigger('dead-letters-replay', 'no spaces; allowed')) as object).toMatchObject({
+    expect(await trigger('dead-letters-replay', ['999999'])).toEqual({ events: 0, jobs: 0 });
+    expect((await trigger('dead-letters-replay', ['no spaces; allowed'])) as object).toMatchObject({
       error: { code: 'VALIDATION_FAILED' },
     });
 
     const status = await trigger('queue-status');
-    expect(status).toMatchObject({ mode: 'direct', queue: null, queueMode: 'not needed' });
+    expect(status).toMatchObject({
+      mode: 'queue',
+      queue: { waiting: 0, active: 0, delayed: 0, failed: 0 },
+      queueMode: 'not needed',
+    });
     expect((status['journal'] as Record<string, number>)['hecho']).toBeGreaterThanOrEqual(18);
 
     const catalog = await trigger('reload-catalog');
@@ -133,5 +158,15 @@ describe('PM2: custom metrics and actions', () => {
     expect(new Set(audits.map((a) => a.action))).toEqual(new Set(PM2_ACTIONS.map((a) => `pm2 trigger ${a}`)));
     expect(audits.find((a) => a.outcome === 'replayed 2 events, 0 jobs')).toBeDefined();
     expect(audits.find((a) => a.outcome === 'failed')?.msg).toBe('admin action failed');
+
+    // A worker answers too, in its own log.
+    expect(await trigger('reload-catalog', [], 'psi-router-worker')).toMatchObject({ menus: expect.any(Number) });
+    const workerLog = path.join(rig.home, 'logs', 'psi-router-worker-out.log');
+    await expect
+      .poll(() => readFileSync(workerLog, 'utf8').includes('"action":"pm2 trigger reload-catalog"'), {
+        timeout: 5_000,
+        interval: 100,
+      })
+      .toBe(true);
   }, 90_000);
 });
