@@ -73,7 +73,7 @@ export async function sandboxChat(db: Queryable, args: { phone: string; line: st
      SELECT json_build_object(
        'conversation', (SELECT json_build_object(
            'id', cv.id, 'estado', cv.estado, 'router_estado', cv.router_estado, 'menu_actual', cv.menu_actual,
-           'menu_nombre', (SELECT mc.nombre FROM router_menu_config mc WHERE mc.id::text = cv.menu_actual),
+           'menu_nombre', (SELECT mc.nombre FROM router_menu_config mc WHERE mc.id::text = cv.menu_actual OR mc.tipo_menu = cv.menu_actual ORDER BY mc.id::text = cv.menu_actual DESC LIMIT 1),
            'area', cv.area, 'linea_origen', cv.linea_origen, 'ticket_id', cv.ticket_id,
            'sandbox', coalesce((cv.metadata->>'sandbox')::boolean, false)) FROM cv),
        'ticket', (SELECT json_build_object('ticket_id', t.ticket_id, 'area', t.area, 'estado', t.estado,

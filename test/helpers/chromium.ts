@@ -33,7 +33,8 @@ export interface Browser {
  * needed: Debian's chromium and node's standard library are enough.
  */
 export async function launchChromium(): Promise<Browser> {
-  if (!CHROMIUM) throw new Error('chromium is not installed (apt-get install chromium)');
+  if (!CHROMIUM)
+    throw new Error('CI=true, but chromium is not installed: .ci/run installs it (apt-get install chromium)');
   const profile = mkdtempSync(path.join(tmpdir(), 'psi-chromium-'));
   const proc: ChildProcess = spawn(
     CHROMIUM,

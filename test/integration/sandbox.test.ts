@@ -106,6 +106,8 @@ describe.skipIf(browserSkip !== null)(
       await page.waitFor(`document.querySelectorAll('[data-testid=list-button]').length === 1`, 'the main menu');
       expect(await count('.msg[data-from=customer]')).toBe(1);
       expect(await text('conv-sandbox')).toContain('sí');
+      expect(await text('conv-menu')).toBe('Menú principal');
+      expect(await text('conv-router-estado')).toBe('menu_principal');
       await shot('02-main-menu.png');
 
       await page.click('[data-testid=list-button]');
