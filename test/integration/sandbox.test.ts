@@ -157,6 +157,8 @@ describe.skipIf(browserSkip !== null)(
       expect(replies.length).toBeGreaterThanOrEqual(3);
       for (const r of replies)
         expect(r).toMatchObject({ estado: 'enviado', wamid: expect.stringMatching(/^sandbox\./) });
+      // Not one request of any outcome reached the Graph API simulator, nor the inbox.
+      expect(rig.sim.requests).toEqual({ ok: 0, auth_error: 0, invalid: 0, scripted_error: 0, down: 0 });
       expect(rig.sim.sent).toHaveLength(0);
       expect(rig.inbox.deliveries).toHaveLength(0);
 
@@ -164,6 +166,7 @@ describe.skipIf(browserSkip !== null)(
       await rig.router.postWebhook(inboundEnvelope(textMessage({ from: '5491155550000', body: 'hola' })));
       await rig.settle();
       expect(rig.sim.sent).toHaveLength(1);
+      expect(rig.sim.requests.ok).toBe(1);
     }, 90_000);
   },
 );
