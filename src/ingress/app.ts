@@ -11,6 +11,7 @@ import { webhookRoutes } from './webhook-routes.js';
 import { evolutionRoutes } from './evolution-routes.js';
 import type { EvolutionMediaSource } from '../evolution/media-source.js';
 import { adminRoutes, type AdminDeps } from './admin-routes.js';
+import { sandboxPageRoutes } from '../sandbox/sandbox-page-routes.js';
 import { mediaRoutes } from './media-routes.js';
 import { mediaLinkRoutes } from './media-link-routes.js';
 import type { LocalMediaAccess } from '../media/create-media.js';
@@ -65,6 +66,8 @@ export function buildApp(deps: AppDeps): Express {
     const { contentType, body } = await deps.metrics.render();
     res.type(contentType).send(body);
   });
+  // The sandbox page itself asks for the token; its API is behind it (admin-routes.ts).
+  app.use(sandboxPageRoutes(deps.config.ADMIN_TOKEN));
   app.use(adminRoutes(deps.admin));
   app.use(
     mediaLinkRoutes({

@@ -25,7 +25,7 @@ export interface OutboxSenderOptions {
 }
 
 export interface SendResult {
-  outcome: 'sent' | 'dry_run' | 'retry' | 'failed';
+  outcome: 'sent' | 'dry_run' | 'retry' | 'failed' | 'sandbox';
   code: number | null;
 }
 
@@ -66,6 +66,8 @@ export class OutboxSender {
     private readonly hooks: {
       onStatusesRevived?: (ids: string[]) => void;
       onResult?: (canal: string, result: SendResult) => void;
+      /** Another transport for some rows (the sandbox's): its send, or null to send as usual. */
+      divert?: (item: OutboxItem, owner: string) => Promise<SendResult> | null;
     } = {},
     /** Evolution lines' transport (rows whose linea is `evo:<code>`). */
     private readonly evolution: EvolutionTransport | null = null,
@@ -138,12 +140,15 @@ export class OutboxSender {
   private async handle(item: OutboxItem): Promise<void> {
     this.inFlight += 1;
     try {
-      const evolution = item.canal === 'whatsapp' && isEvolutionSender(item.linea);
-      const result = evolution
-        ? await this.sendEvolution(item)
-        : item.canal === 'whatsapp'
-          ? await this.sendWhatsapp(item)
-          : await this.sendInbox(item);
+      const diverted = this.hooks.divert?.(item, this.owner) ?? null;
+      const evolution = !diverted && item.canal === 'whatsapp' && isEvolutionSender(item.linea);
+      const result = diverted
+        ? await diverted
+        : evolution
+          ? await this.sendEvolution(item)
+          : item.canal === 'whatsapp'
+            ? await this.sendWhatsapp(item)
+            : await this.sendInbox(item);
       this.hooks.onResult?.(evolution ? 'evolution' : item.canal, result);
     } catch (err) {
       // Recording the result failed (database down): the claim expires and the row is retried.
