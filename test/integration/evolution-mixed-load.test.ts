@@ -3,7 +3,10 @@ import { startGraphSimulator, type GraphSimulator } from '../../src/simulator/gr
 import { flatBody, rawUpsert, evolutionMessageKey } from '../../src/simulator/evolution/payloads.js';
 import { postEvolutionWebhook } from '../../src/simulator/evolution/webhook-poster.js';
 import { inboundEnvelope, textMessage } from '../fixtures/whatsapp/builders.js';
-import { EvolutionRig, LINES, q, q1, type LineCode } from '../helpers/evolution-rig.js';
+import { EVO_KEY, EvolutionRig, LINES, q, q1, type LineCode } from '../helpers/evolution-rig.js';
+import { freshRedisDb } from '../helpers/redis.js';
+import { spawnWorker, type RouterProcess } from '../helpers/spawn-router.js';
+import { TEST_DATABASE_URL } from '../helpers/test-config.js';
 import { resetDatabase } from '../helpers/reset-db.js';
 import { postSigned } from '../helpers/start-router.js';
 
@@ -102,4 +105,60 @@ describe('Cloud API and Evolution traffic mixed', () => {
       `mixed load: ${acked.length} messages (${acked.length * 2} deliveries) over Cloud API and ${lines.length} Evolution lines in ${elapsedS.toFixed(1)} s\n`,
     );
   }, 180_000);
+});
+
+describe('Evolution lines in queue mode', () => {
+  let rig: EvolutionRig;
+  let worker: RouterProcess;
+
+  beforeAll(async () => {
+    await resetDatabase();
+    const redisUrl = await freshRedisDb(13);
+    rig = new EvolutionRig({ QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl, MEDIA_STORAGE: 'off' });
+    await rig.start();
+    await rig.configureLines();
+    worker = await spawnWorker({
+      DATABASE_URL: TEST_DATABASE_URL,
+      REDIS_URL: redisUrl,
+      WHATSAPP_APP_SECRET: 'x',
+      EVOLUTION_API_URL: rig.sim.url,
+      EVOLUTION_API_KEY: EVO_KEY,
+      LEASE_MS: '1500',
+      SWEEP_INTERVAL_MS: '200',
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await worker?.stop();
+    await rig.stop();
+  });
+
+  it('when Evolution webhooks are acknowledged by the api and processed by a worker, then each message is stored once and answered once', async () => {
+    const { instancia, secret } = LINES.alumnos;
+    const ids = Array.from({ length: 10 }, () => evolutionMessageKey());
+    const baseTs = Math.floor(Date.now() / 1000) - 60;
+    const answers = await Promise.all(
+      ids.flatMap((id, i) =>
+        Array.from({ length: 5 }, () =>
+          postEvolutionWebhook(
+            `${rig.url}/webhook/evolution/alumnos`,
+            rawUpsert({ instance: instancia, from: '5491155501000', id, text: `q ${i}`, timestamp: baseTs + i }),
+            secret,
+          ),
+        ),
+      ),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    await expect
+      .poll(() => q1(`SELECT count(*)::int AS n FROM mensajes WHERE direccion = 'entrante'`), { timeout: 30_000 })
+      .toEqual({ n: ids.length });
+    await rig.settle(30_000);
+    expect(
+      await q(
+        `SELECT count(*)::int AS n FROM mensajes WHERE whatsapp_message_id = ANY($1) GROUP BY whatsapp_message_id`,
+        [ids.map((id) => `evo:${instancia}:${id}`)],
+      ),
+    ).toEqual(ids.map(() => ({ n: 1 })));
+    // The line's note went once to this new customer, through the worker's outbox sender or the api's.
+    expect(rig.sim.sent.map((m) => m.number)).toEqual(['5491155501000']);
+  }, 90_000);
 });
