@@ -174,7 +174,9 @@ f AS (
 ln AS (
   SELECT coalesce(
            (SELECT l.codigo FROM router_lineas l WHERE l.phone_number_id = f.pnid AND l.activo),
-           CASE WHEN NOT EXISTS (SELECT 1 FROM router_lineas l WHERE l.tipo = 'cloud' AND l.activo) THEN $7
+           -- An Evolution line (evo:<code>) is never the default Cloud number, even once deactivated.
+           CASE WHEN f.pnid LIKE 'evo:%' THEN substr(f.pnid, 5)
+                WHEN NOT EXISTS (SELECT 1 FROM router_lineas l WHERE l.tipo = 'cloud' AND l.activo) THEN $7
                 ELSE f.pnid END) AS codigo
     FROM f
 ),
