@@ -9,6 +9,7 @@ import { round, table } from './lib/stats.js';
 import { mediaIsolation } from './lib/media-phase.js';
 import { cpuPerMessage } from './lib/cpu-phase.js';
 import { freePort } from '../test/helpers/start-router.js';
+import { BENCH_EVOLUTION_KEY } from './lib/evolution-load.js';
 
 /**
  * `npm run bench`: figures for speed on this machine, reproducible with one command.
@@ -42,6 +43,15 @@ function routerEnv(databaseUrl: string, port: number, extra: Record<string, stri
   };
 }
 
+/** Evolution lines of a ramp: the simulator's URL and key, sends spaced as loosely as allowed. */
+function evolutionEnv(outside: { evolution: { url: string } }): Record<string, string> {
+  return {
+    EVOLUTION_API_URL: outside.evolution.url,
+    EVOLUTION_API_KEY: BENCH_EVOLUTION_KEY,
+    EVOLUTION_SEND_RATE_PER_SECOND: '50',
+  };
+}
+
 async function ramp(
   label: string,
   ackPort: number,
@@ -62,7 +72,7 @@ async function ramp(
     });
     steps.push(r);
     log(
-      `${label} ${rate}/s: ok=${r.ok} ack p99 ${r.ackP99} ms, e2e p99 ${r.e2eP99} ms, drain ${r.drainMs} ms, errors ${r.errors}, missing ${r.repliesMissing}`,
+      `${label} ${rate}/s: ok=${r.ok} ack p99 ${r.ackP99} ms, e2e p99 ${r.e2eP99} ms, drain ${r.drainMs} ms, errors ${r.errors}, missing ${r.repliesMissing}, evolution ${r.evolution.acked} acked / ${r.evolution.lost} lost / ${r.evolution.doubled} doubled, out of order ${r.outOfOrder}`,
     );
     if (!r.ok) break;
   }
@@ -85,7 +95,11 @@ async function directMode() {
   const databaseUrl = await freshBenchDatabase();
   const port = await freePort();
   const outside = await startOutside(port);
-  const api = await startNode('api', { ...routerEnv(databaseUrl, port), WHATSAPP_API_URL: outside.sim.url });
+  const api = await startNode('api', {
+    ...routerEnv(databaseUrl, port),
+    WHATSAPP_API_URL: outside.sim.url,
+    ...evolutionEnv(outside),
+  });
   try {
     const result = await ramp('direct', port, [{ port, proc: api }], outside);
     const ackPath = await blast(
@@ -108,7 +122,7 @@ async function queueMode() {
   execFileSync('redis-cli', ['-u', redisUrl, 'FLUSHDB'], { stdio: 'ignore' });
   const port = await freePort();
   const outside = await startOutside(port);
-  const q = { QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl, WHATSAPP_API_URL: outside.sim.url };
+  const q = { QUEUE_MODE: 'bullmq', REDIS_URL: redisUrl, WHATSAPP_API_URL: outside.sim.url, ...evolutionEnv(outside) };
   const api = await startNode('api', { ...routerEnv(databaseUrl, port), ...q });
   const workers: NodeProcess[] = [];
   for (let i = 0; i < WORKERS; i++)

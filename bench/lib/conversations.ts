@@ -1,6 +1,7 @@
 import { signBody } from '../../src/webhook/verify-signature.js';
 import { imageMessage, inboundEnvelope, listReplyMessage, textMessage } from '../../test/fixtures/whatsapp/builders.js';
 import { buildRequest, type RequestSpec } from './http-load.js';
+import { evolutionStep } from './evolution-load.js';
 
 /**
  * What a customer does, step by step, and whether the router answers that step: first contact,
@@ -37,6 +38,9 @@ export function scriptStep(from: string, step: number, ts: number) {
   return { msg, reply: s.reply };
 }
 
+/** What a customer types at `step` (a tap's option id reads as text on WhatsApp Web). */
+export const scriptStepText = (step: number): string => SCRIPT[step]!.value;
+
 /** WhatsApp time of a customer's step: STEP_SECONDS apart, all in the past (a future one would be clamped). */
 export const stepTimestamp = (baseTs: number, step: number): number => baseTs + step * STEP_SECONDS;
 export const scriptBaseTs = (): number => Math.floor(Date.now() / 1000) - STEP_SECONDS * STEPS_PER_CUSTOMER - 5;
@@ -48,6 +52,8 @@ export interface ConversationLoadOptions {
   /** Every Nth request is a redelivery of an earlier body (Meta's at-least-once). */
   duplicateEvery?: number;
   path?: string;
+  /** Every Nth customer writes to an Evolution line (inbox flow: stored, never a menu). 0 = none. */
+  evolutionEvery?: number;
 }
 
 /**
@@ -58,10 +64,12 @@ export interface ConversationLoadOptions {
 export class ConversationLoad {
   private step = 0;
   private customer = 0;
-  private sentBodies: Buffer[] = [];
+  private sentRequests: Buffer[] = [];
   private count = 0;
   readonly expected = new Map<string, number[]>();
   readonly inbound: string[] = [];
+  /** Evolution message ids whose webhook got its 200. */
+  readonly evolutionAcked: string[] = [];
   readonly e2e: number[] = [];
   duplicatesSent = 0;
   private readonly baseTs = scriptBaseTs();
@@ -79,25 +87,23 @@ export class ConversationLoad {
   next(): RequestSpec | null {
     this.count += 1;
     const dupEvery = this.o.duplicateEvery ?? 0;
-    if (dupEvery > 0 && this.count % dupEvery === 0 && this.sentBodies.length > 0) {
-      const body = this.sentBodies[Math.floor(Math.random() * this.sentBodies.length)]!;
+    if (dupEvery > 0 && this.count % dupEvery === 0 && this.sentRequests.length > 0) {
       this.duplicatesSent += 1;
-      return { bytes: this.request(body) };
+      return { bytes: this.sentRequests[Math.floor(Math.random() * this.sentRequests.length)]! };
     }
     if (this.step >= STEPS_PER_CUSTOMER) return null;
     const c = this.customer;
     const from = this.phone(c);
+    const every = this.o.evolutionEvery ?? 0;
+    if (every > 0 && c % every === every - 1) return this.evolutionNext(c, from);
     const { msg, reply } = scriptStep(from, this.step, stepTimestamp(this.baseTs, this.step));
     const body = Buffer.from(JSON.stringify(inboundEnvelope(msg)), 'utf8');
-    if (this.sentBodies.length < 5_000) this.sentBodies.push(body);
+    const bytes = this.request(body);
+    if (this.sentRequests.length < 5_000) this.sentRequests.push(bytes);
     this.inbound.push(msg.id);
-    this.customer += 1;
-    if (this.customer >= this.o.customers) {
-      this.customer = 0;
-      this.step += 1;
-    }
+    this.advance();
     return {
-      bytes: this.request(body),
+      bytes,
       done: (o) => {
         if (reply && o.status === 200) {
           // Intended send time, in the epoch clock the simulator stamps replies with.
@@ -107,6 +113,24 @@ export class ConversationLoad {
         }
       },
     };
+  }
+
+  private advance(): void {
+    this.customer += 1;
+    if (this.customer >= this.o.customers) {
+      this.customer = 0;
+      this.step += 1;
+    }
+  }
+
+  /** An Evolution customer's step: the same words, no reply expected (the inbox flow answers no menu). */
+  private evolutionNext(c: number, from: string): RequestSpec {
+    const s = scriptStepText(this.step);
+    const { bytes, wamid } = evolutionStep(c, from, this.step, s, stepTimestamp(this.baseTs, this.step));
+    if (this.sentRequests.length < 5_000) this.sentRequests.push(bytes);
+    this.inbound.push(wamid);
+    this.advance();
+    return { bytes, done: (o) => void (o.status === 200 && this.evolutionAcked.push(wamid)) };
   }
 
   /** Matches a reply accepted by the simulator (epoch ms `at`) to the oldest open message of `to`. */

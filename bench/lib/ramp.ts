@@ -4,6 +4,8 @@ import { withBenchClient } from './bench-db.js';
 import { ConversationLoad, STEPS_PER_CUSTOMER } from './conversations.js';
 import { openLoop } from './http-load.js';
 import { metric, type NodeProcess } from './processes.js';
+import { EVOLUTION_EVERY, evolutionAudit, startEvolutionOutside } from './evolution-load.js';
+import type { EvolutionSimulator } from '../../src/simulator/evolution/evolution-simulator.js';
 import { pct, round } from './stats.js';
 
 // The routers run with NODE_ENV=production, which refuses credentials under 32 characters.
@@ -22,15 +24,20 @@ export interface StepResult {
   e2eP50: number;
   e2eP99: number;
   repliesMissing: number;
+  /** Evolution traffic of the step (every BENCH_EVOLUTION_EVERY-th customer): acknowledged, lost, doubled. */
+  evolution: { acked: number; lost: number; doubled: number };
+  /** Conversations (Cloud API and Evolution) processed out of WhatsApp order or two messages at once. */
+  outOfOrder: number;
   drainMs: number;
   stmtsPerMsg: number;
   peakRssMiB: number;
   ok: boolean;
 }
 
-/** The third parties of a benchmark run, in this process: Graph simulator and an area inbox. */
+/** The third parties of a benchmark run, in this process: Graph and Evolution simulators and an area inbox. */
 export interface Outside {
   sim: GraphSimulator;
+  evolution: EvolutionSimulator;
   inbox: Server;
   inboxUrl: string;
   inboxHits: () => number;
@@ -56,13 +63,16 @@ export async function startOutside(routerPort: number): Promise<Outside> {
   const address = inbox.address();
   const inboxUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   await withBenchClient((c) => c.query(`UPDATE router_areas SET inbox_webhook_url = $1 || '/' || id`, [inboxUrl]));
+  const evolution = await startEvolutionOutside(routerPort);
   return {
     sim,
+    evolution,
     inbox,
     inboxUrl,
     inboxHits: () => hits,
     async close() {
       await sim.close();
+      await evolution.close();
       inbox.closeAllConnections();
       await new Promise<void>((r) => inbox.close(() => r()));
     },
@@ -96,7 +106,13 @@ export async function runStep(args: {
 }): Promise<StepResult> {
   const { outside } = args;
   const customers = Math.ceil((args.rate * args.seconds) / STEPS_PER_CUSTOMER);
-  const load = new ConversationLoad({ secret: SECRET, phonePrefix: args.phonePrefix, customers, duplicateEvery: 40 });
+  const load = new ConversationLoad({
+    secret: SECRET,
+    phonePrefix: args.phonePrefix,
+    customers,
+    duplicateEvery: 40,
+    evolutionEvery: EVOLUTION_EVERY,
+  });
   let cursor = outside.sim.sent.length;
   const harvest = () => {
     const sent = outside.sim.sent;
@@ -128,6 +144,7 @@ export async function runStep(args: {
   harvest();
   const stmtsAfter = await sumMetric(args.metered, 'psi_router_db_statements_total');
   const acked = stats.statuses['200'] ?? 0;
+  const evo = await evolutionAudit(load.evolutionAcked);
   const inbound = load.inbound.length;
   const result: StepResult = {
     rate: args.rate,
@@ -141,6 +158,8 @@ export async function runStep(args: {
     e2eP50: round(pct(load.e2e, 0.5), 1),
     e2eP99: round(pct(load.e2e, 0.99), 1),
     repliesMissing: load.outstandingReplies(),
+    evolution: { acked: load.evolutionAcked.length, lost: evo.lost, doubled: evo.doubled },
+    outOfOrder: evo.outOfOrder,
     drainMs: Math.round(drainMs),
     stmtsPerMsg: round((stmtsAfter - stmtsBefore) / Math.max(1, inbound), 2),
     peakRssMiB: round(Math.max(...args.metered.map((m) => m.proc.peakRssMiB())), 0),
@@ -149,6 +168,9 @@ export async function runStep(args: {
   result.ok =
     result.errors === 0 &&
     result.repliesMissing === 0 &&
+    result.evolution.lost === 0 &&
+    result.evolution.doubled === 0 &&
+    result.outOfOrder === 0 &&
     drainMs >= 0 &&
     drainMs <= args.limits.drainMs &&
     result.ackP99 <= args.limits.ackP99 &&
