@@ -21,14 +21,3 @@ export async function loadEvolutionMedia(db: Queryable, wamid: string): Promise<
   ]);
   return res.rows[0] ?? null;
 }
-
-/** Deletes up to `limit` kept files older than the journal's retention (their jobs ended long ago). */
-export async function pruneEvolutionMedia(db: Queryable, retentionDays: number, limit: number): Promise<number> {
-  const res = await db.query(
-    `DELETE FROM router_evolution_media WHERE wamid IN (
-       SELECT wamid FROM router_evolution_media WHERE created_at < now() - $1 * interval '1 day' LIMIT $2
-       FOR UPDATE SKIP LOCKED)`,
-    [retentionDays, limit],
-  );
-  return res.rowCount;
-}
