@@ -39,7 +39,7 @@ const lineSchema = z
       .regex(/^\d{5,20}$/, 'must be the Cloud API phone_number_id (digits)')
       .nullable()
       .optional(),
-    flujo: z.enum(['menu', 'inbox']).default('menu'),
+    flujo: z.enum(['menu', 'ads', 'inbox']).default('menu'),
     ajustes: z
       .partialRecord(z.enum(settingKeys as [keyof LineSettings, ...(keyof LineSettings)[]]), z.boolean())
       .default({}),
