@@ -12,6 +12,7 @@ import {
   type ContextOptions,
   type ContextResult,
 } from '../store/context-query.js';
+import type { SchemaProfile } from '../store/schema-profile.js';
 import { applyStatusEvent } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
 import { KeyedExecutor } from './keyed-executor.js';
@@ -40,6 +41,8 @@ export interface ProcessorOptions {
   onMediaJob?: () => void;
   /** How the context query writes for this database (unread counting, media links, default line). */
   context?: ContextOptions;
+  /** What the live columns accept: shapes the completion statement's routing writes. */
+  profile: SchemaProfile;
 }
 
 const STATUS_PREFIX = 'status#';
@@ -268,14 +271,11 @@ export class DirectProcessor {
       const mediaJobs = this.options.mediaJobs === true && Boolean(ctx.event.media);
       let done;
       try {
-        done = await completeEvent(this.db, {
-          eventId: ctx.eventId,
-          convKey,
-          owner: this.owner,
-          extraCtes: plan.extraCtes,
-          extraParams: plan.extraParams,
-          mediaJobs,
-        });
+        done = await completeEvent(
+          this.db,
+          { eventId: ctx.eventId, convKey, owner: this.owner, writes: plan.writes, mediaJob: mediaJobs },
+          this.options.profile,
+        );
       } catch (err) {
         // A CRM trigger or constraint on what routing writes fails this statement every time: the
         // attempt was counted by the context query, so record it and let the backoff (and, past

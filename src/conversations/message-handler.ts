@@ -1,15 +1,15 @@
 import type { ContextResult } from '../store/context-query.js';
+import type { RoutingWrites } from '../store/routing-writes.js';
 
 export type ProcessingContext = Extract<ContextResult, { status: 'event' }>;
 
 /**
- * What processing a message decided, as extra writes for the completion statement (they commit
- * atomically with marking the event done), plus a label for the per-message log line.
+ * What processing a message decided: its writes, as data, which the store commits atomically with
+ * marking the event done (store/completion-statement.ts), plus a label for the per-message log line.
  */
 export interface CommitPlan {
   outcome: string;
-  extraCtes?: string;
-  extraParams?: unknown[];
+  writes?: RoutingWrites;
   /** Runs after the statement committed (e.g. wake the outbox sender). */
   afterCommit?: () => void;
 }

@@ -3,16 +3,13 @@ import { outboundType, graphMessageBody } from '../outbound/message-builders.js'
 import { lineFor, type CatalogCache } from '../routing/catalog-cache.js';
 import { decide, type Decision, type Derivation } from '../routing/decide.js';
 import type { Line } from '../routing/types.js';
-import { routingWritesCtes, routingWritesParams, type RoutingWrites } from '../store/routing-writes.js';
-import type { SchemaProfile } from '../store/schema-profile.js';
+import type { RoutingWrites } from '../store/routing-writes.js';
 import { ROUTER_VERSION } from '../version.js';
 import type { InboundMessageEvent } from '../webhook/inbound-event.js';
 import type { CommitPlan, MessageHandler, ProcessingContext } from './message-handler.js';
 
 export interface RoutingHandlerDeps {
   catalog: CatalogCache;
-  /** What the live columns accept (derivaciones.ticket_id, audit_log.registro_id). */
-  profile: SchemaProfile;
   log: Logger;
   /** Called after a commit that queued something to send. */
   onOutbound: () => void;
@@ -23,12 +20,11 @@ export interface RoutingHandlerDeps {
 
 /**
  * The routing step in production: load the (cached) catalog, ask the pure state machine, and turn
- * its decision into writes that commit with the event (store/routing-writes.ts).
+ * its decision into writes (data) that the store commits with the event (store/completion-statement.ts).
  */
 export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
   const now = deps.now ?? Date.now;
   const log = deps.log.child({ module: 'routing' });
-  const ctes = routingWritesCtes(deps.profile);
   return {
     async handle(ctx: ProcessingContext): Promise<CommitPlan> {
       // The wamid was stored before this journal row was ever attempted: a redelivery after the
@@ -53,8 +49,7 @@ export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
       const writes = toWrites(ctx, decision, line, catalog.settings.ticketTimeZone, now());
       return {
         outcome: decision.outcome,
-        extraCtes: ctes,
-        extraParams: routingWritesParams(writes),
+        writes,
         afterCommit: () => {
           if (writes.replies.length > 0 || writes.notify) deps.onOutbound();
           if (writes.derivation) deps.onDerived?.(writes.derivation.area);

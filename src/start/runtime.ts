@@ -149,7 +149,6 @@ export async function createRuntime(
     options.handler ??
     createRoutingHandler({
       catalog,
-      profile,
       log,
       onOutbound: () => sender.wake(),
       onDerived: (area) => metrics.derivations.inc({ area }),
@@ -175,6 +174,7 @@ export async function createRuntime(
         defaultLine: config.DEFAULT_LINE,
       },
       onMediaJob: () => media.downloader?.wake(),
+      profile,
     },
     log,
     processingObserver(monitor, metrics),

@@ -7,19 +7,20 @@ import type { Queryable } from './db.js';
  */
 
 /**
- * A CTE for the completion statement (processing-repository.ts): when the event's message carries
+ * A CTE for the completion statement (completion-statement.ts): when the event's message carries
  * media, its download job is created in the same atomic statement that marks the event done — no
- * extra round trip, and no job without a committed message. Uses only $1 (event id); guarded by
- * `done`, so a worker that lost its lease creates nothing. A redelivery finds the job already there.
+ * extra round trip, and no job without a committed message. `eventId` is the placeholder of the
+ * event's id; guarded by `done`, so a worker that lost its lease creates nothing. A redelivery finds
+ * the job already there.
  */
-export const MEDIA_JOB_CTE = `
+export const mediaJobCte = (eventId: string): string => `
 media_job AS (
   INSERT INTO router_media_jobs (mensaje_id, media_id, tipo, mime_type, sha256, filename)
   SELECT m.id, e.payload->'media'->>'id', e.payload->>'type', e.payload->'media'->>'mimeType',
          e.payload->'media'->>'sha256', e.payload->'media'->>'filename'
     FROM router_eventos e
     JOIN mensajes m ON m.whatsapp_message_id = e.wamid
-   WHERE e.id = $1::bigint AND jsonb_typeof(e.payload->'media') = 'object'
+   WHERE e.id = ${eventId}::bigint AND jsonb_typeof(e.payload->'media') = 'object'
      AND e.payload->'media'->>'id' IS NOT NULL AND EXISTS (SELECT 1 FROM done)
   ON CONFLICT (mensaje_id) DO NOTHING
   RETURNING id

@@ -1,12 +1,6 @@
+import { completionStatement, type Completion } from './completion-statement.js';
 import type { Queryable } from './db.js';
-import { MEDIA_JOB_CTE } from './media-repository.js';
-
-/** Queue mode: a finished (or dead) event moves the conversation's sequence forward. */
-const ADVANCE_SEQ = `
-       INSERT INTO router_conv_seq AS s (conv_key, ultimo_seq)
-       SELECT $2, e.seq FROM router_eventos e WHERE e.id = $1::bigint AND e.seq IS NOT NULL AND $COND
-       ON CONFLICT (conv_key) DO UPDATE SET ultimo_seq = greatest(s.ultimo_seq, excluded.ultimo_seq), updated_at = now()
-       RETURNING 1`;
+import type { SchemaProfile } from './schema-profile.js';
 
 export interface CompletionResult {
   /** False when the lease was lost (another worker took over): nothing was written. */
@@ -16,44 +10,17 @@ export interface CompletionResult {
 }
 
 /**
- * Marks a journal event done and, when nothing else is pending for the conversation, gives the
- * lease back — one statement. Fenced by the lease: a worker that lost its lease writes nothing.
- * `extraCtes` lets the routing layer add its writes (state, outbound messages, tickets, outbox) to
- * the same atomic statement; they must reference `done` so they only happen when it does.
- * `mediaJobs` adds the media download job of the event's message (media-repository.ts), when it has media.
+ * Marks a journal event done with everything its processing decided, and gives the lease back when
+ * nothing else is pending for the conversation — one statement (completion-statement.ts). Fenced by
+ * the lease: a worker that lost its lease writes nothing.
  */
 export async function completeEvent(
   db: Queryable,
-  args: {
-    eventId: string;
-    convKey: string;
-    owner: string;
-    extraCtes?: string;
-    extraParams?: unknown[];
-    mediaJobs?: boolean;
-  },
+  completion: Completion,
+  profile: SchemaProfile,
 ): Promise<CompletionResult> {
-  const extra = (args.extraCtes ? `,\n${args.extraCtes}` : '') + (args.mediaJobs ? `,\n${MEDIA_JOB_CTE}` : '');
-  const res = await db.query<{ committed: boolean; more: boolean }>(
-    `WITH done AS (
-       UPDATE router_eventos SET estado = 'hecho', procesado_at = clock_timestamp(), error = NULL
-        WHERE id = $1::bigint AND estado = 'pendiente'
-          AND EXISTS (SELECT 1 FROM router_locks WHERE conv_key = $2 AND owner = $3)
-        RETURNING id
-     ),
-     more AS (
-       SELECT EXISTS (SELECT 1 FROM router_eventos
-                       WHERE conv_key = $2 AND estado = 'pendiente' AND id <> $1::bigint) AS more
-     ),
-     released AS (
-       DELETE FROM router_locks
-        WHERE conv_key = $2 AND owner = $3 AND NOT (SELECT more FROM more) AND EXISTS (SELECT 1 FROM done)
-        RETURNING 1
-     ),
-     seq_done AS (${ADVANCE_SEQ.replace('$COND', 'EXISTS (SELECT 1 FROM done)')})${extra}
-     SELECT EXISTS (SELECT 1 FROM done) AS committed, (SELECT more FROM more) AS more`,
-    [args.eventId, args.convKey, args.owner, ...(args.extraParams ?? [])],
-  );
+  const { text, values } = completionStatement(completion, profile);
+  const res = await db.query<{ committed: boolean; more: boolean }>(text, values);
   const row = res.rows[0];
   return { committed: Boolean(row?.committed), more: Boolean(row?.more) };
 }
@@ -75,12 +42,18 @@ export async function failEvent(
               procesado_at = CASE WHEN intentos >= $5 THEN now() ELSE procesado_at END,
               disponible_at = now() + $6 * interval '1 millisecond'
         WHERE id = $1::bigint AND estado = 'pendiente'
-        RETURNING estado
+        RETURNING estado, seq
      ),
      released AS (
        DELETE FROM router_locks WHERE conv_key = $2 AND owner = $3 RETURNING 1
      ),
-     seq_done AS (${ADVANCE_SEQ.replace('$COND', "EXISTS (SELECT 1 FROM upd WHERE estado = 'muerto')")})
+     -- Queue mode: a dead event moves the conversation's sequence on.
+     seq_done AS (
+       INSERT INTO router_conv_seq AS s (conv_key, ultimo_seq)
+       SELECT $2, upd.seq FROM upd WHERE upd.estado = 'muerto' AND upd.seq IS NOT NULL
+       ON CONFLICT (conv_key) DO UPDATE SET ultimo_seq = greatest(s.ultimo_seq, excluded.ultimo_seq), updated_at = now()
+       RETURNING 1
+     )
      SELECT coalesce((SELECT estado = 'muerto' FROM upd), false) AS dead`,
     [args.eventId, args.convKey, args.owner, args.error, args.maxAttempts, args.backoffMs],
   );

@@ -1,13 +1,14 @@
 import type { SchemaProfile } from './schema-profile.js';
 
 /**
- * The routing decision's writes, as CTEs appended to the completion statement
- * (processing-repository.ts), so that marking the event done, the new conversation state, the
- * ticket, derivación, 🤖 system line and audit row, the stored bot replies and their outbox rows,
- * and the inbox notification all commit together or not at all — one round trip. Every CTE is
- * guarded by `done`, which exists only when this worker still holds the conversation's lease.
+ * The routing decision's writes: what a handler returns as data (conversations/message-handler.ts)
+ * and completion-statement.ts commits in the completion statement, so that marking the event done,
+ * the new conversation state, the ticket, derivación, 🤖 system line and audit row, the stored bot
+ * replies and their outbox rows, and the inbox notification all commit together or not at all — one
+ * round trip. Every CTE is guarded by `done`, which exists only when this worker still holds the
+ * conversation's lease.
  *
- * Parameter $4 is one jsonb document (RoutingWrites). `{ticket}` in the router's own texts (reply
+ * The writes travel as one jsonb parameter. `{ticket}` in the router's own texts (reply
  * templates and their Graph bodies, the audit line) is replaced by the ticket id the same statement
  * creates; the notification gets that id in its `ticket` field only (jsonb_set), because it carries
  * the customer's own words, which must reach the agent exactly as typed. Rows are written as the
@@ -62,12 +63,15 @@ export interface RoutingWrites {
   notify: { url: string | null; orderKey: string; payload: Record<string, unknown> } | null;
 }
 
-/** The completion statement's routing CTEs, shaped by what the live columns accept. */
-export function routingWritesCtes(profile: SchemaProfile): string {
+/**
+ * The completion statement's routing CTEs, shaped by what the live columns accept. `writes` is the
+ * placeholder of the RoutingWrites parameter; the statement must define `done` before them.
+ */
+export function routingWritesCtes(profile: SchemaProfile, writes: string): string {
   const ticketRef =
     profile.derivationTicket === 'ticket_id' ? 'tk.ticket_id' : `tk.id::${profile.derivationTicketType}`;
   return `
-w AS (SELECT $4::jsonb AS j),
+w AS (SELECT ${writes}::jsonb AS j),
 base AS (
   -- Stored rows come after the customer's message and in the order they were decided.
   SELECT greatest(now(), (w.j->>'at')::timestamptz + interval '1 millisecond') AS ts FROM w
@@ -173,8 +177,4 @@ notify AS (
     FROM w WHERE jsonb_typeof(w.j->'notify') = 'object' AND EXISTS (SELECT 1 FROM done)
   RETURNING id
 )`;
-}
-
-export function routingWritesParams(writes: RoutingWrites): unknown[] {
-  return [JSON.stringify(writes)];
 }

@@ -7,6 +7,7 @@ import {
 } from '../../src/store/context-query.js';
 import { appendToJournal } from '../../src/store/journal-repository.js';
 import { completeEvent } from '../../src/store/processing-repository.js';
+import { readSchemaProfile } from '../../src/store/schema-profile.js';
 import { parseWebhookBody } from '../../src/webhook/parse-events.js';
 import {
   bodyOf,
@@ -113,7 +114,11 @@ describe('the one-query context', () => {
     expect((await loadConversationContext(router.runtime.db, convKey, 'other-owner', 10_000)).status).toBe(
       'not_leased',
     );
-    const done = await completeEvent(router.runtime.db, { eventId: ctx.eventId, convKey, owner: 'test-owner' });
+    const done = await completeEvent(
+      router.runtime.db,
+      { eventId: ctx.eventId, convKey, owner: 'test-owner' },
+      await readSchemaProfile(router.runtime.db),
+    );
     expect(done).toEqual({ committed: true, more: false });
     expect((await loadConversationContext(router.runtime.db, convKey, 'other-owner', 10_000)).status).toBe('empty');
   });
