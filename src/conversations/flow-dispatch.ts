@@ -49,6 +49,7 @@ export async function decideFlow(
     messageType: ctx.event.type,
     fromAd: ctx.event.referral !== null,
     at,
+    messageAt: ctx.event.timestamp * 1000,
     timeZone: deps.timeZone,
     lastSentAt: facts.lastAutoreplyAt,
     lastAgentAt: facts.lastAgentAt,

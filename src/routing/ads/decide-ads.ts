@@ -345,7 +345,12 @@ function derive(
     },
     notify: { area, event: 'derivation' },
     warnings: [],
-    flow: { ...flow, pin: { reason, systemLine: null, byAd } },
+    // The lead is handed to an agent: its session is `derivado` (§D7), whatever led here.
+    flow: {
+      ...flow,
+      session: flow.session ? { ...flow.session, estado: 'derivado' } : null,
+      pin: { reason, systemLine: null, byAd },
+    },
     derivationLine: `🤖 ${reason}`,
   };
 }

@@ -38,8 +38,10 @@ export interface AutoreplyInput {
   messageType: string;
   /** The message is a click-to-WhatsApp ad entry (the funnel answers it). */
   fromAd: boolean;
-  /** The flow's time for this message, ms. */
+  /** The flows' time of this message (ms): bands and cooldown (log rows carry this time). */
   at: number;
+  /** The message's own WhatsApp time (ms): compared with the agent's rows, which carry real times. */
+  messageAt: number;
   timeZone: string;
   /** Last autoreply to this contact on this line (ms), if any. */
   lastSentAt: number | null;
@@ -54,7 +56,7 @@ export function decideAutoreply(input: AutoreplyInput): AutoreplyDecision {
   if (!config.active) return { send: false, reason: 'desactivadas' };
   if (input.lastSentAt !== null && input.at - input.lastSentAt < config.cooldownHours * 3_600_000)
     return { send: false, reason: 'cooldown' };
-  if (input.lastAgentAt !== null && input.at - input.lastAgentAt < config.agentGuardMinutes * 60_000)
+  if (input.lastAgentAt !== null && input.messageAt - input.lastAgentAt < config.agentGuardMinutes * 60_000)
     return { send: false, reason: 'agente_respondio' };
   const band = autoreplyBand(input.at, input.timeZone, config.cut);
   const template = config.bands[band - 1]?.trim() ?? '';
