@@ -37,8 +37,7 @@ CREATE TABLE IF NOT EXISTS config_cursos_ctwa (
   nombre       text,
   activo       boolean DEFAULT true,
   ejecuciones  integer DEFAULT 0,
-  created_at   timestamptz DEFAULT now(),
-  updated_at   timestamptz DEFAULT now()
+  created_at   timestamptz DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS config_cursos_ctwa_ad_id ON config_cursos_ctwa (ad_id);
 

@@ -143,6 +143,8 @@ describe('drop-in on the CRM database', () => {
   });
 
   it('when the router starts after --fix, then it serves a new customer on wsp4 through the CRM menu, and every CRM screen reads it right', async () => {
+    // The CRM's wsp4 autoreplies are on in the fixture; they have their own tests (autoreplies.test.ts).
+    await q(`UPDATE config_autorespuestas SET activo = false`);
     rig = await startRoutingRig({ DATA_DIR: dataDir, ADMIN_TOKEN: 'crm-admin' });
     const phone = '5491130000001';
     await say(phone, 'hola', 'Paula Ríos');
@@ -349,6 +351,7 @@ describe('drop-in on a CRM database whose derivaciones.ticket_id references tick
   it('when a customer is derived, then derivaciones.ticket_id holds the human ticket id the foreign key accepts', async () => {
     await buildCrmDatabase(TEST_DATABASE_URL, { ticketFk: 'ticket_id' });
     expect((await migrateCli('--fix')).code).toBe(0);
+    await q(`UPDATE config_autorespuestas SET activo = false`);
     rig = await startRoutingRig();
     const phone = '5491130000003';
     for (const step of [

@@ -59,6 +59,8 @@ describe("the CRM's writes after the router's migrations", () => {
   beforeAll(async () => {
     facts = await buildCrmDatabase(TEST_DATABASE_URL);
     expect(await fix()).toBe(0);
+    // The CRM's wsp4 autoreplies are on in the fixture; they have their own tests (autoreplies.test.ts).
+    await q(`UPDATE config_autorespuestas SET activo = false`);
     rig = await startRoutingRig();
   });
   afterAll(async () => {
