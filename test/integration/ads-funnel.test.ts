@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AD_AT, q, rowIds, startFlowsRig, textOf, type FlowsRig } from '../helpers/flows-rig.js';
+import { AD_AT, q, rowIds, startFlowsRig, textOf, VENTAS_PNID, type FlowsRig } from '../helpers/flows-rig.js';
 
 /**
  * The ads number's funnel on the CRM's database (FLOWS.md §A with §D's fixes): what the lead is
@@ -260,6 +260,27 @@ describe('the ads funnel on the ventas_api number', () => {
         ctwa_clid: 'clid-elena-2',
         interacciones: 3,
       }),
+    ]);
+  });
+
+  it('when the Graph simulator posts an ad click and a tap (POST /__sim/inbound), then the funnel runs without Meta', async () => {
+    const phone = '5491170000007';
+    const post = async (message: Record<string, unknown>) => {
+      const res = await fetch(`${f.rig.sim.url}/__sim/inbound`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message, phoneNumberId: VENTAS_PNID, name: 'Simulada' }),
+      });
+      expect(res.status).toBe(200);
+      await f.rig.settle();
+    };
+    await post({ kind: 'ad_click', from: phone, adId: AD_AT });
+    expect(rowIds(f.sentTo(phone).at(-1)!.body)).toHaveLength(4);
+    await post({ kind: 'tap', from: phone, id: f.options.modalidad });
+    expect(textOf(f.sentTo(phone).at(-1)!.body)).toBe('Online en vivo');
+    await post({ kind: 'text', from: '5491170000008', text: 'Hola, info sobre el curso AT en la web' });
+    expect(await sessionsOf('5491170000008')).toEqual([
+      expect.objectContaining({ origen: 'web', curso_id: f.facts.ids.cursoAt }),
     ]);
   });
 
