@@ -49,12 +49,8 @@ function fix(): Promise<number | null> {
   });
 }
 
-export interface FlowsRig {
+export interface FlowsRig extends FlowsDatabase {
   rig: RoutingRig;
-  facts: CrmFixtureFacts;
-  /** menu_opciones ids of the AT course's funnel. */
-  options: { precio: string; modalidad: string; asesor: string; inscribir: string };
-  otherCourseOption: string;
   admin(pathname: string, init?: RequestInit): Promise<Response>;
   post(body: unknown): Promise<void>;
   adClick(from: string, adId: string, opts?: { wamid?: string; clid?: string; text?: string }): Promise<unknown>;
@@ -64,25 +60,22 @@ export interface FlowsRig {
   close(): Promise<void>;
 }
 
-export async function startFlowsRig(env: Record<string, string> = {}): Promise<FlowsRig> {
+export interface FlowsDatabase {
+  facts: CrmFixtureFacts;
+  /** menu_opciones ids of the AT course's funnel. */
+  options: { precio: string; modalidad: string; asesor: string; inscribir: string };
+  otherCourseOption: string;
+}
+
+/** Builds the CRM database, runs --fix, configures both lines and the AT course's funnel. */
+export async function prepareFlowsDatabase(): Promise<FlowsDatabase> {
   const facts = await buildCrmDatabase(TEST_DATABASE_URL);
   expect(await fix()).toBe(0);
-  const rig = await startRoutingRig({ ADMIN_TOKEN: ADMIN, ...env });
-  const admin = (pathname: string, init: RequestInit = {}) =>
-    fetch(rig.router.url + pathname, {
-      ...init,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
-    });
-  for (const [codigo, pnid, flujo] of [
-    ['wsp4', PHONE_NUMBER_ID, 'menu'],
-    ['ventas_api', VENTAS_PNID, 'ads'],
-  ] as const) {
-    const res = await admin(`/admin/lines/${codigo}`, {
-      method: 'PUT',
-      body: JSON.stringify({ nombre: codigo.toUpperCase(), tipo: 'cloud', phoneNumberId: pnid, flujo }),
-    });
-    expect(res.status).toBeLessThan(300);
-  }
+  await q(
+    `INSERT INTO router_lineas (codigo, nombre, tipo, phone_number_id, flujo) VALUES
+       ('wsp4', 'WSP4', 'cloud', $1, 'menu'), ('ventas_api', 'Ventas API', 'cloud', $2, 'ads')`,
+    [PHONE_NUMBER_ID, VENTAS_PNID],
+  );
   const at = facts.ids.cursoAt;
   // The course page (CP) and its options, as the CRM edits them.
   await q(
@@ -110,14 +103,7 @@ export async function startFlowsRig(env: Record<string, string> = {}): Promise<F
        ('TEA', 'Curso Abordaje TEA - Marzo 2024', 2024, 3)`,
   );
   const byTitle = (t: string) => ids.find((r) => r.titulo === t)!.id;
-  const envelope = (m: Parameters<typeof inboundEnvelope>[0], line: 'ventas_api' | 'wsp4' = 'ventas_api') =>
-    inboundEnvelope(m, { name: 'Lead', phoneNumberId: line === 'ventas_api' ? VENTAS_PNID : PHONE_NUMBER_ID });
-  const post = async (body: unknown) => {
-    expect((await rig.router.postWebhook(body)).status).toBe(200);
-    await rig.settle();
-  };
   return {
-    rig,
     facts,
     options: {
       precio: byTitle('Precio'),
@@ -126,6 +112,26 @@ export async function startFlowsRig(env: Record<string, string> = {}): Promise<F
       inscribir: byTitle('Inscribirme'),
     },
     otherCourseOption: other[0]!.id,
+  };
+}
+
+export async function startFlowsRig(env: Record<string, string> = {}): Promise<FlowsRig> {
+  const db = await prepareFlowsDatabase();
+  const rig = await startRoutingRig({ ADMIN_TOKEN: ADMIN, ...env });
+  const admin = (pathname: string, init: RequestInit = {}) =>
+    fetch(rig.router.url + pathname, {
+      ...init,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
+  const envelope = (m: Parameters<typeof inboundEnvelope>[0], line: 'ventas_api' | 'wsp4' = 'ventas_api') =>
+    inboundEnvelope(m, { name: 'Lead', phoneNumberId: line === 'ventas_api' ? VENTAS_PNID : PHONE_NUMBER_ID });
+  const post = async (body: unknown) => {
+    expect((await rig.router.postWebhook(body)).status).toBe(200);
+    await rig.settle();
+  };
+  return {
+    rig,
+    ...db,
     admin,
     post,
     async adClick(from, adId, opts = {}) {
