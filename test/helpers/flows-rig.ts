@@ -115,9 +115,15 @@ export async function prepareFlowsDatabase(): Promise<FlowsDatabase> {
   };
 }
 
-export async function startFlowsRig(env: Record<string, string> = {}): Promise<FlowsRig> {
+export async function startFlowsRig(
+  env: Record<string, string> = {},
+  options: { logLines?: string[] } = {},
+): Promise<FlowsRig> {
   const db = await prepareFlowsDatabase();
-  const rig = await startRoutingRig({ ADMIN_TOKEN: ADMIN, ...env });
+  const rig = await startRoutingRig(
+    { ADMIN_TOKEN: ADMIN, ...env },
+    options.logLines ? { logLines: options.logLines } : {},
+  );
   const admin = (pathname: string, init: RequestInit = {}) =>
     fetch(rig.router.url + pathname, {
       ...init,

@@ -8,8 +8,9 @@ import { AD_AT, q, rowIds, startFlowsRig, textOf, type FlowsRig } from '../helpe
  */
 describe('autoreplies', () => {
   let f: FlowsRig;
+  const logLines: string[] = [];
   beforeAll(async () => {
-    f = await startFlowsRig();
+    f = await startFlowsRig({ LOG_LEVEL: 'debug' }, { logLines });
   }, 60_000);
   afterAll(async () => {
     await f?.close();
@@ -116,5 +117,18 @@ describe('autoreplies', () => {
     // The same contact on wsp4 has its own cooldown.
     await f.say(phone, 'hola', WSP4);
     expect((await logOf(phone)).map((r) => r.linea)).toEqual(['ventas_api', 'wsp4']);
+  });
+
+  it('when the flows and autoreplies ran, then the logs hold no phone number, message text or autoreply text', () => {
+    const all = logLines.join('\n');
+    expect(all).toContain('"autoreply":'); // the autoreply decisions were logged (debug)
+    for (const forbidden of [
+      '5491171000001',
+      '5491171000009',
+      'me pasás el temario',
+      'Estamos fuera de horario',
+      'Fuera de horario',
+    ])
+      expect(all.includes(forbidden), `logs contain ${forbidden}`).toBe(false);
   });
 });
