@@ -27,20 +27,21 @@ const failureSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('reset') }),
 ]);
 const scriptSchema = z.union([z.array(failureSchema), failureSchema.transform((f) => [f])]);
+const waId = z.string().regex(/^\d{6,20}$/, 'must be the customer wa_id (digits)');
 const inboundSchema = z.object({
   message: z.discriminatedUnion('kind', [
     z.object({
       kind: z.literal('ad_click'),
-      from: z.string().regex(/^\d{6,20}$/),
+      from: waId,
       adId: z.string().min(1),
       ctwaClid: z.string().optional(),
       text: z.string().optional(),
       sourceUrl: z.string().optional(),
     }),
-    z.object({ kind: z.literal('text'), from: z.string().regex(/^\d{6,20}$/), text: z.string().min(1) }),
+    z.object({ kind: z.literal('text'), from: waId, text: z.string().min(1) }),
     z.object({
       kind: z.literal('tap'),
-      from: z.string().regex(/^\d{6,20}$/),
+      from: waId,
       id: z.string().min(1),
       title: z.string().optional(),
       button: z.boolean().optional(),

@@ -4,7 +4,7 @@
  * curso X en la web"), and a tap on a list row or reply button.
  */
 import { randomBytes } from 'node:crypto';
-import type { EnvelopeIds } from './status-envelope.js';
+import { messagesEnvelope, type EnvelopeIds } from './status-envelope.js';
 
 export type SimInbound =
   | { kind: 'ad_click'; from: string; adId: string; ctwaClid?: string; text?: string; sourceUrl?: string }
@@ -52,24 +52,9 @@ export function inboundEnvelope(
               }
             : {}),
         };
-  const envelope = {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: ids.wabaId,
-        changes: [
-          {
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: ids.displayPhoneNumber, phone_number_id: o.phoneNumberId },
-              contacts: [{ profile: { name: o.name ?? 'Cliente simulado' }, wa_id: input.from }],
-              messages: [message],
-            },
-            field: 'messages',
-          },
-        ],
-      },
-    ],
-  };
+  const envelope = messagesEnvelope(ids, o.phoneNumberId, {
+    contacts: [{ profile: { name: o.name ?? 'Cliente simulado' }, wa_id: input.from }],
+    messages: [message],
+  });
   return { envelope, wamid };
 }

@@ -34,6 +34,22 @@ export interface AutoreplyWrite {
   at: string;
 }
 
+/**
+ * What writing a session sets on an existing row (its own or the lead's course-less one): the
+ * decided estado, the ad's attribution when this entry carries one (an ad click wins `origen`), one
+ * more interaction when the decision counts one.
+ */
+const SESSION_SET = `
+    estado = si.s->>'estado',
+    origen = CASE WHEN si.s->>'origen' = 'ctwa' OR ms.origen IS NULL THEN si.s->>'origen' ELSE ms.origen END,
+    config_ctwa_id = coalesce(nullif(si.s->>'adConfigId', '')::uuid, ms.config_ctwa_id),
+    ad_id = coalesce(si.s->>'adId', ms.ad_id),
+    ctwa_clid = coalesce(si.s->>'ctwaClid', ms.ctwa_clid),
+    referral = coalesce(nullif(si.s->'referral', 'null'::jsonb), ms.referral),
+    conversacion_id = si.conv,
+    interacciones = coalesce(ms.interacciones, 0) + CASE WHEN (si.s->>'interaction')::boolean THEN 1 ELSE 0 END,
+    ultima_actividad = now(), updated_at = now()`;
+
 /** CTEs over `w` (the RoutingWrites document), `done`, `base`, `rep` and `out_msg`. */
 export const FLOW_WRITES_CTES = `
 fw AS (
@@ -45,32 +61,14 @@ si AS (
   SELECT fw.*, nullif(fw.s->>'courseId', '')::uuid AS curso FROM fw WHERE jsonb_typeof(fw.s) = 'object'
 ),
 ses_upd AS (
-  UPDATE menu_sesiones ms SET
-    estado = si.s->>'estado',
-    origen = CASE WHEN si.s->>'origen' = 'ctwa' OR ms.origen IS NULL THEN si.s->>'origen' ELSE ms.origen END,
-    config_ctwa_id = coalesce(nullif(si.s->>'adConfigId', '')::uuid, ms.config_ctwa_id),
-    ad_id = coalesce(si.s->>'adId', ms.ad_id),
-    ctwa_clid = coalesce(si.s->>'ctwaClid', ms.ctwa_clid),
-    referral = coalesce(nullif(si.s->'referral', 'null'::jsonb), ms.referral),
-    conversacion_id = si.conv,
-    interacciones = coalesce(ms.interacciones, 0) + CASE WHEN (si.s->>'interaction')::boolean THEN 1 ELSE 0 END,
-    ultima_actividad = now(), updated_at = now()
+  UPDATE menu_sesiones ms SET${SESSION_SET}
     FROM si
    WHERE ms.telefono = ANY (si.variantes) AND ms.curso_id IS NOT DISTINCT FROM si.curso
   RETURNING ms.id
 ),
 ses_promote AS (
   UPDATE menu_sesiones ms SET
-    curso_id = si.curso,
-    estado = si.s->>'estado',
-    origen = CASE WHEN si.s->>'origen' = 'ctwa' OR ms.origen IS NULL THEN si.s->>'origen' ELSE ms.origen END,
-    config_ctwa_id = coalesce(nullif(si.s->>'adConfigId', '')::uuid, ms.config_ctwa_id),
-    ad_id = coalesce(si.s->>'adId', ms.ad_id),
-    ctwa_clid = coalesce(si.s->>'ctwaClid', ms.ctwa_clid),
-    referral = coalesce(nullif(si.s->'referral', 'null'::jsonb), ms.referral),
-    conversacion_id = si.conv,
-    interacciones = coalesce(ms.interacciones, 0) + CASE WHEN (si.s->>'interaction')::boolean THEN 1 ELSE 0 END,
-    ultima_actividad = now(), updated_at = now()
+    curso_id = si.curso,${SESSION_SET}
     FROM si
    WHERE si.curso IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ses_upd)
      AND ms.id = (SELECT o.id FROM menu_sesiones o WHERE o.telefono = ANY (si.variantes) AND o.curso_id IS NULL

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { expect } from 'vitest';
 import { buildCrmDatabase, type CrmFixtureFacts } from '../fixtures/crm/build-crm-db.js';
 import {
@@ -10,6 +8,7 @@ import {
   PHONE_NUMBER_ID,
   textMessage,
 } from '../fixtures/whatsapp/builders.js';
+import { migrateCli } from './migrate-cli.js';
 import { withClient } from './reset-db.js';
 import { startRoutingRig, type RoutingRig } from './routing-bench.js';
 import { TEST_DATABASE_URL } from './test-config.js';
@@ -22,7 +21,6 @@ import { TEST_DATABASE_URL } from './test-config.js';
 export const VENTAS_PNID = '106540352249999';
 export const ADMIN = 'flows-admin';
 export const AD_AT = '120210000000000001';
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
 export const q = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
   withClient(async (c) => (await c.query<T>(sql, params)).rows);
@@ -30,24 +28,6 @@ export const q = <T extends Record<string, unknown>>(sql: string, params: unknow
 let clock = 0;
 /** WhatsApp times a second apart and never behind the wall clock. */
 export const ts = () => (clock = Math.max(clock + 1, Math.ceil(Date.now() / 1000) + 1));
-
-function fix(): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', 'src/start/migrate.ts', '--fix'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: TEST_DATABASE_URL,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-}
 
 export interface FlowsRig extends FlowsDatabase {
   rig: RoutingRig;
@@ -70,7 +50,7 @@ export interface FlowsDatabase {
 /** Builds the CRM database, runs --fix, configures both lines and the AT course's funnel. */
 export async function prepareFlowsDatabase(): Promise<FlowsDatabase> {
   const facts = await buildCrmDatabase(TEST_DATABASE_URL);
-  expect(await fix()).toBe(0);
+  expect((await migrateCli('--fix')).code).toBe(0);
   await q(
     `INSERT INTO router_lineas (codigo, nombre, tipo, phone_number_id, flujo) VALUES
        ('wsp4', 'WSP4', 'cloud', $1, 'menu'), ('ventas_api', 'Ventas API', 'cloud', $2, 'ads')`,

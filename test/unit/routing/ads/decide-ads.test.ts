@@ -4,7 +4,9 @@ import { decideAds, type AdsInput } from '../../../../src/routing/ads/decide-ads
 import type { ConversationState } from '../../../../src/routing/decide.js';
 import { META_LIMITS, type OutboundContent } from '../../../../src/routing/types.js';
 import type { InboundMessageEvent } from '../../../../src/webhook/inbound-event.js';
+import { adCourse } from '../../../fixtures/routing/ads-catalog.js';
 import { catalog, line } from '../../../fixtures/routing/catalog.js';
+import { inboundEvent, tapEvent } from '../../../fixtures/routing/inbound-event.js';
 
 const T = 1_790_000_000;
 const option = (courseId: string, n: number, type: AdOption['type'] = 'info'): AdOption => ({
@@ -20,22 +22,12 @@ const option = (courseId: string, n: number, type: AdOption['type'] = 'info'): A
   showMenuAfter: false,
   derivationMessage: null,
 });
-const course = (id: string, options: number): AdCourse => ({
-  id,
-  code: id.toUpperCase(),
-  name: `Curso ${id} con un nombre muy largo que no entra en la cabecera de WhatsApp`,
-  webName: null,
-  active: true,
-  directEntry: true,
-  kind: 'curso',
-  category: null,
-  description: null,
-  greeting: 'Hola',
-  welcome: null,
-  menuBody: null,
-  fields: { info_precio: `Precio de ${id}` },
-  options: Array.from({ length: options }, (_, i) => option(id, i + 1, i === options - 1 ? 'inscribir' : 'info')),
-});
+const course = (id: string, options: number): AdCourse =>
+  adCourse(id, id.toUpperCase(), `Curso ${id} con un nombre muy largo que no entra en la cabecera de WhatsApp`, {
+    greeting: 'Hola',
+    fields: { info_precio: `Precio de ${id}` },
+    options: Array.from({ length: options }, (_, i) => option(id, i + 1, i === options - 1 ? 'inscribir' : 'info')),
+  });
 const ADS: AdsCatalog = {
   courses: new Map([course('a', 14), course('b', 2)].map((c) => [c.id, c])),
   ads: new Map([['AD1', { id: 'cfg1', adId: 'AD1', courseId: 'a', name: 'Anuncio A' }]]),
@@ -53,34 +45,8 @@ const CONV: ConversationState = {
   desconectado_ventas_api: false,
   inbox_fijo: 'ventas_api',
 };
-const msg = (o: Partial<InboundMessageEvent>): InboundMessageEvent => ({
-  kind: 'message',
-  line: { phoneNumberId: '1', displayPhoneNumber: null, wabaId: 'W' },
-  wamid: 'wamid.X',
-  timestamp: T,
-  from: '5491100000000',
-  userId: null,
-  username: null,
-  profileName: null,
-  type: 'text',
-  rawType: 'text',
-  text: 'hola',
-  media: null,
-  context: null,
-  referral: null,
-  interactive: null,
-  reaction: null,
-  details: {},
-  errors: [],
-  ...o,
-});
-const tap = (id: string) =>
-  msg({
-    type: 'interactive',
-    rawType: 'interactive',
-    text: id,
-    interactive: { kind: 'list_reply', id, title: id, description: null, response: null },
-  });
+const msg = (o: Partial<InboundMessageEvent>): InboundMessageEvent => inboundEvent({ timestamp: T, ...o });
+const tap = (id: string) => tapEvent(id, 'list_reply', { timestamp: T });
 const input = (message: InboundMessageEvent, conversation: ConversationState = CONV): AdsInput => ({
   line: line({ code: 'ventas_api', flow: 'ads' }),
   conversation,

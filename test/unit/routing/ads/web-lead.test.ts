@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AdCourse, AdsCatalog } from '../../../../src/routing/ads/ads-types.js';
+import type { AdsCatalog } from '../../../../src/routing/ads/ads-types.js';
+import { adCourse } from '../../../fixtures/routing/ads-catalog.js';
 import { cohortBaseName, matchWebCourse, webLeadName } from '../../../../src/routing/ads/web-lead.js';
 
-const course = (id: string, code: string, name: string, o: Partial<AdCourse> = {}): AdCourse => ({
-  id,
-  code,
-  name,
-  webName: null,
-  active: true,
-  directEntry: true,
-  kind: 'curso',
-  category: null,
-  description: null,
-  greeting: null,
-  welcome: null,
-  menuBody: null,
-  fields: {},
-  options: [],
-  ...o,
-});
+const course = adCourse;
 const CATALOG: AdsCatalog = {
   courses: new Map(
     [
