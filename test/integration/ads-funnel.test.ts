@@ -196,6 +196,22 @@ describe('the ads funnel on the ventas_api number', () => {
     expect((await sessionsOf(phone))[0]).toMatchObject({ interacciones: 0, estado: 'activo' });
   });
 
+  it('when an agent closes the conversation ("Fin Conv") and the lead writes again, then its open session ends (finalizado) and the buttons come back', async () => {
+    const phone = '5491170000002'; // the previous test's lead, in AT's option list
+    const conv = await conversationOf(phone);
+    // Fin Conv (CH:314-319): estado cerrada, the flags cleared.
+    await q(
+      `UPDATE conversaciones SET estado = 'cerrada', desconectado_wsp4 = false, inbox_fijo = NULL WHERE id = $1`,
+      [conv.id],
+    );
+    await f.say(phone, 'hola otra vez');
+    expect(rowIds(f.sentTo(phone).at(-1)!.body)).toEqual(['tipo_curso', 'tipo_especializacion', 'hablar_agente']);
+    expect(await sessionsOf(phone)).toEqual([
+      expect.objectContaining({ curso_id: f.facts.ids.cursoAt, estado: 'finalizado' }),
+      expect.objectContaining({ curso_id: null, origen: 'directo', estado: 'activo' }),
+    ]);
+  });
+
   it('when a lead clicks an unknown ad, then it gets the direct-entry buttons and its click is stored with its ad', async () => {
     const phone = '5491170000003';
     const before = await executions();
