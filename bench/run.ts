@@ -7,6 +7,7 @@ import { SECRET, SIM_TOKEN, runStep, startOutside, type StepResult } from './lib
 import { blast, contextBeforeAfter, httpCeiling, pgbenchCeiling, signedRequests } from './lib/reference.js';
 import { round, table } from './lib/stats.js';
 import { mediaIsolation } from './lib/media-phase.js';
+import { cpuPerMessage } from './lib/cpu-phase.js';
 import { freePort } from '../test/helpers/start-router.js';
 
 /**
@@ -165,6 +166,12 @@ async function main() {
   log('reference: context the old way (3 queries) vs the one query …');
   const ctx = await contextBeforeAfter(QUICK ? 2_000 : 8_000, 8);
 
+  log('CPU per message: closed loop of 100 customers, GRAPH_RATE_PER_SECOND=1000 …');
+  const cpu = await cpuPerMessage(routerEnv, 100, QUICK ? 8 : 20);
+  log(
+    `cpu: router ${cpu.routerMsPerMsg} ms/msg, postgres ${cpu.postgresMsPerMsg} ms/msg, load ${cpu.loadMsPerMsg} ms/msg at ${cpu.rate} msg/s`,
+  );
+
   log('direct mode …');
   const direct = await directMode();
   log('queue mode …');
@@ -194,12 +201,30 @@ async function main() {
     machine,
     settings: { stepSeconds: STEP_S, rates: RATES, workers: WORKERS, limits: LIMITS },
     reference: { http, pgbench: pgb, context: ctx },
+    cpu,
     direct,
     queue,
     media,
   };
   process.stdout.write('\nRouter (latencies at half the sustained rate; ack path = closed loop, 64 connections)\n');
   process.stdout.write(`${table([modeRow('direct', direct), modeRow(`queue (${WORKERS} workers)`, queue)])}\n\n`);
+  process.stdout.write('CPU per routed message (closed loop of 100 customers, direct mode, /proc utime + stime)\n');
+  process.stdout.write(
+    `${table([
+      {
+        'msg/s': cpu.rate,
+        replies: cpu.replies,
+        'router ms/msg': cpu.routerMsPerMsg,
+        'postgres ms/msg': cpu.postgresMsPerMsg,
+        'load generator ms/msg': cpu.loadMsPerMsg,
+        'router ms/reply': cpu.routerMsPerReply,
+        'postgres ms/reply': cpu.postgresMsPerReply,
+        'ack p99 ms': cpu.ackP99,
+        'e2e p99 ms': cpu.e2eP99,
+        'peak RSS MiB': cpu.peakRssMiB,
+      },
+    ])}\n\n`,
+  );
   process.stdout.write('Reference points\n');
   process.stdout.write(
     `${table([

@@ -25,6 +25,22 @@ export const STEPS_PER_CUSTOMER = SCRIPT.length;
 const STEP_SECONDS = 3;
 export const REPLIES_PER_CUSTOMER = SCRIPT.filter((s) => s.reply).length;
 
+/** Step `step` of SCRIPT as `from` sends it at WhatsApp time `ts`, and whether the router answers it. */
+export function scriptStep(from: string, step: number, ts: number) {
+  const s = SCRIPT[step]!;
+  const msg =
+    s.kind === 'text'
+      ? textMessage({ from, body: s.value, timestamp: ts })
+      : s.kind === 'tap'
+        ? listReplyMessage({ from, rowId: s.value, title: s.value, timestamp: ts })
+        : imageMessage({ from, caption: s.value, timestamp: ts });
+  return { msg, reply: s.reply };
+}
+
+/** WhatsApp time of a customer's step: STEP_SECONDS apart, all in the past (a future one would be clamped). */
+export const stepTimestamp = (baseTs: number, step: number): number => baseTs + step * STEP_SECONDS;
+export const scriptBaseTs = (): number => Math.floor(Date.now() / 1000) - STEP_SECONDS * STEPS_PER_CUSTOMER - 5;
+
 export interface ConversationLoadOptions {
   secret: string;
   phonePrefix: string;
@@ -48,8 +64,7 @@ export class ConversationLoad {
   readonly inbound: string[] = [];
   readonly e2e: number[] = [];
   duplicatesSent = 0;
-  /** WhatsApp times STEP_SECONDS apart per customer, all in the past (a future one would be clamped). */
-  private readonly baseTs = Math.floor(Date.now() / 1000) - STEP_SECONDS * STEPS_PER_CUSTOMER - 5;
+  private readonly baseTs = scriptBaseTs();
 
   constructor(private readonly o: ConversationLoadOptions) {}
 
@@ -71,15 +86,8 @@ export class ConversationLoad {
     }
     if (this.step >= STEPS_PER_CUSTOMER) return null;
     const c = this.customer;
-    const s = SCRIPT[this.step]!;
     const from = this.phone(c);
-    const ts = this.baseTs + this.step * STEP_SECONDS;
-    const msg =
-      s.kind === 'text'
-        ? textMessage({ from, body: s.value, timestamp: ts })
-        : s.kind === 'tap'
-          ? listReplyMessage({ from, rowId: s.value, title: s.value, timestamp: ts })
-          : imageMessage({ from, caption: s.value, timestamp: ts });
+    const { msg, reply } = scriptStep(from, this.step, stepTimestamp(this.baseTs, this.step));
     const body = Buffer.from(JSON.stringify(inboundEnvelope(msg)), 'utf8');
     if (this.sentBodies.length < 5_000) this.sentBodies.push(body);
     this.inbound.push(msg.id);
@@ -91,7 +99,7 @@ export class ConversationLoad {
     return {
       bytes: this.request(body),
       done: (o) => {
-        if (s.reply && o.status === 200) {
+        if (reply && o.status === 200) {
           // Intended send time, in the epoch clock the simulator stamps replies with.
           const list = this.expected.get(from) ?? [];
           list.push(performance.timeOrigin + performance.now() - o.latencyMs);

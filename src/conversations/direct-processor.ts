@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { isAppError } from '../errors.js';
 import { keyForLog } from '../log-safety.js';
+import { ClaimLoop } from '../shared/claim-loop.js';
+import { msSince as ms, settlesWithin } from '../shared/timing.js';
+import { workerId } from '../shared/worker-id.js';
 import type { Db } from '../store/db.js';
 import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-repository.js';
 import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
@@ -59,9 +60,9 @@ const STALE_STATUS_MS = 5_000;
  * they arrived, and retries whose backoff has passed.
  */
 export class DirectProcessor {
-  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly owner = workerId('proc');
   private readonly executor: KeyedExecutor;
-  private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly sweeper: ClaimLoop;
   private readonly retries = new RetryTimers((key) => {
     if (!this.stopping) this.executor.schedule(key);
   });
@@ -92,6 +93,12 @@ export class DirectProcessor {
         key.startsWith(STATUS_PREFIX) ? this.applyStatus(key.slice(STATUS_PREFIX.length)) : this.drainConversation(key),
       (key, err) => this.onUnexpected(key, err),
     );
+    this.sweeper = new ClaimLoop({
+      name: 'sweep',
+      pollMs: options.sweepIntervalMs,
+      log: this.log,
+      pass: async () => ({ idle: (await this.sweep()) === 0, again: false }),
+    });
   }
 
   /** Called by ingress after the batch is durable. */
@@ -104,20 +111,7 @@ export class DirectProcessor {
   }
 
   start(): void {
-    const tick = async () => {
-      this.sweepTimer = null;
-      if (this.stopping) return;
-      try {
-        await this.sweep();
-      } catch (err) {
-        this.log.warn({ err: errInfo(err) }, 'sweep failed');
-      }
-      if (!this.stopping) {
-        this.sweepTimer = setTimeout(tick, this.options.sweepIntervalMs);
-        this.sweepTimer.unref();
-      }
-    };
-    void tick();
+    this.sweeper.start();
   }
 
   /** One recovery pass: conversations nobody holds, statuses left behind. */
@@ -158,16 +152,8 @@ export class DirectProcessor {
   /** Stops taking work, waits up to `timeoutMs` for in-flight work, hands leases back. */
   async stop(timeoutMs: number): Promise<{ drained: boolean }> {
     this.stopping = true;
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.retries.clear();
-    let timer: NodeJS.Timeout | undefined;
-    const drained = await Promise.race([
-      this.executor.whenIdle().then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    const drained = await settlesWithin(Promise.all([this.sweeper.stop(), this.executor.whenIdle()]), timeoutMs);
     try {
       await releaseAllLeases(this.db, this.owner);
     } catch (err) {
@@ -337,5 +323,3 @@ export class DirectProcessor {
     this.retryLater(key, STORE_RETRY_MS);
   }
 }
-
-const ms = (started: number) => Math.round((performance.now() - started) * 10) / 10;

@@ -1,14 +1,12 @@
 import type { Logger } from 'pino';
 import { isAppError } from '../errors.js';
+import { backoffMs as backoffAfter, type Backoff } from '../shared/backoff.js';
 import type { Queryable } from '../store/db.js';
 import { failEvent, recordFailedAttempt } from '../store/processing-repository.js';
 import { describeError, errInfo, keyRef } from './log-safe.js';
 
-/** First retry delay of a failed message; doubles per attempt (0.5 s, 1 s, 2 s …), capped at 60 s. */
-const RETRY_BASE_MS = 500;
-/** Exponential retry backoff for a failed message: 0.5 s, 1 s, 2 s … capped at 60 s. */
-export const retryBackoffMs = (attempt: number): number =>
-  Math.min(60_000, RETRY_BASE_MS * 2 ** Math.max(0, attempt - 1));
+/** Retry backoff of a failed message: 0.5 s, 1 s, 2 s … capped at 60 s (shared/backoff.ts). */
+export const RETRY_BACKOFF: Backoff = { baseMs: 500, capMs: 60_000 };
 /** The database is unreachable: the event is durable, look again in a second (not an attempt). */
 export const STORE_RETRY_MS = 1_000;
 
@@ -59,7 +57,7 @@ export class ProcessingFailures {
         owner: this.d.owner,
         error: describeError(err),
         maxAttempts: this.d.maxAttempts,
-        baseBackoffMs: raced ? 0 : RETRY_BASE_MS,
+        backoff: raced ? { baseMs: 0, capMs: 0 } : RETRY_BACKOFF,
       });
     } catch (recordErr) {
       log.warn(
@@ -93,7 +91,7 @@ export class ProcessingFailures {
     failure: { eventId: string; attempt: number; err: unknown; durationMs: number; fields?: Record<string, unknown> },
   ): Promise<AfterFailure> {
     const { eventId, attempt, err } = failure;
-    const backoffMs = retryBackoffMs(attempt);
+    const backoffMs = backoffAfter(attempt, RETRY_BACKOFF);
     const { dead } = await failEvent(this.d.db, {
       eventId,
       convKey,

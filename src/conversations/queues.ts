@@ -1,3 +1,4 @@
+import { backoffMs } from '../shared/backoff.js';
 import type { JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { InboundEvent } from '../webhook/inbound-event.js';
@@ -35,7 +36,7 @@ export const OUTAGE_BACKOFF_CAP_MS = 30_000;
 
 /** Delay before the (waits+1)-th retry of a job that met a database outage: doubling, capped. */
 export const outageDelayMs = (baseMs: number, waits: number): number =>
-  Math.min(OUTAGE_BACKOFF_CAP_MS, baseMs * 2 ** Math.min(waits, 20));
+  backoffMs(waits + 1, { baseMs, capMs: OUTAGE_BACKOFF_CAP_MS });
 
 /** Job id from the event's idempotency key; BullMQ reserves ':' in ids. */
 export const inboundJobId = (eventKey: string): string => `in-${eventKey.replaceAll(':', '_')}`;

@@ -1,11 +1,11 @@
-import { WakeSignal } from '../shared/wake-signal.js';
-import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { AppError, isAppError } from '../errors.js';
+import { ClaimLoop, type PassResult } from '../shared/claim-loop.js';
+import { msSince as ms, settlesWithin } from '../shared/timing.js';
+import { workerId } from '../shared/worker-id.js';
 import type { Db } from '../store/db.js';
 import {
   claimMediaJobs,
@@ -47,17 +47,12 @@ type MediaOutcome = 'stored' | 'retry' | 'failed' | 'lost';
  * Slots are refilled as soon as one frees up: one 100 MB document does not hold the others back.
  */
 export class MediaDownloader {
-  readonly owner = `${hostname()}:${process.pid}:media:${randomUUID().slice(0, 8)}`;
+  readonly owner = workerId('media');
   private readonly log: Logger;
   private readonly active = new Set<Promise<void>>();
   private readonly abort = new AbortController();
-  private running = false;
-  private stopping = false;
-  private readonly signal = new WakeSignal();
-  private loop: Promise<void> | null = null;
-  /** Waiters resolve only on a pass that started after they asked (its claim saw their commit). */
-  private idleWaiters: { after: number; resolve: () => void }[] = [];
-  private passes = 0;
+  private started = false;
+  private readonly loop: ClaimLoop;
   private readonly spool: MediaSpool;
 
   constructor(
@@ -69,6 +64,13 @@ export class MediaDownloader {
   ) {
     this.log = log.child({ module: 'media' });
     this.spool = new MediaSpool(options.spoolDir);
+    this.loop = new ClaimLoop({
+      name: 'media',
+      pollMs: options.pollMs,
+      log: this.log,
+      pass: () => this.claimPass(),
+      onPassError: () => ({ idle: this.active.size === 0, again: false }),
+    });
   }
 
   /** Long enough for a lookup, a download, one re-lookup and re-download, and the upload. */
@@ -77,27 +79,23 @@ export class MediaDownloader {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
+    if (this.started) return;
+    this.started = true;
     void this.spool.sweep(this.leaseMs).then(
       (removed) => removed > 0 && this.log.info({ removed }, 'removed spool files left by a crash'),
       () => undefined,
     );
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** A media job was committed (or a slot freed up): look now instead of at the next poll. */
   wake(): void {
-    this.signal.wake();
+    this.loop.wake();
   }
 
   /** Resolves when a pass found nothing due and nothing is downloading (tests); at once when not running. */
   whenIdle(): Promise<void> {
-    if (!this.running || this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.idleWaiters.push({ after: this.passes, resolve });
-      this.wake();
-    });
+    return this.loop.whenIdle();
   }
 
   /**
@@ -105,15 +103,13 @@ export class MediaDownloader {
    * jobs back at once (they are retried by whichever process drains next).
    */
   async stop(graceMs: number): Promise<void> {
-    this.stopping = true;
-    if (!this.running) return;
-    this.wake();
-    await this.loop;
-    if (!(await this.settledWithin(graceMs))) {
+    await this.loop.stop();
+    if (!this.started) return;
+    if (!(await settlesWithin(this.allActive(), graceMs))) {
       this.abort.abort();
       // Graph calls end at once; an upload to Storage in progress gets a moment more, then its
       // claim simply expires if it could not record itself before the pool closed.
-      await this.settledWithin(1_000);
+      await settlesWithin(this.allActive(), 1_000);
     }
     try {
       await releaseMediaClaims(this.db, this.owner);
@@ -123,35 +119,23 @@ export class MediaDownloader {
         'could not hand media jobs back; their claims expire by themselves',
       );
     }
-    for (const w of this.idleWaiters.splice(0)) w.resolve();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      this.signal.reset();
-      const pass = ++this.passes;
-      const free = this.options.concurrency - this.active.size;
-      let claimed = 0;
-      if (free > 0) {
-        try {
-          const jobs = await claimMediaJobs(this.db, { owner: this.owner, limit: free, leaseMs: this.leaseMs });
-          claimed = jobs.length;
-          for (const job of jobs) this.track(this.handle(job));
-        } catch (err) {
-          this.log.warn({ err: { message: (err as Error).message } }, 'media claim failed; retrying');
-        }
-      }
-      if (claimed === 0 && this.active.size === 0) this.resolveIdle(pass);
-      // All free slots filled: there may be more due work, so look again at once (it sleeps when full).
-      if (free > 0 && claimed === free) continue;
-      if (!this.stopping) await this.signal.sleep(this.options.pollMs);
+  /** Claims as many due jobs as there are free slots; a finished download wakes the loop again. */
+  private async claimPass(): Promise<PassResult> {
+    const free = this.options.concurrency - this.active.size;
+    let claimed = 0;
+    if (free > 0) {
+      const jobs = await claimMediaJobs(this.db, { owner: this.owner, limit: free, leaseMs: this.leaseMs });
+      claimed = jobs.length;
+      for (const job of jobs) this.track(this.handle(job));
     }
+    // All free slots filled: there may be more due work, so look again at once (it sleeps when full).
+    return { idle: claimed === 0 && this.active.size === 0, again: free > 0 && claimed === free };
   }
 
-  private resolveIdle(pass: number): void {
-    const ready = this.idleWaiters.filter((w) => w.after < pass);
-    this.idleWaiters = this.idleWaiters.filter((w) => w.after >= pass);
-    for (const w of ready) w.resolve();
+  private allActive(): Promise<unknown> {
+    return Promise.allSettled([...this.active]);
   }
 
   private track(work: Promise<void>): void {
@@ -164,18 +148,6 @@ export class MediaDownloader {
         this.active.delete(work);
         this.wake();
       });
-  }
-
-  private async settledWithin(ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const settled = await Promise.race([
-      Promise.allSettled([...this.active]).then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), ms);
-      }),
-    ]);
-    clearTimeout(timer);
-    return settled;
   }
 
   private async handle(job: MediaJob): Promise<void> {
@@ -312,5 +284,3 @@ export class MediaDownloader {
     return checks;
   }
 }
-
-const ms = (started: number) => Math.round((performance.now() - started) * 10) / 10;

@@ -4,6 +4,7 @@
  * Built from the error code, never from parsing messages.
  */
 import { isAppError, type ErrorCode } from '../errors.js';
+import { backoffMs } from '../shared/backoff.js';
 
 const REASONS: Partial<Record<ErrorCode, string>> = {
   MEDIA_NOT_FOUND: 'media_not_found',
@@ -22,5 +23,5 @@ export function mediaErrorText(err: unknown): string {
 
 /** Backoff before the next attempt (attempt ≥ 1): 5 s, 10 s, 20 s … capped at 15 min, so ten attempts span a Graph outage of about half an hour. */
 export function mediaBackoffMs(attempt: number, baseMs = 5_000): number {
-  return Math.min(15 * 60_000, baseMs * 2 ** Math.max(0, Math.min(attempt - 1, 20)));
+  return backoffMs(attempt, { baseMs, capMs: 15 * 60_000 });
 }

@@ -9,6 +9,7 @@
  *               the messages (retry) and trip the breaker until an operator fixes the token.
  *   permanent — 131047 outside the 24 h window, 131026 undeliverable, other 4xx: no retry, `fallido`.
  */
+import { backoffMs } from '../shared/backoff.js';
 export type FailureKind = 'throttle' | 'transient' | 'auth' | 'permanent';
 
 const THROTTLE_CODES = new Set([130429, 131056, 4, 80007, 613]);
@@ -50,7 +51,6 @@ export function classifyGraphFailure(httpStatus: number | null, metaCode: number
 
 /** Backoff before the next attempt (attempt ≥ 1). Pair-rate limits need the longest pause. */
 export function backoffFor(kind: FailureKind, metaCode: number | null, attempt: number): number {
-  const exp = 2 ** Math.min(attempt - 1, 8);
-  if (kind === 'throttle') return Math.min(60_000, (metaCode === 131056 ? 6_000 : 1_000) * exp);
-  return Math.min(60_000, 500 * exp);
+  if (kind === 'throttle') return backoffMs(attempt, { baseMs: metaCode === 131056 ? 6_000 : 1_000, capMs: 60_000 });
+  return backoffMs(attempt, { baseMs: 500, capMs: 60_000 });
 }

@@ -1,7 +1,7 @@
-import { WakeSignal } from '../shared/wake-signal.js';
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { backoffMs } from '../shared/backoff.js';
+import { ClaimLoop } from '../shared/claim-loop.js';
+import { workerId } from '../shared/worker-id.js';
 import type { Db } from '../store/db.js';
 import { claimOutbox, recordFailure, recordSent, type OutboxItem } from '../store/outbox-repository.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -37,16 +37,15 @@ export interface SendResult {
  */
 /** After a failed pass, how long expired claims of other senders are left to their owners. */
 const TAKEOVER_GRACE_MS = 10_000;
+/** Inbox notifications: 1 s, 2 s, 4 s … capped at a minute. */
+const INBOX_BACKOFF = { baseMs: 1_000, capMs: 60_000 };
 
 export class OutboxSender {
-  readonly owner = `${hostname()}:${process.pid}:out:${randomUUID().slice(0, 8)}`;
+  readonly owner = workerId('out');
   readonly circuit: CircuitBreaker;
   private readonly limiter: RateLimiter;
   private readonly log: Logger;
-  private running = false;
-  private stopping = false;
-  private readonly signal = new WakeSignal();
-  private loop: Promise<void> | null = null;
+  private readonly loop: ClaimLoop;
   private inFlight = 0;
   private readonly unrecorded = new Map<string, string>();
   /**
@@ -55,9 +54,6 @@ export class OutboxSender {
    * sends records them on its first pass back — taking its rows over first would send them twice.
    */
   private lastPassFailedAt = 0;
-  /** Waiters resolve only on an empty pass that started after they asked (its claim saw their commit). */
-  private idleWaiters: { after: number; resolve: () => void }[] = [];
-  private passes = 0;
 
   constructor(
     private readonly db: Db,
@@ -75,51 +71,38 @@ export class OutboxSender {
     this.circuit = new CircuitBreaker(options.circuitThreshold, options.circuitOpenMs, Date.now, (state) =>
       this.log[state === 'open' ? 'error' : 'info']({ circuit: state }, `Graph API circuit ${state}`),
     );
+    this.loop = new ClaimLoop({
+      name: 'outbox',
+      pollMs: options.pollMs,
+      log: this.log,
+      // A pass that sent something looks again at once; an empty one sleeps until woken or polled.
+      pass: async () => {
+        const claimed = await this.drainOnce();
+        return { idle: claimed === 0, again: claimed > 0 };
+      },
+      onPassError: () => {
+        this.lastPassFailedAt = Date.now();
+        return { idle: true, again: false };
+      },
+    });
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** New rows were committed: look now instead of at the next poll. */
   wake(): void {
-    this.signal.wake();
+    this.loop.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Resolves when a drain pass found nothing to send (tests and shutdown). */
   whenDrained(): Promise<void> {
-    return new Promise((resolve) => {
-      this.idleWaiters.push({ after: this.passes, resolve });
-      this.wake();
-    });
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      this.signal.reset();
-      const pass = ++this.passes;
-      let claimed = 0;
-      try {
-        claimed = await this.drainOnce();
-      } catch (err) {
-        this.lastPassFailedAt = Date.now();
-        this.log.warn({ err: { message: (err as Error).message } }, 'outbox pass failed; retrying');
-      }
-      if (claimed === 0) {
-        const ready = this.idleWaiters.filter((w) => w.after < pass);
-        this.idleWaiters = this.idleWaiters.filter((w) => w.after >= pass);
-        for (const w of ready) w.resolve();
-        if (!this.stopping) await this.signal.sleep(this.options.pollMs);
-      }
-    }
+    return this.loop.whenIdle();
   }
 
   /** One claim-and-send pass; returns how many rows it handled. */
@@ -244,12 +227,12 @@ export class OutboxSender {
       // Throttling, outages and token problems are retried for as long as the customer-service
       // window is open (checked before every attempt), so an outage of any length loses nothing.
       const retry = e.kind !== 'permanent';
-      const backoffMs = backoffFor(e.kind, e.metaCode, item.intentos);
+      const wait = backoffFor(e.kind, e.metaCode, item.intentos);
       await recordFailure(this.db, {
         id: item.id,
         owner: this.owner,
         retry,
-        backoffMs,
+        backoffMs: wait,
         code: e.metaCode ?? e.httpStatus,
         error: e.crmText,
       });
@@ -260,7 +243,7 @@ export class OutboxSender {
           code: e.metaCode,
           kind: e.kind,
           outcome: retry ? 'retry' : 'failed',
-          backoffMs: retry ? backoffMs : undefined,
+          backoffMs: retry ? wait : undefined,
         },
         retry ? 'WhatsApp send failed; will retry' : 'WhatsApp send failed for good',
       );
@@ -279,12 +262,11 @@ export class OutboxSender {
     } catch (err) {
       const e = err instanceof InboxDeliveryError ? err : new InboxDeliveryError(null, true, String(err));
       const retry = e.retryable && item.intentos < this.options.maxAttempts;
-      const backoffMs = Math.min(60_000, 1_000 * 2 ** Math.min(item.intentos - 1, 6));
       await recordFailure(this.db, {
         id: item.id,
         owner: this.owner,
         retry,
-        backoffMs,
+        backoffMs: backoffMs(item.intentos, INBOX_BACKOFF),
         code: e.httpStatus,
         error: e.message,
       });

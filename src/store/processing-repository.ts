@@ -1,4 +1,5 @@
 import { completionStatement, type Completion } from './completion-statement.js';
+import type { Backoff } from '../shared/backoff.js';
 import type { Queryable } from './db.js';
 import type { SchemaProfile } from './schema-profile.js';
 
@@ -79,11 +80,12 @@ export interface FailedAttempt {
  *
  * The event is the one the context statement took: the oldest pending one, if due. Fenced like the
  * context statement: nothing is charged while another worker holds a live lease. The retry waits
- * `baseBackoffMs` doubled per attempt, capped at 60 s (0 = retry at once, for a lost create race).
+ * `backoff` (shared/backoff.ts's shape, computed here from the row's own attempt count; base 0 =
+ * retry at once, for a lost create race).
  */
 export async function recordFailedAttempt(
   db: Queryable,
-  args: { convKey: string; owner: string; error: string; maxAttempts: number; baseBackoffMs: number },
+  args: { convKey: string; owner: string; error: string; maxAttempts: number; backoff: Backoff },
 ): Promise<FailedAttempt | null> {
   const res = await db.query<{ id: string; intentos: number; dead: boolean; backoff_ms: number }>(
     `WITH head AS (
@@ -100,11 +102,11 @@ export async function recordFailedAttempt(
               estado = CASE WHEN e.intentos + 1 >= $4 THEN 'muerto' ELSE e.estado END,
               procesado_at = CASE WHEN e.intentos + 1 >= $4 THEN now() ELSE e.procesado_at END,
               procesado_por = $2,
-              disponible_at = now() + least(60000, $5 * 2 ^ e.intentos) * interval '1 millisecond'
+              disponible_at = now() + least($6, $5 * 2 ^ least(e.intentos, 30)) * interval '1 millisecond'
         -- Re-checked against a concurrent writer's commit: an event another worker just finished is left alone.
         -- A head still in backoff was not what failed (the context statement would not have taken it).
         WHERE e.id = (SELECT id FROM head) AND e.estado = 'pendiente' AND e.disponible_at <= now()
-        RETURNING e.id, e.intentos, e.estado, e.seq, least(60000, $5 * 2 ^ (e.intentos - 1)) AS backoff_ms
+        RETURNING e.id, e.intentos, e.estado, e.seq, least($6, $5 * 2 ^ least(e.intentos - 1, 30)) AS backoff_ms
      ),
      released AS (
        DELETE FROM router_locks WHERE conv_key = $1 AND owner = $2 RETURNING 1
@@ -117,7 +119,7 @@ export async function recordFailedAttempt(
        RETURNING 1
      )
      SELECT id::text AS id, intentos, estado = 'muerto' AS dead, backoff_ms::float8 AS backoff_ms FROM upd`,
-    [args.convKey, args.owner, args.error, args.maxAttempts, args.baseBackoffMs],
+    [args.convKey, args.owner, args.error, args.maxAttempts, args.backoff.baseMs, args.backoff.capMs],
   );
   const row = res.rows[0];
   if (!row) return null;

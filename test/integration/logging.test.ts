@@ -159,7 +159,7 @@ describe('structured logs under faults: no phone number on any error path', () =
       503,
     );
     await log.waitFor((l) => l['msg'] === 'store unavailable; will retry', 'processor store retry');
-    await log.waitFor((l) => l['msg'] === 'sweep failed', 'sweeper failure');
+    await log.waitFor((l) => l['msg'] === 'sweep pass failed; retrying', 'sweeper failure');
     proxy.restore();
     await other.stop();
     other = null;
