@@ -29,28 +29,36 @@ export async function decideFlow(
   const { catalog, line } = input;
   const config = catalog.autoreplies?.get(line.code) ?? null;
   const phoneDigits = ctx.event.from;
-  const needsFacts = deps.db !== null && (line.flow === 'ads' || config !== null);
-  const facts = needsFacts
-    ? await loadFlowFacts(deps.db!, {
-        conversationId: ctx.conversation.id,
-        digits: phoneDigits,
-        line: line.code,
-        sessions: line.flow === 'ads',
-        autoreply: config !== null,
-      })
-    : { sessions: [], lastAutoreplyAt: null, lastAgentAt: null };
-  const decision =
-    line.flow === 'ads'
-      ? decideAds({ ...input, ads: catalog.ads ?? EMPTY_ADS_CATALOG, sessions: facts.sessions })
-      : decide(input);
   const at = deps.clock.at(ctx.event.timestamp * 1000);
-  const auto: AutoreplyDecision = decideAutoreply({
+  const autoreplyInput = {
     config,
     messageType: ctx.event.type,
     fromAd: ctx.event.referral !== null,
     at,
     messageAt: ctx.event.timestamp * 1000,
     timeZone: deps.timeZone,
+    lastSentAt: null,
+    lastAgentAt: null,
+  };
+  // Only a message that would get an autoreply but for the cooldown or the agent guard needs their facts:
+  // with autoreplies off (or for a tap) the main menu costs no extra round trip.
+  const autoreplyPossible = phoneDigits !== null && decideAutoreply(autoreplyInput).send;
+  const needsFacts = deps.db !== null && (line.flow === 'ads' || autoreplyPossible);
+  const facts = needsFacts
+    ? await loadFlowFacts(deps.db!, {
+        conversationId: ctx.conversation.id,
+        digits: phoneDigits,
+        line: line.code,
+        sessions: line.flow === 'ads',
+        autoreply: autoreplyPossible,
+      })
+    : { sessions: [], lastAutoreplyAt: null, lastAgentAt: null };
+  const decision =
+    line.flow === 'ads'
+      ? decideAds({ ...input, ads: catalog.ads ?? EMPTY_ADS_CATALOG, sessions: facts.sessions })
+      : decide(input);
+  const auto: AutoreplyDecision = decideAutoreply({
+    ...autoreplyInput,
     lastSentAt: facts.lastAutoreplyAt,
     lastAgentAt: facts.lastAgentAt,
   });
