@@ -11,6 +11,11 @@
 // Direct mode (default): only `psi-router` runs; QUEUE_MODE unset. Queue mode: set QUEUE_MODE=bullmq
 // and REDIS_URL in .env, then `pm2 start ecosystem.config.js --only psi-router-worker` as well and
 // scale with `pm2 scale psi-router-worker N`.
+//
+// Operations (README "Operations"): `pm2 monit` shows each process's own metrics (messages in/out per
+// minute, journal, outbox, dead letters, p95, Graph circuit, queue mode, media backlog), and
+// `pm2 trigger psi-router <action>` runs dead-letters, dead-letters-replay, queue-status,
+// reload-catalog and readiness.
 const common = {
   cwd: __dirname,
   wait_ready: true,

@@ -279,3 +279,12 @@ export function loadConfig(): Config {
   if (existsSync('.env')) process.loadEnvFile('.env');
   return parseConfig(process.env);
 }
+
+/**
+ * True when PM2 started this process: PM2 sets `pm_id` in the environment of every process it
+ * starts. Not a setting (nobody writes it in .env); it decides whether PM2's metrics and actions
+ * channel (observability/pm2-channel.ts) is spoken on the IPC pipe.
+ */
+export function supervisedByPm2(): boolean {
+  return process.env['pm_id'] !== undefined;
+}

@@ -1,4 +1,4 @@
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config.js';
@@ -13,7 +13,10 @@ import { listLines, upsertLine } from '../store/line-repository.js';
 import type { CatalogCache } from '../routing/catalog-cache.js';
 import type { FlowClock } from '../conversations/flow-clock.js';
 import { DEFAULT_LINE_SETTINGS, type LineSettings } from '../routing/types.js';
+import { sandboxApiRoutes } from '../sandbox/sandbox-api-routes.js';
+import { adminAudit } from './admin-audit.js';
 import { adminAuth } from './admin-auth.js';
+import { parseInput } from './parse-input.js';
 
 export interface AdminDeps {
   config: Config;
@@ -74,18 +77,9 @@ export function adminRoutes(deps: AdminDeps): Router {
   const startedAt = Date.now();
   router.use('/admin', adminAuth(deps.config.ADMIN_TOKEN, log), express.json({ limit: '64kb' }));
 
-  const audit = (req: Request, res: Response, target: string | null, outcome: string) =>
-    log.info(
-      {
-        audit: true,
-        action: `${req.method} ${req.route?.path ?? req.path}`,
-        target,
-        outcome,
-        ip: req.ip,
-        requestId: res.locals.requestId,
-      },
-      'admin action',
-    );
+  const audit = adminAudit(log);
+  // The sandbox page's API (/admin/sandbox/api/*) sits behind the same token.
+  router.use(sandboxApiRoutes({ config: deps.config, db: deps.db, audit }));
 
   router.get('/admin/stats', async (req, res) => {
     const [db, queue] = await Promise.all([routerStats(deps.db), deps.queueCounts().catch(() => null)]);
@@ -102,7 +96,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
 
   router.post('/admin/conversations/:id/reset', async (req, res) => {
-    const id = parse(uuid, req.params.id);
+    const id = parseInput(uuid, req.params.id);
     const done = await resetConversation(deps.db, id, deps.config.MAIN_MENU_ID);
     if (!done) throw new AppError('NOT_FOUND', 'no such conversation');
     audit(req, res, id, 'reset');
@@ -110,7 +104,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
 
   router.post('/admin/conversations/:id/close', async (req, res) => {
-    const id = parse(uuid, req.params.id);
+    const id = parseInput(uuid, req.params.id);
     const done = await closeConversation(deps.db, id);
     if (!done) throw new AppError('NOT_FOUND', 'no such conversation');
     audit(req, res, id, 'closed');
@@ -141,8 +135,8 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
 
   router.put('/admin/lines/:codigo', async (req, res) => {
-    const codigo = parse(lineCode, req.params.codigo);
-    const body = parse(lineSchema, req.body);
+    const codigo = parseInput(lineCode, req.params.codigo);
+    const body = parseInput(lineSchema, req.body);
     try {
       const { row, created } = await upsertLine(deps.db, {
         codigo,
@@ -165,13 +159,13 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
 
   router.get('/admin/dead-letters', async (req, res) => {
-    const limit = parse(z.coerce.number().int().min(1).max(1000).default(100), req.query['limit']);
+    const limit = parseInput(z.coerce.number().int().min(1).max(1000).default(100), req.query['limit']);
     res.json(await deps.deadLetters.list(limit));
     audit(req, res, null, 'listed');
   });
 
   router.post('/admin/dead-letters/replay', async (req, res) => {
-    const body = parse(replaySchema, req.body);
+    const body = parseInput(replaySchema, req.body);
     const result = await deps.deadLetters.replay({
       ...(body.events !== undefined ? { eventIds: body.events === 'all' ? null : body.events } : {}),
       ...(body.jobs !== undefined ? { jobIds: body.jobs === 'all' ? null : body.jobs } : {}),
@@ -181,15 +175,4 @@ export function adminRoutes(deps: AdminDeps): Router {
   });
 
   return router;
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw new AppError(
-      'VALIDATION_FAILED',
-      result.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; '),
-    );
-  }
-  return result.data;
 }

@@ -9,6 +9,7 @@ import type { WebhookIngest } from '../conversations/ingest.js';
 import type { InboundEvent } from '../webhook/inbound-event.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { adminRoutes, type AdminDeps } from './admin-routes.js';
+import { sandboxPageRoutes } from '../sandbox/sandbox-page-routes.js';
 import { mediaRoutes } from './media-routes.js';
 import { mediaLinkRoutes } from './media-link-routes.js';
 import type { LocalMediaAccess } from '../media/create-media.js';
@@ -51,6 +52,8 @@ export function buildApp(deps: AppDeps): Express {
     const { contentType, body } = await deps.metrics.render();
     res.type(contentType).send(body);
   });
+  // The sandbox page itself asks for the token; its API is behind it (admin-routes.ts).
+  app.use(sandboxPageRoutes(deps.config.ADMIN_TOKEN));
   app.use(adminRoutes(deps.admin));
   app.use(
     mediaLinkRoutes({

@@ -1,17 +1,7 @@
 import { Router } from 'express';
-import type { Config } from '../config.js';
-import { graphVersionReadiness, type GraphVersionStatus } from '../outbound/graph-version-status.js';
-import type { Db } from '../store/db.js';
-import { isNoSpace } from '../store/no-space-watch.js';
+import { readinessReport, type ReadinessDeps } from './readiness.js';
 
-export interface HealthDeps {
-  config: Config;
-  db: Db;
-  /** Extra readiness checks contributed by other parts (queue, Graph circuit…). */
-  checks?: (() => Promise<string[]>)[];
-  /** Where WHATSAPP_API_VERSION stands against Meta's expiry dates, read at each request. */
-  graphVersion?: () => GraphVersionStatus;
-}
+export type HealthDeps = ReadinessDeps;
 
 /** Liveness says the process answers; readiness says it can do its job right now. */
 export function healthRoutes(deps: HealthDeps): Router {
@@ -23,26 +13,8 @@ export function healthRoutes(deps: HealthDeps): Router {
   });
 
   router.get('/ready', async (_req, res) => {
-    const issues: string[] = [];
-    try {
-      await deps.db.ping();
-    } catch (err) {
-      // A full disk still answers reads, but refuses every batch: name it, so nobody hunts the network.
-      issues.push(isNoSpace(err) ? 'database_disk_full' : 'database_unreachable');
-    }
-    if (!deps.config.WHATSAPP_ACCESS_TOKEN) issues.push('whatsapp_token_missing');
-    for (const check of deps.checks ?? []) issues.push(...(await check().catch(() => ['check_failed'])));
-    let failing = issues.length > 0;
-    // The version's issue may be a warning only (expiring): it is listed, but readiness holds.
-    const graphVersion = deps.graphVersion?.();
-    const versionIssue = graphVersion ? graphVersionReadiness(graphVersion) : null;
-    if (versionIssue) {
-      issues.push(versionIssue.issue);
-      failing ||= versionIssue.failsReadiness;
-    }
-    res
-      .status(failing ? 503 : 200)
-      .json({ status: failing ? 'degraded' : 'ok', issues, ...(graphVersion ? { graphVersion } : {}) });
+    const report = await readinessReport(deps);
+    res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
 
   return router;

@@ -7,7 +7,18 @@ export interface MetricsSources {
   monitor: ThresholdMonitor;
   circuit: () => CircuitState | null;
   /** Outbox and journal backlog, read from the database at scrape time. */
-  backlog: () => Promise<{ whatsapp: number; inbox: number; journalPending: number; deadLetters: number }>;
+  backlog: () => Promise<{
+    whatsapp: number;
+    inbox: number;
+    journalPending: number;
+    deadLetters: number;
+    mediaBacklog: number;
+    oldestOutboxS: number;
+  }>;
+  /** What /ready would answer now (true: ok). */
+  ready: () => Promise<boolean>;
+  /** QUEUE_MODE=bullmq. */
+  queueModeEnabled: boolean;
   /** Queue-mode job counts (null when there is no queue). */
   queue: () => Promise<Record<string, number> | null>;
   /** Database round trips this process issued since start. */
@@ -124,7 +135,17 @@ export class RouterMetrics {
       help: 'Events dead-lettered (estado muerto)',
       registers,
     });
-    // One database read per scrape feeds the three backlog gauges.
+    const media = new Gauge({
+      name: 'psi_router_media_backlog',
+      help: 'Inbound media downloads not finished yet (waiting or in progress)',
+      registers,
+    });
+    const oldest = new Gauge({
+      name: 'psi_router_outbox_oldest_seconds',
+      help: 'Age of the oldest outbox row still waiting to be sent (0 when none)',
+      registers,
+    });
+    // One database read per scrape feeds the backlog gauges.
     new Gauge({
       name: 'psi_router_scrape_backlog_ok',
       help: '1 when the backlog could be read from the database at this scrape',
@@ -136,10 +157,28 @@ export class RouterMetrics {
           backlog.set({ channel: 'inbox' }, b.inbox);
           journal.set(b.journalPending);
           dead.set(b.deadLetters);
+          media.set(b.mediaBacklog);
+          oldest.set(b.oldestOutboxS);
           this.set(1);
         } catch {
           this.set(0);
         }
+      },
+    });
+    new Gauge({
+      name: 'psi_router_ready',
+      help: '1 when /ready answers ok, 0 when degraded (alert: degraded for over 2 minutes)',
+      registers,
+      async collect() {
+        this.set((await sources.ready().catch(() => false)) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'psi_router_queue_mode_enabled',
+      help: '1 when this router runs in queue mode (QUEUE_MODE=bullmq)',
+      registers,
+      collect() {
+        this.set(sources.queueModeEnabled ? 1 : 0);
       },
     });
     new Gauge({

@@ -6,9 +6,14 @@ import { eventTypeLabel, outboundCodeLabel } from './metric-labels.js';
 import type { RouterMetrics } from './metrics.js';
 
 /** Processing results go to both the threshold monitor and Prometheus. */
-export function processingObserver(monitor: ThresholdMonitor, metrics: RouterMetrics): ProcessingObserver {
+export function processingObserver(
+  monitor: ThresholdMonitor,
+  metrics: RouterMetrics,
+  onProcessed?: () => void,
+): ProcessingObserver {
   return {
     processed(outcome, durationMs, pickupMs) {
+      onProcessed?.();
       monitor.recordProcessed(durationMs, pickupMs);
       metrics.processing.observe({ outcome }, durationMs / 1000);
       metrics.pickupWait.observe(pickupMs / 1000);

@@ -23,7 +23,7 @@ export interface OutboxSenderOptions {
 }
 
 export interface SendResult {
-  outcome: 'sent' | 'dry_run' | 'retry' | 'failed';
+  outcome: 'sent' | 'dry_run' | 'retry' | 'failed' | 'sandbox';
   code: number | null;
 }
 
@@ -64,6 +64,8 @@ export class OutboxSender {
     private readonly hooks: {
       onStatusesRevived?: (ids: string[]) => void;
       onResult?: (canal: string, result: SendResult) => void;
+      /** Another transport for some rows (the sandbox's): its send, or null to send as usual. */
+      divert?: (item: OutboxItem, owner: string) => Promise<SendResult> | null;
     } = {},
   ) {
     this.log = log.child({ module: 'outbox' });
@@ -134,7 +136,12 @@ export class OutboxSender {
   private async handle(item: OutboxItem): Promise<void> {
     this.inFlight += 1;
     try {
-      const result = item.canal === 'whatsapp' ? await this.sendWhatsapp(item) : await this.sendInbox(item);
+      const diverted = this.hooks.divert?.(item, this.owner) ?? null;
+      const result = diverted
+        ? await diverted
+        : item.canal === 'whatsapp'
+          ? await this.sendWhatsapp(item)
+          : await this.sendInbox(item);
       this.hooks.onResult?.(item.canal, result);
     } catch (err) {
       // Recording the result failed (database down): the claim expires and the row is retried.

@@ -16,16 +16,21 @@ import { FlowClock } from '../conversations/flow-clock.js';
 import { createRoutingHandler } from '../conversations/routing-handler.js';
 import { ThresholdMonitor } from '../conversations/threshold-monitor.js';
 import { buildApp } from '../ingress/app.js';
+import { readinessReport, type ReadinessDeps } from '../ingress/readiness.js';
 import { createMedia } from '../media/create-media.js';
 import type { MediaDownloader } from '../media/media-downloader.js';
 import { RouterMetrics } from '../observability/metrics.js';
 import { processingObserver, recordAccepted, recordSend } from '../observability/observers.js';
+import { registerPm2Actions } from '../observability/pm2-actions.js';
+import { Pm2Channel } from '../observability/pm2-channel.js';
+import { Pm2Probes } from '../observability/pm2-probes.js';
 import { AdminSender } from '../outbound/admin-sender.js';
 import { backlogCounts } from '../store/admin-repository.js';
 import { GraphClient } from '../outbound/graph-client.js';
 import { GraphVersionWatch } from '../outbound/graph-version-watch.js';
 import { InboxClient } from '../outbound/inbox-client.js';
 import { OutboxSender } from '../outbound/outbox-sender.js';
+import { sandboxTransport } from '../outbound/sandbox-transport.js';
 import { CatalogCache, settingsFromConfig } from '../routing/catalog-cache.js';
 import { loadCatalogRows } from '../store/catalog-repository.js';
 import type { Db } from '../store/db.js';
@@ -62,6 +67,8 @@ export interface Runtime {
   log: Logger;
   /** WHATSAPP_API_VERSION against Meta's expiry dates: logged by startBackground, read by /ready and /metrics. */
   graphVersion: GraphVersionWatch;
+  /** `pm2 monit` metrics of this process (reported only under PM2). */
+  pm2Probes: Pm2Probes;
   /** Starts background work this role does (processing, sending, consuming the queue, the version watch). */
   startBackground(): void;
   /** Closes what startBackground and the constructors opened (queue, workers, Redis), not the db. */
@@ -103,6 +110,7 @@ export async function createRuntime(
   // Filled in below; the metrics read them lazily at scrape time.
   let queueCounts: () => Promise<Record<string, number> | null> = async () => null;
   let circuitState: () => ReturnType<OutboxSender['circuit']['current']> | null = () => null;
+  let readiness: ReadinessDeps = { config, db };
   const metrics = new RouterMetrics({
     monitor,
     circuit: () => circuitState(),
@@ -110,6 +118,15 @@ export async function createRuntime(
     queue: () => queueCounts(),
     statements: () => db.statementCount(),
     graphVersion: () => graphVersion.current(),
+    ready: async () => (await readinessReport(readiness)).status === 'ok',
+    queueModeEnabled: config.QUEUE_MODE === 'bullmq',
+  });
+  // PM2's metrics and actions channel; silent unless PM2 started this process.
+  const pm2 = new Pm2Channel();
+  const pm2Probes = new Pm2Probes(pm2, {
+    monitor,
+    circuit: () => circuitState(),
+    backlog: () => backlogCounts(db),
   });
   const graph = config.WHATSAPP_ACCESS_TOKEN
     ? new GraphClient({
@@ -141,8 +158,15 @@ export async function createRuntime(
     },
     log,
     {
+      // Sandbox customers' rows are captured, never sent (outbound/sandbox-transport.ts).
+      divert: sandboxTransport(db, log),
       onStatusesRevived: (ids) => processorRef?.enqueue(ids.map((id) => ({ id, kind: 'status', convKey: null }))),
-      onResult: (channel, result) => recordSend(metrics, channel, result),
+      onResult: (channel, result) => {
+        recordSend(metrics, channel, result);
+        if (channel === 'whatsapp' && (result.outcome === 'sent' || result.outcome === 'dry_run')) {
+          pm2Probes.messagesOut.add();
+        }
+      },
     },
   );
   circuitState = () => (graph ? sender.circuit.current() : null);
@@ -181,7 +205,8 @@ export async function createRuntime(
       profile,
     },
     log,
-    processingObserver(monitor, metrics),
+    // A worker takes messages in from the queue; the api counts them at its webhook (below).
+    processingObserver(monitor, metrics, role === 'worker' ? () => pm2Probes.messagesIn.add() : undefined),
   );
   processorRef = processor;
   const pruner = new JournalPruner(db, { retentionDays: config.JOURNAL_RETENTION_DAYS }, log);
@@ -212,6 +237,27 @@ export async function createRuntime(
   adminRedis?.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis admin connection error'));
   const deadLetters = new DeadLetterService(db, adminRedis, (rows) => processor.enqueue(rows));
 
+  const readinessChecks = [
+    async () => (graph && processes && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : []),
+    async () => (producer && producer.status !== 'ready' ? ['redis_unreachable'] : []),
+    // A database outage is reported by the database check itself; this one only speaks of the backlog.
+    async () =>
+      ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S
+        ? ['outbox_backlog']
+        : [],
+  ];
+  readiness = { config, db, checks: readinessChecks, graphVersion: () => graphVersion.current() };
+  registerPm2Actions(pm2, {
+    config,
+    db,
+    deadLetters,
+    queueCounts: () => queueCounts(),
+    catalog,
+    monitor,
+    readiness,
+    log,
+  });
+
   const adminSender = new AdminSender(db, config.ADMIN_SEND_RATE_PER_SECOND, () => sender.wake());
   const app = buildApp({
     config,
@@ -219,16 +265,11 @@ export async function createRuntime(
     ingest,
     log,
     metrics,
-    onAccepted: (events, ackMs, duplicates) => recordAccepted(metrics, monitor, events, ackMs, duplicates),
-    readinessChecks: [
-      async () => (graph && processes && sender.circuit.current() === 'open' ? ['graph_circuit_open'] : []),
-      async () => (producer && producer.status !== 'ready' ? ['redis_unreachable'] : []),
-      // A database outage is reported by the database check itself; this one only speaks of the backlog.
-      async () =>
-        ((await backlogCounts(db).catch(() => null))?.oldestOutboxS ?? 0) > config.READY_OUTBOX_BACKLOG_S
-          ? ['outbox_backlog']
-          : [],
-    ],
+    onAccepted: (events, ackMs, duplicates) => {
+      recordAccepted(metrics, monitor, events, ackMs, duplicates);
+      pm2Probes.messagesIn.add(events.filter((e) => e.kind === 'message').length);
+    },
+    readinessChecks,
     graphVersion: () => graphVersion.current(),
     media: media.local,
     admin: {
@@ -262,8 +303,10 @@ export async function createRuntime(
     app,
     log,
     graphVersion,
+    pm2Probes,
     startBackground() {
       graphVersion.start();
+      pm2Probes.start();
       if (processes) {
         processor.start();
         sender.start();
@@ -288,6 +331,7 @@ export async function createRuntime(
     },
     async closeBackground() {
       graphVersion.stop();
+      pm2Probes.stop();
       await pruner.stop();
       await inboundWorker?.close().catch(() => undefined);
       await queue?.close().catch(() => undefined);

@@ -35,14 +35,23 @@ export async function routerStats(db: Queryable): Promise<RouterStats> {
 }
 
 /** Backlog gauges for /metrics and /ready. */
-export async function backlogCounts(
-  db: Queryable,
-): Promise<{ whatsapp: number; inbox: number; journalPending: number; deadLetters: number; oldestOutboxS: number }> {
+export interface BacklogCounts {
+  whatsapp: number;
+  inbox: number;
+  journalPending: number;
+  deadLetters: number;
+  /** Media downloads not finished yet (waiting or in progress). */
+  mediaBacklog: number;
+  oldestOutboxS: number;
+}
+
+export async function backlogCounts(db: Queryable): Promise<BacklogCounts> {
   const res = await db.query<{
     whatsapp: number;
     inbox: number;
     journal_pending: number;
     dead: number;
+    media: number;
     oldest: number | null;
   }>(`
     SELECT
@@ -50,6 +59,7 @@ export async function backlogCounts(
       (SELECT count(*)::int FROM router_outbox WHERE canal = 'inbox' AND estado IN ('pendiente', 'enviando')) AS inbox,
       (SELECT count(*)::int FROM router_eventos WHERE estado = 'pendiente') AS journal_pending,
       (SELECT count(*)::int FROM router_eventos WHERE estado = 'muerto') AS dead,
+      (SELECT count(*)::int FROM router_media_jobs WHERE estado IN ('pendiente', 'descargando')) AS media,
       (SELECT extract(epoch FROM now() - min(created_at))::int FROM router_outbox WHERE estado IN ('pendiente', 'enviando')) AS oldest`);
   const r = res.rows[0];
   return {
@@ -57,6 +67,7 @@ export async function backlogCounts(
     inbox: r?.inbox ?? 0,
     journalPending: r?.journal_pending ?? 0,
     deadLetters: r?.dead ?? 0,
+    mediaBacklog: r?.media ?? 0,
     oldestOutboxS: r?.oldest ?? 0,
   };
 }

@@ -1,4 +1,5 @@
 import type { InboundMessageEvent } from '../webhook/inbound-event.js';
+import { SANDBOX_PHONE } from '../sandbox/sandbox-phones.js';
 import type { Queryable } from './db.js';
 
 /** Conversation state as the router needs it (a subset of the CRM's `conversaciones`). */
@@ -162,7 +163,10 @@ f AS (
               THEN router_media_nombre(ev.payload->>'type', ev.payload->'media'->>'mimeType', ev.payload->'media'->>'filename') END AS media_nombre,
          gen_random_uuid() AS nuevo_id,
          EXISTS (SELECT 1 FROM mensajes m WHERE m.whatsapp_message_id = ev.wamid) AS dup,
-         ev.intentos + 1 AS intento
+         ev.intentos + 1 AS intento,
+         -- A sandbox customer (/admin/sandbox): marked on its contact and conversation for the CRM.
+         CASE WHEN ev.payload->>'from' ~ '${SANDBOX_PHONE.source}' THEN '{"sandbox": true}'::jsonb
+              ELSE '{}'::jsonb END AS marca
     FROM ev
 ),
 ln AS (
@@ -185,8 +189,8 @@ c_found AS (
    LIMIT 1
 ),
 c_new AS (
-  INSERT INTO contactos AS c (telefono, nombre, origen, wa_user_id, username)
-  SELECT f.telefono, f.nombre, 'whatsapp', f.user_id, f.username FROM f
+  INSERT INTO contactos AS c (telefono, nombre, origen, wa_user_id, username, metadata)
+  SELECT f.telefono, f.nombre, 'whatsapp', f.user_id, f.username, f.marca FROM f
    WHERE NOT EXISTS (SELECT 1 FROM c_found)
   -- No ON CONFLICT: the CRM's database may or may not hold a unique key on telefono. Should another
   -- line's worker create this very phone at the same instant, the unique violation fails this
@@ -237,8 +241,9 @@ cv_new AS (
          f.referral IS NOT NULL, CASE WHEN f.referral IS NOT NULL THEN f.ts END,
          CASE WHEN f.referral IS NOT NULL THEN f.ts + interval '72 hours' END,
          f.referral IS NOT NULL,
-         CASE WHEN f.referral IS NOT NULL THEN jsonb_build_object('referral', f.referral || jsonb_build_object('ts', f.ts))
-              ELSE '{}'::jsonb END,
+         f.marca || CASE WHEN f.referral IS NOT NULL
+                         THEN jsonb_build_object('referral', f.referral || jsonb_build_object('ts', f.ts))
+                         ELSE '{}'::jsonb END,
          now(), now()
     FROM f, ln
    WHERE NOT EXISTS (SELECT 1 FROM cv_found)

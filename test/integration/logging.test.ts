@@ -78,6 +78,34 @@ describe('structured logs', () => {
     }
     expect(processed.map((p) => p['outcome'])).toEqual(['menu_sent', 'derived', 'forwarded']);
   });
+
+  it('when the sandbox page writes as a test customer, then the audit line names the line and outcome, and no line holds the text, the number or the name', async () => {
+    const from = lines.length;
+    const sandboxPhone = '00001234567';
+    const res = await fetch(`${rig.router.url}/admin/sandbox/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer admin-log-token-xyz' },
+      body: JSON.stringify({
+        line: 'wsp4',
+        customer: { phone: sandboxPhone, name: 'Lucía Sandbox' },
+        input: { kind: 'text', text: SECRET_TEXT },
+      }),
+    });
+    expect(res.status).toBe(202);
+    await rig.settle();
+    const added = lines.slice(from);
+    const all = added.join('\n');
+    for (const forbidden of [sandboxPhone, '30111222', 'hunter2', 'Lucía', 'admin-log-token-xyz']) {
+      expect(all.includes(forbidden), `logs contain ${forbidden}`).toBe(false);
+    }
+    const parsed = added.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed.find((l) => l['action'] === 'POST /admin/sandbox/api/messages')).toMatchObject({
+      audit: true,
+      target: 'wsp4',
+      outcome: 'text 200',
+    });
+    expect(parsed.filter((l) => l['msg'] === 'sandbox: captured, not sent').length).toBeGreaterThan(0);
+  });
 });
 
 type LogLine = Record<string, unknown>;

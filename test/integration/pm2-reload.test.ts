@@ -1,76 +1,29 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGraphSimulator, type GraphSimulator } from '../../src/simulator/graph-simulator.js';
+import type { GraphSimulator } from '../../src/simulator/graph-simulator.js';
 import { audit } from '../helpers/audit.js';
 import { customersWriting } from '../helpers/load.js';
-import { migrateTestDatabase, resetDatabase, withClient } from '../helpers/reset-db.js';
-import { freePort } from '../helpers/start-router.js';
-import { TEST_APP_SECRET, TEST_DATABASE_URL } from '../helpers/test-config.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PM2 = path.join(ROOT, 'node_modules/.bin/pm2');
-const run = promisify(execFile);
-const SIM_TOKEN = 'pm2-sim-token-4c8e1b0f7a2d9365-0b7e';
+import { startPm2Router, type Pm2Rig } from '../helpers/pm2.js';
+import { withClient } from '../helpers/reset-db.js';
 
 /**
  * The shipped ecosystem.config.js under the real PM2: start the cluster, then `pm2 reload` while
  * customers are writing — a deploy must not lose (or duplicate) an acknowledged message.
  */
 describe('PM2: start and graceful reload under load', () => {
-  let pm2Home: string;
-  let env: NodeJS.ProcessEnv;
+  let rig: Pm2Rig;
   let sim: GraphSimulator;
   let port: number;
+  const pm2 = (...args: string[]) => rig.pm2(...args);
 
   beforeAll(async () => {
-    await resetDatabase();
-    await migrateTestDatabase();
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-    sim = await startGraphSimulator({ accessToken: SIM_TOKEN });
-    pm2Home = mkdtempSync(path.join(tmpdir(), 'psi-pm2-'));
-    port = await freePort();
-    env = {
-      ...process.env,
-      PM2_HOME: pm2Home,
-      ROUTER_INSTANCES: '2',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      NODE_ENV: 'production',
-      DATABASE_URL: TEST_DATABASE_URL,
-      // Production refuses credentials under 32 characters (src/secret-rules.ts).
-      WHATSAPP_APP_SECRET: TEST_APP_SECRET,
-      WHATSAPP_VERIFY_TOKEN: 'pm2-verify-token-0d6b3f9e2a71c485',
-      WHATSAPP_ACCESS_TOKEN: SIM_TOKEN,
-      WHATSAPP_API_URL: sim.url,
-      // The simulator speaks plain http on 127.0.0.1, which production refuses unless told.
-      ALLOW_LOCAL_GRAPH_SIMULATOR: 'true',
-      // Production refuses to sign local media links without it.
-      MEDIA_URL_SECRET: 'pm2-media-url-secret-58c1e0a7f3b94d26',
-      MEDIA_PUBLIC_URL: 'https://router.example.test',
-      LEASE_MS: '2000',
-      SWEEP_INTERVAL_MS: '200',
-      OUTBOX_POLL_MS: '50',
-      LOG_LEVEL: 'warn',
-      // The audit wants one reply per scripted message (see load.ts): reply limits off.
-      REPLY_REPEAT_SECONDS: '0',
-      REPLY_FLOOD_MESSAGES: '0',
-    };
-    await run(PM2, ['start', 'ecosystem.config.js', '--only', 'psi-router'], { cwd: ROOT, env });
+    rig = await startPm2Router({ ROUTER_INSTANCES: '2', LEASE_MS: '2000', LOG_LEVEL: 'warn' });
+    ({ sim, port } = rig);
   }, 120_000);
 
-  afterAll(async () => {
-    await run(PM2, ['kill'], { cwd: ROOT, env }).catch(() => undefined);
-    await sim?.close();
-    if (pm2Home) rmSync(pm2Home, { recursive: true, force: true });
-  });
+  afterAll(() => rig?.close());
 
   it('when `pm2 start ecosystem.config.js` runs, then two cluster instances are online and ready', async () => {
-    const { stdout } = await run(PM2, ['jlist'], { cwd: ROOT, env });
+    const { stdout } = await pm2('jlist');
     const apps = (JSON.parse(stdout) as { name: string; pm2_env: { status: string; exec_mode: string } }[]).filter(
       (a) => a.name === 'psi-router',
     );
@@ -97,7 +50,7 @@ describe('PM2: start and graceful reload under load', () => {
       onAck: (n) => {
         ackedSoFar = n;
         if (n === 40 && !reload) {
-          reload = run(PM2, ['reload', 'psi-router'], { cwd: ROOT, env }).then(() => {
+          reload = pm2('reload', 'psi-router').then(() => {
             ackedWhenReloadDone = ackedSoFar;
           });
         }
@@ -131,7 +84,7 @@ describe('PM2: start and graceful reload under load', () => {
       outOfOrderReplies: 0,
       overlappingProcessing: 0,
     });
-    const { stdout } = await run(PM2, ['jlist'], { cwd: ROOT, env });
+    const { stdout } = await pm2('jlist');
     const apps = (JSON.parse(stdout) as { name: string; pm2_env: { status: string; restart_time: number } }[]).filter(
       (a) => a.name === 'psi-router',
     );
