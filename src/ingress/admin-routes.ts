@@ -122,7 +122,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   router.put('/admin/clock', (req, res) => {
     if (deps.config.NODE_ENV === 'production' || !deps.clock)
       throw new AppError('NOT_FOUND', 'the clock switch exists only outside production');
-    const body = parse(z.object({ offsetMs: z.number().int() }), req.body);
+    const body = parseInput(z.object({ offsetMs: z.number().int() }), req.body);
     deps.clock.set(body.offsetMs);
     deps.catalog.invalidate();
     audit(req, res, null, `offset ${body.offsetMs}`);
