@@ -9,7 +9,7 @@ describe('the ads funnel on the ventas_api number', () => {
   let f: FlowsRig;
   beforeAll(async () => {
     f = await startFlowsRig();
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await f?.close();
   });

@@ -11,7 +11,7 @@ describe('autoreplies', () => {
   const logLines: string[] = [];
   beforeAll(async () => {
     f = await startFlowsRig({ LOG_LEVEL: 'debug' }, { logLines });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await f?.close();
   });

@@ -56,7 +56,7 @@ describe('the statistics pages after a day of flows traffic', () => {
   let f: FlowsRig;
   beforeAll(async () => {
     f = await startFlowsRig();
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await f?.close();
   });
