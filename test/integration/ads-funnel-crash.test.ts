@@ -67,6 +67,14 @@ describe('the ads funnel across kill -9', () => {
       if (!killed && acked >= bodies.length / 3) {
         killed = true;
         await router.kill9();
+        const [left] = await q<{ pending: number; leases: number; outbox: number }>(
+          `SELECT (SELECT count(*)::int FROM router_eventos WHERE estado = 'pendiente') AS pending,
+                  (SELECT count(*)::int FROM router_locks) AS leases,
+                  (SELECT count(*)::int FROM router_outbox WHERE estado IN ('pendiente', 'enviando')) AS outbox`,
+        );
+        console.info(
+          `kill -9 mid-funnel left ${left!.pending} pending events, ${left!.leases} leases, ${left!.outbox} unsent replies; ${acked}/${bodies.length} acked`,
+        );
         router = await spawnRouter(env);
       }
     }
