@@ -135,6 +135,8 @@ const schema = z
       }, 'must be an IANA time zone such as America/Argentina/Buenos_Aires')
       .default('America/Argentina/Buenos_Aires'),
     CATALOG_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+    // Tests only: shifts the flows' clock (autoreply bands, cooldown, agent guard). Refused in production.
+    ROUTER_CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
 
     GRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     GRAPH_RATE_PER_SECOND: z.coerce.number().positive().default(80),
@@ -196,6 +198,9 @@ const schema = z
       for (const key of ['SUPABASE_URL', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_STORAGE_BUCKET'] as const) {
         if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when MEDIA_STORAGE=supabase' });
       }
+    }
+    if (c.NODE_ENV === 'production' && c.ROUTER_CLOCK_OFFSET_MS !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['ROUTER_CLOCK_OFFSET_MS'], message: 'must be 0 when NODE_ENV=production' });
     }
     if (c.NODE_ENV !== 'production') {
       if (c.MEDIA_URL_SECRET !== undefined && c.MEDIA_URL_SECRET.length < 16) {

@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import { outboundType, graphMessageBody } from '../outbound/message-builders.js';
 import { lineFor, type CatalogCache } from '../routing/catalog-cache.js';
-import { decide, type Decision, type Derivation } from '../routing/decide.js';
+import type { Decision, Derivation } from '../routing/decide.js';
 import type { Line } from '../routing/types.js';
+import type { Queryable } from '../store/db.js';
 import type { RoutingWrites } from '../store/routing-writes.js';
 import { ROUTER_VERSION } from '../version.js';
 import type { InboundMessageEvent } from '../webhook/inbound-event.js';
+import { FlowClock } from './flow-clock.js';
+import { decideFlow, type FlowDecision } from './flow-dispatch.js';
 import type { CommitPlan, MessageHandler, ProcessingContext } from './message-handler.js';
 
 export interface RoutingHandlerDeps {
@@ -16,6 +19,12 @@ export interface RoutingHandlerDeps {
   /** Called after a commit that derived the conversation to an area. */
   onDerived?: (area: string) => void;
   now?: () => number;
+  /** Read by the ads funnel and the autoreplies (sessions, cooldown, agent guard); null: neither runs. */
+  db?: Queryable | null;
+  /** The flows' clock (tests shift it); default: the message's own time. */
+  clock?: FlowClock;
+  /** The business's time zone, for autoreply bands (default: the ticket time zone). */
+  timeZone?: string;
 }
 
 /**
@@ -25,6 +34,7 @@ export interface RoutingHandlerDeps {
 export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
   const now = deps.now ?? Date.now;
   const log = deps.log.child({ module: 'routing' });
+  const clock = deps.clock ?? new FlowClock();
   return {
     async handle(ctx: ProcessingContext): Promise<CommitPlan> {
       // The wamid was stored before this journal row was ever attempted: a redelivery after the
@@ -32,21 +42,32 @@ export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
       if (ctx.duplicate && ctx.attempt === 1) return { outcome: 'duplicate' };
       const catalog = await deps.catalog.get();
       const line: Line = lineFor(catalog, ctx.line);
-      const decision = decide({
-        line,
-        conversation: ctx.conversation,
-        created: ctx.created,
-        previousWindowEnd: ctx.previousWindowEnd,
-        message: ctx.event,
-        recent: ctx.recent,
-        knownElsewhere: ctx.knownElsewhere,
-        catalog,
-      });
+      const flow = await decideFlow(
+        ctx,
+        {
+          line,
+          conversation: ctx.conversation,
+          created: ctx.created,
+          previousWindowEnd: ctx.previousWindowEnd,
+          message: ctx.event,
+          recent: ctx.recent,
+          knownElsewhere: ctx.knownElsewhere,
+          catalog,
+        },
+        { db: deps.db ?? null, clock, timeZone: deps.timeZone ?? catalog.settings.ticketTimeZone, log },
+      );
+      const decision = flow.decision;
       if (decision.warnings.length > 0)
         log.warn({ conversationId: ctx.conversation.id, warnings: decision.warnings }, 'routing warnings');
-      if (!decision.state && decision.replies.length === 0 && !decision.notify && !decision.derivation)
+      if (
+        !decision.state &&
+        decision.replies.length === 0 &&
+        !decision.notify &&
+        !decision.derivation &&
+        !decision.flow
+      )
         return { outcome: decision.outcome };
-      const writes = toWrites(ctx, decision, line, catalog.settings.ticketTimeZone, now());
+      const writes = toWrites(ctx, flow, line, catalog.settings.ticketTimeZone, now());
       return {
         outcome: decision.outcome,
         writes,
@@ -61,16 +82,17 @@ export function createRoutingHandler(deps: RoutingHandlerDeps): MessageHandler {
 
 function toWrites(
   ctx: ProcessingContext,
-  decision: Decision,
+  flow: FlowDecision,
   line: Line,
   timeZone: string,
   nowMs: number,
 ): RoutingWrites {
+  const { decision } = flow;
   const event = ctx.event;
   const to = event.from ?? event.userId ?? '';
-  const windowEnd = Math.max(dateMs(ctx.conversation.ventana_24h_fin), dateMs(ctx.conversation.ventana_72h_fin));
+  // Free-form messages need the 24 h customer-service window; the ad's 72 h is a pricing window only (§D24).
   // Evolution lines (WhatsApp Web) have no customer-service window.
-  const windowOpen = line.kind === 'evolution' || windowEnd > nowMs;
+  const windowOpen = line.kind === 'evolution' || dateMs(ctx.conversation.ventana_24h_fin) > nowMs;
   const label = line.code.toUpperCase();
   return {
     conversationId: ctx.conversation.id,
@@ -81,8 +103,13 @@ function toWrites(
     phone: event.from ? `+${event.from}` : ctx.conversation.telefono,
     inReplyTo: event.wamid,
     botName: `Router ${label}`,
-    state: decision.state,
-    derivation: decision.derivation ? derivationWrites(decision.derivation, line, label, event, timeZone) : null,
+    state: decision.flow?.pin ? { ...decision.state, area: line.code } : decision.state,
+    derivation: decision.derivation
+      ? {
+          ...derivationWrites(decision.derivation, line, label, event, timeZone),
+          ...(decision.derivationLine ? { systemLine: decision.derivationLine } : {}),
+        }
+      : null,
     replies: decision.replies.map((r, ord) => ({
       ord,
       preview: r.preview,
@@ -101,6 +128,8 @@ function toWrites(
           payload: notificationPayload(ctx, decision, line, event),
         }
       : null,
+    flow: decision.flow ? { ...decision.flow, digits: event.from } : null,
+    autoreply: flow.autoreply ? { ...flow.autoreply, ord: 0, at: new Date(flow.autoreply.at).toISOString() } : null,
   };
 }
 

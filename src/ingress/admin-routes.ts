@@ -11,6 +11,7 @@ import type { Db } from '../store/db.js';
 import { closeConversation, resetConversation, routerStats } from '../store/admin-repository.js';
 import { listLines, upsertLine } from '../store/line-repository.js';
 import type { CatalogCache } from '../routing/catalog-cache.js';
+import type { FlowClock } from '../conversations/flow-clock.js';
 import { DEFAULT_LINE_SETTINGS, type LineSettings } from '../routing/types.js';
 import { sandboxApiRoutes } from '../sandbox/sandbox-api-routes.js';
 import { adminAudit } from './admin-audit.js';
@@ -28,6 +29,8 @@ export interface AdminDeps {
   queueCounts: () => Promise<Record<string, number> | null>;
   /** Line edits take effect at once in this process (others reload within CATALOG_TTL_MS). */
   catalog: CatalogCache;
+  /** The flows' clock, shifted by tests (PUT /admin/clock; refused in production). */
+  clock?: FlowClock;
   log: Logger;
 }
 
@@ -43,7 +46,7 @@ const lineSchema = z
       .regex(/^\d{5,20}$/, 'must be the Cloud API phone_number_id (digits)')
       .nullable()
       .optional(),
-    flujo: z.enum(['menu', 'inbox']).default('menu'),
+    flujo: z.enum(['menu', 'ads', 'inbox']).default('menu'),
     ajustes: z
       .partialRecord(z.enum(settingKeys as [keyof LineSettings, ...(keyof LineSettings)[]]), z.boolean())
       .default({}),
@@ -123,6 +126,17 @@ export function adminRoutes(deps: AdminDeps): Router {
     const result = await deps.sender.send(req.body, idempotencyKey);
     audit(req, res, result.conversationId, result.status);
     res.status(result.status === 'queued' ? 202 : 200).json(result);
+  });
+
+  // Tests only: where the autoreplies' clock stands (offset from the messages' own time).
+  router.put('/admin/clock', (req, res) => {
+    if (deps.config.NODE_ENV === 'production' || !deps.clock)
+      throw new AppError('NOT_FOUND', 'the clock switch exists only outside production');
+    const body = parseInput(z.object({ offsetMs: z.number().int() }), req.body);
+    deps.clock.set(body.offsetMs);
+    deps.catalog.invalidate();
+    audit(req, res, null, `offset ${body.offsetMs}`);
+    res.json({ offsetMs: deps.clock.offsetMs });
   });
 
   router.get('/admin/lines', async (req, res) => {

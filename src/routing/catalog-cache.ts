@@ -42,6 +42,7 @@ export function buildCatalog(rows: CatalogRows, settings: RoutingSettings, log: 
     texts[field] = value ?? key;
   }
   return {
+    ...(rows.flows ? { ads: rows.flows.ads, autoreplies: rows.flows.autoreplies } : {}),
     menus: new Map(rows.menus.map((m) => [m.id, m])),
     courses: rows.courses,
     areas: new Map(rows.areas.map((a) => [a.id, a])),

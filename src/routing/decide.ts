@@ -3,6 +3,7 @@ import { normaliseCommand } from './normalise-command.js';
 import { coursePageCount, parseCourseRowId, renderCoursePage } from './render-courses.js';
 import { renderMenu } from './render-menu.js';
 import { limitReplies } from './reply-limits.js';
+import type { FlowEffects } from './flow-effects.js';
 import type { Area, Catalog, Course, Line, Menu, MenuOption, RenderedMessage } from './types.js';
 
 /** The parts of the conversation row the engine reads (the CRM's `conversaciones`). */
@@ -82,13 +83,25 @@ export interface Decision {
     /** The same reply was sent moments ago (reply-limits.ts): nothing sent. */
     | 'repeat_suppressed'
     /** The sender writes faster than a person (reply-limits.ts): nothing answered. */
-    | 'flood_silenced';
+    | 'flood_silenced'
+    /** The ads funnel (routing/ads/decide-ads.ts). */
+    | 'ad_entry'
+    | 'ad_unknown'
+    | 'ads_answer'
+    | 'ads_list'
+    | 'ads_buttons'
+    | 'web_lead'
+    | 'stale_tap';
   state: StatePatch | null;
   replies: RenderedMessage[];
   derivation: Derivation | null;
   /** Notify the area's inbox about this message (derivation or a message while derived). */
   notify: { area: Area; event: 'derivation' | 'message' } | null;
   warnings: string[];
+  /** Rows a flow other than the menu leaves for the statistics (flow-effects.ts). */
+  flow?: FlowEffects;
+  /** The 🤖 line of the derivation, when the flow words it itself. */
+  derivationLine?: string;
 }
 
 /** Stored and never answered (DESIGN §4.1). */

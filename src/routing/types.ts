@@ -2,6 +2,8 @@
  * Shared vocabulary of the routing engine: the catalog it reads (menus, courses, areas, lines,
  * texts, settings — data edited in the CRM or config) and the messages it sends. Pure data, no I/O.
  */
+import type { AdsCatalog } from './ads/ads-types.js';
+import type { AutoreplyConfig } from './autoreply/decide-autoreply.js';
 
 export type ActionType = 'derivar' | 'submenu' | 'volver' | 'cursos_dinamico';
 
@@ -52,7 +54,7 @@ export interface Area {
   inboxUrl: string | null;
 }
 
-export type LineFlow = 'menu' | 'inbox';
+export type LineFlow = 'menu' | 'ads' | 'inbox';
 export type LineKind = 'cloud' | 'evolution';
 
 /**
@@ -138,6 +140,10 @@ export interface RoutingSettings {
 }
 
 export interface Catalog {
+  /** The ads funnel's catalog (absent: no ads line can run its funnel). */
+  ads?: AdsCatalog;
+  /** Autoreply settings by line code. */
+  autoreplies?: ReadonlyMap<string, AutoreplyConfig>;
   menus: ReadonlyMap<string, Menu>;
   courses: readonly Course[];
   areas: ReadonlyMap<string, Area>;

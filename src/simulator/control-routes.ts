@@ -27,6 +27,29 @@ const failureSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('reset') }),
 ]);
 const scriptSchema = z.union([z.array(failureSchema), failureSchema.transform((f) => [f])]);
+const waId = z.string().regex(/^\d{6,20}$/, 'must be the customer wa_id (digits)');
+const inboundSchema = z.object({
+  message: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('ad_click'),
+      from: waId,
+      adId: z.string().min(1),
+      ctwaClid: z.string().optional(),
+      text: z.string().optional(),
+      sourceUrl: z.string().optional(),
+    }),
+    z.object({ kind: z.literal('text'), from: waId, text: z.string().min(1) }),
+    z.object({
+      kind: z.literal('tap'),
+      from: waId,
+      id: z.string().min(1),
+      title: z.string().optional(),
+      button: z.boolean().optional(),
+    }),
+  ]),
+  phoneNumberId: z.string().optional(),
+  name: z.string().optional(),
+});
 const downSchema = z.object({ down: z.boolean(), how: z.enum(['503', 'reset']).optional() });
 const statusSchema = z.object({
   wamid: z.string().min(1),
@@ -112,6 +135,23 @@ export function registerControlRoutes(routes: RouteTable, sim: () => GraphSimula
       method: 'DELETE',
       path: '/__sim/media/:id',
       handler: ({ res, params }) => sendJson(res, 200, { deleted: sim().deleteMedia(params['id'] ?? '') }),
+    })
+    // The flows by hand: an ad click, a web lead's text or a tap, posted signed to the router.
+    .add({
+      method: 'POST',
+      path: '/__sim/inbound',
+      handler: withBody(inboundSchema, async (body, { res }) => {
+        try {
+          const { message, ...opts } = body;
+          const sent = await sim().postInbound(message, {
+            ...(opts.phoneNumberId !== undefined ? { phoneNumberId: opts.phoneNumberId } : {}),
+            ...(opts.name !== undefined ? { name: opts.name } : {}),
+          });
+          sendJson(res, sent.ok ? 200 : 502, sent);
+        } catch (err) {
+          sendJson(res, 409, { error: (err as Error).message });
+        }
+      }),
     })
     .add({
       method: 'POST',

@@ -4,6 +4,7 @@
  * plus scripted failures and a "down" switch for tests and the benchmark. Quiet by design: no
  * per-request logging, so it never becomes the bottleneck it is meant to measure around.
  */
+import { inboundEnvelope } from './inbound-envelope.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_GRAPH_API_VERSION } from '../outbound/graph-versions.js';
@@ -90,6 +91,15 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       state.down = down ? how : null;
     },
     postStatus: (wamid, status, opts) => postStatus(state, wamid, status, opts),
+    postInbound: async (input, opts = {}) => {
+      if (!state.webhooks) throw new Error('postInbound needs the statusWebhook option');
+      const { envelope, wamid } = inboundEnvelope(state.webhooks.envelopeIds, input, {
+        phoneNumberId: opts.phoneNumberId ?? SAMPLE_PHONE_NUMBER_ID,
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
+      });
+      return { wamid, ...(await state.webhooks.postEnvelope(envelope)) };
+    },
     waitForSent: (n, timeoutMs = DEFAULT_WAIT_MS) => state.sent.waitFor(n, timeoutMs, 'sends'),
     statusWebhooksIdle: () => webhooks?.idle() ?? Promise.resolve(),
     stats: () => ({

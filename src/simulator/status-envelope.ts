@@ -28,6 +28,15 @@ export interface EnvelopeIds {
 const DAY_SECONDS = 86_400;
 
 export function statusEnvelope(ids: EnvelopeIds, s: StatusItemInput): Record<string, unknown> {
+  return messagesEnvelope(ids, s.phoneNumberId, { statuses: [statusItem(s)] });
+}
+
+/** One envelope, one entry, one `messages` change whose value holds `items` (statuses, or contacts and messages). */
+export function messagesEnvelope(
+  ids: EnvelopeIds,
+  phoneNumberId: string,
+  items: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     object: 'whatsapp_business_account',
     entry: [
@@ -37,8 +46,8 @@ export function statusEnvelope(ids: EnvelopeIds, s: StatusItemInput): Record<str
           {
             value: {
               messaging_product: 'whatsapp',
-              metadata: { display_phone_number: ids.displayPhoneNumber, phone_number_id: s.phoneNumberId },
-              statuses: [statusItem(s)],
+              metadata: { display_phone_number: ids.displayPhoneNumber, phone_number_id: phoneNumberId },
+              ...items,
             },
             field: 'messages',
           },

@@ -83,8 +83,34 @@ export class StatusWebhookSender {
     }
   }
 
+  /** Posts any signed envelope now (an inbound message: inbound-envelope.ts); tracked like a status. */
+  postEnvelope(envelope: unknown): Promise<{ ok: boolean; httpStatus: number | null; error: string | null }> {
+    const p = this.send(JSON.stringify(envelope)).then((r) => ({ ok: r.error === null, ...r }));
+    this.track(p);
+    return p;
+  }
+
+  /** The ids the envelopes carry (WABA and display number). */
+  get envelopeIds(): EnvelopeIds {
+    return this.ids;
+  }
+
   private async deliver(item: StatusItemInput): Promise<StatusDelivery> {
-    const raw = JSON.stringify(statusEnvelope(this.ids, item));
+    const { httpStatus, error } = await this.send(JSON.stringify(statusEnvelope(this.ids, item)));
+    const delivery: StatusDelivery = {
+      wamid: item.wamid,
+      status: item.status,
+      ok: error === null,
+      httpStatus,
+      error,
+      at: Date.now(),
+    };
+    if (delivery.ok) this.ok += 1;
+    else this.failures.push(delivery);
+    return delivery;
+  }
+
+  private async send(raw: string): Promise<{ httpStatus: number | null; error: string | null }> {
     let httpStatus: number | null = null;
     let error: string | null = null;
     try {
@@ -105,17 +131,7 @@ export class StatusWebhookSender {
     } catch (err) {
       error = describeFetchError(err);
     }
-    const delivery: StatusDelivery = {
-      wamid: item.wamid,
-      status: item.status,
-      ok: error === null,
-      httpStatus,
-      error,
-      at: Date.now(),
-    };
-    if (delivery.ok) this.ok += 1;
-    else this.failures.push(delivery);
-    return delivery;
+    return { httpStatus, error };
   }
 }
 

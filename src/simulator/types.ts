@@ -2,6 +2,7 @@
  * Public vocabulary of the Graph API simulator: what a test scripts, what it reads back. Kept apart
  * from the server so other files (media routes, the benchmark) can import types without the server.
  */
+import type { SimInbound, SimInboundOptions } from './inbound-envelope.js';
 import type { RouteRegistrar, RouteTable } from './route-table.js';
 
 /** Message `type` values the Cloud API accepts on POST /{phone-number-id}/messages. */
@@ -191,6 +192,11 @@ export interface GraphSimulator {
   setDown(down: boolean, how?: DownMode): void;
   /** Posts one signed status webhook now. Rejects only when no statusWebhook is configured or the recipient is unknown. */
   postStatus(wamid: string, status: StatusName, opts?: PostStatusOptions): Promise<StatusDelivery>;
+  /** Posts one signed inbound message (ad click, text, tap) to the statusWebhook URL. Rejects without it. */
+  postInbound(
+    input: SimInbound,
+    opts?: Partial<SimInboundOptions>,
+  ): Promise<{ wamid: string; ok: boolean; httpStatus: number | null; error: string | null }>;
   /** Resolves as soon as `n` sends are recorded since the last reset; rejects after `timeoutMs`. */
   waitForSent(n: number, timeoutMs?: number): Promise<SentMessage[]>;
   /** Resolves when every status webhook chain started so far has finished. */

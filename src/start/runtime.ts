@@ -12,6 +12,7 @@ import { JournalPruner } from '../conversations/journal-pruner.js';
 import type { MessageHandler } from '../conversations/message-handler.js';
 import { queueIngest } from '../conversations/queue-ingest.js';
 import { producerConnection, workerConnection } from '../conversations/queues.js';
+import { FlowClock } from '../conversations/flow-clock.js';
 import { createRoutingHandler } from '../conversations/routing-handler.js';
 import { ThresholdMonitor } from '../conversations/threshold-monitor.js';
 import { buildApp } from '../ingress/app.js';
@@ -175,6 +176,7 @@ export async function createRuntime(
     evolution,
   );
   circuitState = () => (graph ? sender.circuit.current() : null);
+  const flowClock = new FlowClock(config.ROUTER_CLOCK_OFFSET_MS);
   const handler =
     options.handler ??
     createRoutingHandler({
@@ -182,6 +184,8 @@ export async function createRuntime(
       log,
       onOutbound: () => sender.wake(),
       onDerived: (area) => metrics.derivations.inc({ area }),
+      db,
+      clock: flowClock,
     });
   const media = await createMedia(config, db, log);
   const processor = new DirectProcessor(
@@ -285,6 +289,7 @@ export async function createRuntime(
       sender: adminSender,
       queueCounts: () => queueCounts(),
       catalog,
+      clock: flowClock,
       log,
     },
   });

@@ -1,7 +1,10 @@
 import type { Area, Course, Line, Menu, MenuOption } from '../routing/types.js';
 import type { Queryable } from './db.js';
+import { loadFlowCatalogRows, type FlowCatalogRows } from './flow-catalog-repository.js';
 
 export interface CatalogRows {
+  /** The ads funnel's and the autoreplies' catalogs (flow-catalog-repository.ts). */
+  flows?: FlowCatalogRows;
   menus: Menu[];
   courses: Course[];
   areas: Area[];
@@ -45,6 +48,7 @@ export async function loadCatalogRows(db: Queryable): Promise<CatalogRows> {
   const row = res.rows[0];
   const parse = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
   return {
+    flows: await loadFlowCatalogRows(db),
     menus: dedupeMenus(parse<Menu[]>(row?.menus ?? []).map((m) => ({ ...m, options: parse<MenuOption[]>(m.options) }))),
     courses: parse<Course[]>(row?.courses ?? []),
     areas: parse<Area[]>(row?.areas ?? []),

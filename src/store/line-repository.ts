@@ -5,7 +5,7 @@ export interface LineRow {
   nombre: string;
   tipo: 'cloud' | 'evolution';
   phone_number_id: string | null;
-  flujo: 'menu' | 'inbox';
+  flujo: 'menu' | 'ads' | 'inbox';
   ajustes: Record<string, unknown>;
   activo: boolean;
   /** Evolution lines: the instance name; null on Cloud lines. */

@@ -1,3 +1,4 @@
+import { FLOW_WRITES_CTES, type AutoreplyWrite, type FlowWrites } from './flow-writes.js';
 import type { SchemaProfile } from './schema-profile.js';
 
 /**
@@ -61,6 +62,10 @@ export interface RoutingWrites {
   }[];
   /** `payload.ticket` is overwritten with the ticket this statement creates, when it creates one. */
   notify: { url: string | null; orderKey: string; payload: Record<string, unknown> } | null;
+  /** The ads funnel's rows and the pin to the sales inbox (flow-writes.ts). */
+  flow?: FlowWrites | null;
+  /** The autoreply among `replies`, logged with its outbox row. */
+  autoreply?: AutoreplyWrite | null;
 }
 
 /**
@@ -132,8 +137,10 @@ out_msg AS (
     FROM w, rep, base WHERE rep.store AND EXISTS (SELECT 1 FROM done)
   RETURNING id, (metadata->>'ord')::int AS ord, mensaje, "timestamp"
 ),
+${FLOW_WRITES_CTES},
 last_row AS (
-  SELECT mensaje, "timestamp" FROM (SELECT * FROM sys_line UNION ALL SELECT mensaje, "timestamp" FROM out_msg) x
+  SELECT mensaje, "timestamp" FROM (SELECT * FROM sys_line UNION ALL SELECT * FROM pin_line
+                                    UNION ALL SELECT mensaje, "timestamp" FROM out_msg) x
    ORDER BY "timestamp" DESC LIMIT 1
 ),
 conv_upd AS (
@@ -142,6 +149,16 @@ conv_upd AS (
     router_estado = CASE WHEN w.j->'state' ? 'router_estado' THEN w.j->'state'->>'router_estado' ELSE c.router_estado END,
     menu_actual = CASE WHEN w.j->'state' ? 'menu_actual' THEN w.j->'state'->>'menu_actual' ELSE c.menu_actual END,
     area = CASE WHEN w.j->'state' ? 'area' THEN w.j->'state'->>'area' ELSE c.area END,
+    -- The funnel's pin to the sales inbox (AM:40-68): the CRM then sends from this line, and lists it there.
+    linea_origen = CASE WHEN jsonb_typeof(w.j->'flow'->'pin') = 'object' THEN w.j->>'lineCode' ELSE c.linea_origen END,
+    inbox_fijo = CASE WHEN jsonb_typeof(w.j->'flow'->'pin') = 'object' THEN w.j->>'lineCode' ELSE c.inbox_fijo END,
+    desconectado_wsp4 = CASE WHEN jsonb_typeof(w.j->'flow'->'pin') = 'object' THEN true ELSE c.desconectado_wsp4 END,
+    desconectado_por = CASE WHEN jsonb_typeof(w.j->'flow'->'pin') = 'object'
+                            THEN CASE WHEN (w.j->'flow'->'pin'->>'byAd')::boolean THEN 'automatizacion_ctwa'
+                                      ELSE 'automatizacion_entrada_directa' END
+                            ELSE c.desconectado_por END,
+    desconectado_motivo = CASE WHEN jsonb_typeof(w.j->'flow'->'pin') = 'object' THEN w.j->'flow'->'pin'->>'reason' ELSE c.desconectado_motivo END,
+    desconectado_ts = CASE WHEN jsonb_typeof(w.j->'flow'->'pin') = 'object' THEN now() ELSE c.desconectado_ts END,
     metadata = coalesce(c.metadata, '{}'::jsonb) || coalesce(w.j->'state'->'metadata', '{}'::jsonb),
     ticket_id = coalesce((SELECT ticket_id FROM tk), c.ticket_id),
     ts_ultima_derivacion = CASE WHEN EXISTS (SELECT 1 FROM tk) THEN (w.j->>'at')::timestamptz ELSE c.ts_ultima_derivacion END,

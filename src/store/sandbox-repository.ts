@@ -60,16 +60,20 @@ export async function sandboxChat(db: Queryable, args: { phone: string; line: st
      items AS (
        SELECT m.id::text AS id,
               CASE m.remitente_tipo WHEN 'contacto' THEN 'customer' WHEN 'sistema' THEN 'system' ELSE 'agent' END AS "from",
-              m."timestamp" AS at, m.mensaje AS text, NULL::jsonb AS payload, NULL::text AS estado, NULL::text AS wamid
+              m."timestamp" AS at, coalesce(m.created_at, m."timestamp") AS seq, m.mensaje AS text, NULL::jsonb AS payload,
+              NULL::text AS estado, NULL::text AS wamid
          FROM mensajes m, cv
         WHERE m.conversacion_id = cv.id AND NOT (m.direccion = 'saliente' AND m.remitente_tipo = 'bot')
        UNION ALL
-       SELECT o.id::text, 'router', coalesce(m."timestamp", o.created_at), m.mensaje, o.payload, o.estado, o.wamid
+       SELECT o.id::text, 'router', coalesce(m."timestamp", o.created_at), coalesce(m.created_at, o.created_at), m.mensaje,
+              o.payload, o.estado, o.wamid
          FROM router_outbox o JOIN cv ON o.conversacion_id = cv.id
          LEFT JOIN mensajes m ON m.id = o.mensaje_id
         WHERE o.canal = 'whatsapp'
      ),
-     recent AS (SELECT * FROM items ORDER BY at DESC, id DESC LIMIT 200)
+     -- Shown in the order the rows were written (then by time, for rows of one statement): WhatsApp
+     -- times have whole seconds, so a tap made in the second its menu was stored would sort before it.
+     recent AS (SELECT * FROM items ORDER BY seq DESC, at DESC, id DESC LIMIT 200)
      SELECT json_build_object(
        'conversation', (SELECT json_build_object(
            'id', cv.id, 'estado', cv.estado, 'router_estado', cv.router_estado, 'menu_actual', cv.menu_actual,
@@ -79,7 +83,7 @@ export async function sandboxChat(db: Queryable, args: { phone: string; line: st
        'ticket', (SELECT json_build_object('ticket_id', t.ticket_id, 'area', t.area, 'estado', t.estado,
            'subetiqueta', t.subetiqueta, 'motivo', t.motivo, 'created_at', t.created_at)
            FROM tickets t, cv WHERE t.conversacion_id = cv.id ORDER BY t.created_at DESC LIMIT 1),
-       'messages', coalesce((SELECT json_agg(r ORDER BY r.at, r.id) FROM recent r), '[]'::json),
+       'messages', coalesce((SELECT json_agg(r ORDER BY r.seq, r.at, r.id) FROM recent r), '[]'::json),
        'notifications', coalesce((SELECT json_agg(json_build_object(
            'id', o.id::text, 'event', o.payload->>'event', 'area', o.payload->'area'->>'name',
            'ticket', o.payload->>'ticket', 'estado', o.estado, 'error', o.error, 'at', o.created_at) ORDER BY o.id)

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import {
   reactionMessage,
   textMessage,
 } from '../fixtures/whatsapp/builders.js';
+import { migrateCli } from '../helpers/migrate-cli.js';
 import { withClient } from '../helpers/reset-db.js';
 import { startRoutingRig, type RoutingRig } from '../helpers/routing-bench.js';
 import { startRouter } from '../helpers/start-router.js';
@@ -23,33 +23,12 @@ import { TEST_DATABASE_URL, testConfig } from '../helpers/test-config.js';
  * message, and then every conversation is served so that the CRM's own queries (contract §1–§7)
  * show an agent exactly what they should.
  */
-const ROOT = path.resolve(import.meta.dirname, '../..');
 // WhatsApp times a second apart and never behind the wall clock, so the bot's replies (stored at
 // now()) sort between the customer's messages as they would live.
 let clock = 0;
 const ts = () => (clock = Math.max(clock + 1, Math.ceil(Date.now() / 1000) + 1));
 const q = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
   withClient(async (c) => (await c.query<T>(sql, params)).rows);
-
-function migrateCli(flag: string): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', 'src/start/migrate.ts', flag], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: TEST_DATABASE_URL,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout }));
-  });
-}
 
 const rowIds = (body: Record<string, unknown>): string[] => {
   const interactive = body['interactive'] as { action?: { sections?: { rows: { id: string }[] }[] } } | undefined;
@@ -143,6 +122,8 @@ describe('drop-in on the CRM database', () => {
   });
 
   it('when the router starts after --fix, then it serves a new customer on wsp4 through the CRM menu, and every CRM screen reads it right', async () => {
+    // The CRM's wsp4 autoreplies are on in the fixture; they have their own tests (autoreplies.test.ts).
+    await q(`UPDATE config_autorespuestas SET activo = false`);
     rig = await startRoutingRig({ DATA_DIR: dataDir, ADMIN_TOKEN: 'crm-admin' });
     const phone = '5491130000001';
     await say(phone, 'hola', 'Paula Ríos');
@@ -349,6 +330,7 @@ describe('drop-in on a CRM database whose derivaciones.ticket_id references tick
   it('when a customer is derived, then derivaciones.ticket_id holds the human ticket id the foreign key accepts', async () => {
     await buildCrmDatabase(TEST_DATABASE_URL, { ticketFk: 'ticket_id' });
     expect((await migrateCli('--fix')).code).toBe(0);
+    await q(`UPDATE config_autorespuestas SET activo = false`);
     rig = await startRoutingRig();
     const phone = '5491130000003';
     for (const step of [

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCrmDatabase, type CrmFixtureFacts } from '../fixtures/crm/build-crm-db.js';
 import { inboundEnvelope, reactionMessage, textMessage } from '../fixtures/whatsapp/builders.js';
+import { migrateCli } from '../helpers/migrate-cli.js';
 import { withClient } from '../helpers/reset-db.js';
 import { startRoutingRig, type RoutingRig } from '../helpers/routing-bench.js';
 import { TEST_DATABASE_URL } from '../helpers/test-config.js';
@@ -12,29 +11,10 @@ import { TEST_DATABASE_URL } from '../helpers/test-config.js';
  * against the CRM database after the router's migrations and --fix: none may fail, and the router
  * honours the state each leaves behind.
  */
-const ROOT = path.resolve(import.meta.dirname, '../..');
 let clock = 0;
 const ts = () => (clock = Math.max(clock + 1, Math.ceil(Date.now() / 1000) + 1));
 const q = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
   withClient(async (c) => (await c.query<T>(sql, params)).rows);
-
-function fix(): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', 'src/start/migrate.ts', '--fix'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: TEST_DATABASE_URL,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-}
 
 const rowIds = (body: Record<string, unknown>): string[] => {
   const interactive = body['interactive'] as { action?: { sections?: { rows: { id: string }[] }[] } } | undefined;
@@ -58,7 +38,9 @@ describe("the CRM's writes after the router's migrations", () => {
 
   beforeAll(async () => {
     facts = await buildCrmDatabase(TEST_DATABASE_URL);
-    expect(await fix()).toBe(0);
+    expect((await migrateCli('--fix')).code).toBe(0);
+    // The CRM's wsp4 autoreplies are on in the fixture; they have their own tests (autoreplies.test.ts).
+    await q(`UPDATE config_autorespuestas SET activo = false`);
     rig = await startRoutingRig();
   });
   afterAll(async () => {

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { metaFailures } from '../../src/simulator/graph-simulator.js';
-import { envelope, inboundEnvelope, messagesChange, statusItem, textMessage } from '../fixtures/whatsapp/builders.js';
+import {
+  adReferral,
+  envelope,
+  inboundEnvelope,
+  messagesChange,
+  statusItem,
+  textMessage,
+} from '../fixtures/whatsapp/builders.js';
 import { resetDatabase, withClient } from '../helpers/reset-db.js';
 import { startRoutingRig, type RoutingRig } from '../helpers/routing-bench.js';
 import { readJson } from '../helpers/start-router.js';
@@ -123,6 +130,23 @@ describe('outbound: Meta errors, outages and the circuit breaker', () => {
     });
     expect(stored[0]!.error_mensaje).toMatch(/^outside_24h_window: /);
     expect(await q('SELECT count(*)::int AS n FROM router_outbox')).toEqual([{ n: 0 }]);
+  });
+
+  it('when an ad click is answered more than 24 h after it was written, then its 72 h window (pricing) does not allow a free-form reply', async () => {
+    const old = Math.floor(Date.now() / 1000) - 25 * 3600;
+    await rig.router.postWebhook(
+      inboundEnvelope(textMessage({ from: '5491188880005', body: 'hola', timestamp: old, referral: adReferral() })),
+    );
+    await rig.settle();
+    expect(rig.sim.sent).toHaveLength(0);
+    expect(
+      await q(`SELECT ventana_72h_fin > now() AS open72, ventana_24h_fin > now() AS open24 FROM conversaciones`),
+    ).toEqual([{ open72: true, open24: false }]);
+    expect(
+      await q(
+        `SELECT estado_envio, error_mensaje LIKE 'outside_24h_window:%' AS outside FROM mensajes WHERE direccion = 'saliente'`,
+      ),
+    ).toEqual([{ estado_envio: 'failed', outside: true }]);
   });
 
   it('when Graph is down, then the circuit opens, /ready says so, replies wait in the outbox and all go out once when it recovers', async () => {

@@ -84,7 +84,19 @@ describe('production start refuses weak secrets', () => {
       },
     });
 
-    const router = await spawnRouter({ ...STRONG, INBOX_WEBHOOK_SECRET: 'inbox-secret-6d0b9e2f4a1c7358e0f2' });
+    const admin = 'admin-token-3c9e1f7a5b2d8460e1f3a7c9';
+    const router = await spawnRouter({
+      ...STRONG,
+      INBOX_WEBHOOK_SECRET: 'inbox-secret-6d0b9e2f4a1c7358e0f2',
+      ADMIN_TOKEN: admin,
+    });
+    // The flows' clock switch is for tests: production has none.
+    const clock = await fetch(`${router.url}/admin/clock`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ offsetMs: 3_600_000 }),
+    });
+    expect(clock.status).toBe(404);
     await router.stop();
     expect(router.logs.some((l) => l['msg'] === 'psi-router listening')).toBe(true);
   });

@@ -130,6 +130,10 @@ describe.skipIf(browserSkip !== null)(
       );
       await shot('04-derived.png');
       expect(buttons).toBe(2);
+      // The chat reads in the order things happened, also for taps made in the second their menu arrived.
+      expect(await page.evaluate(`[...document.querySelectorAll('.msg')].map((m) => m.dataset.from).join(' ')`)).toBe(
+        'customer router customer router customer system router',
+      );
       expect(await text('conv-area')).toBe('alumnos');
       expect(await text('ticket-area')).toBe('alumnos');
       const ticketOnPage = await text('ticket-id');

@@ -72,6 +72,13 @@ describe('config', () => {
     ).toEqual([]);
   });
 
+  it('when the flows clock is shifted, then outside production it is taken and in production it is refused', () => {
+    expect(parseConfig({ ROUTER_CLOCK_OFFSET_MS: '-3600000' }).ROUTER_CLOCK_OFFSET_MS).toBe(-3_600_000);
+    expect(problemsOf({ ...PRODUCTION, MEDIA_STORAGE: 'off', ROUTER_CLOCK_OFFSET_MS: '60000' })).toEqual([
+      'ROUTER_CLOCK_OFFSET_MS: must be 0 when NODE_ENV=production',
+    ]);
+  });
+
   it('when MEDIA_STORAGE=supabase lacks its settings, then each missing key is named', () => {
     expect(problemsOf({ MEDIA_STORAGE: 'supabase' })).toEqual([
       'SUPABASE_URL: is required when MEDIA_STORAGE=supabase',

@@ -2,41 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { decide, type ConversationState, type PriorMessage, type RoutingInput } from '../../../src/routing/decide.js';
 import type { InboundMessageEvent } from '../../../src/webhook/inbound-event.js';
 import { catalog, courses, line } from '../../fixtures/routing/catalog.js';
+import { inboundEvent, tapEvent } from '../../fixtures/routing/inbound-event.js';
 
 const LINE = line();
 const T = 1_790_000_000; // message time, unix seconds
 const iso = (secondsBefore: number) => new Date((T - secondsBefore) * 1000).toISOString();
 
-function msg(o: Partial<InboundMessageEvent> = {}): InboundMessageEvent {
-  return {
-    kind: 'message',
-    line: { phoneNumberId: '106540352242922', displayPhoneNumber: '15550783881', wabaId: 'W' },
-    wamid: 'wamid.CURRENT',
-    timestamp: T,
-    from: '5491155550001',
-    userId: null,
-    username: null,
-    profileName: 'Lucía',
-    type: 'text',
-    rawType: 'text',
-    text: 'hola',
-    media: null,
-    context: null,
-    referral: null,
-    interactive: null,
-    reaction: null,
-    details: {},
-    errors: [],
-    ...o,
-  };
-}
-const tap = (id: string, kind: 'list_reply' | 'button_reply' = 'list_reply') =>
-  msg({
-    type: 'interactive',
-    rawType: 'interactive',
-    text: id,
-    interactive: { kind, id, title: id, description: null, response: null },
-  });
+const msg = (o: Partial<InboundMessageEvent> = {}): InboundMessageEvent => inboundEvent({ timestamp: T, ...o });
+const tap = (id: string, kind: 'list_reply' | 'button_reply' = 'list_reply') => tapEvent(id, kind, { timestamp: T });
 const text = (t: string) => msg({ text: t });
 
 function conv(o: Partial<ConversationState> = {}): ConversationState {

@@ -4,41 +4,14 @@ import { LAST_REPLY_KEY } from '../../../src/routing/reply-limits.js';
 import type { Catalog } from '../../../src/routing/types.js';
 import type { InboundMessageEvent } from '../../../src/webhook/inbound-event.js';
 import { catalog, line } from '../../fixtures/routing/catalog.js';
+import { inboundEvent, tapEvent } from '../../fixtures/routing/inbound-event.js';
 
 const T = 1_790_000_000;
 const iso = (secondsBefore: number) => new Date((T - secondsBefore) * 1000).toISOString();
 
-function msg(o: Partial<InboundMessageEvent> = {}): InboundMessageEvent {
-  return {
-    kind: 'message',
-    line: { phoneNumberId: '106540352242922', displayPhoneNumber: '15550783881', wabaId: 'W' },
-    wamid: 'wamid.CURRENT',
-    timestamp: T,
-    from: '5491155550001',
-    userId: null,
-    username: null,
-    profileName: 'Lucía',
-    type: 'text',
-    rawType: 'text',
-    text: 'hola',
-    media: null,
-    context: null,
-    referral: null,
-    interactive: null,
-    reaction: null,
-    details: {},
-    errors: [],
-    ...o,
-  };
-}
+const msg = (o: Partial<InboundMessageEvent> = {}): InboundMessageEvent => inboundEvent({ timestamp: T, ...o });
 const text = (t: string, secondsAfter = 0) => msg({ text: t, timestamp: T + secondsAfter });
-const tap = (id: string) =>
-  msg({
-    type: 'interactive',
-    rawType: 'interactive',
-    text: id,
-    interactive: { kind: 'list_reply', id, title: id, description: null, response: null },
-  });
+const tap = (id: string) => tapEvent(id, 'list_reply', { timestamp: T });
 const conv = (o: Partial<ConversationState> = {}): ConversationState => ({
   estado: 'activa',
   router_estado: 'menu_principal',
