@@ -62,6 +62,11 @@ const lineSchema = z
     message: 'an evolution line needs instancia (the Evolution instance name)',
     path: ['instancia'],
   })
+  .refine((v) => v.tipo !== 'evolution' || v.flujo === 'inbox', {
+    // Menus and the ads funnel are interactive lists and buttons, a Cloud API feature WhatsApp Web lacks.
+    message: 'an evolution line runs the inbox flow',
+    path: ['flujo'],
+  })
   .refine((v) => v.tipo !== 'evolution' || !v.phoneNumberId, {
     message: 'an evolution line has no Cloud API phoneNumberId',
     path: ['phoneNumberId'],

@@ -252,6 +252,11 @@ describe('Evolution API lines', () => {
     const metrics = await (await fetch(`${rig.url}/metrics`)).text();
     expect(metrics).toContain('psi_router_evolution_connected{line="ventas"} 0');
     expect(metrics).toContain('psi_router_evolution_connected{line="alumnos"} -1');
+    const refused = await rig.admin('/admin/lines/ventas', {
+      method: 'PUT',
+      body: JSON.stringify({ nombre: 'Ventas', tipo: 'evolution', flujo: 'menu', instancia: LINES.ventas.instancia }),
+    });
+    expect(refused.status).toBe(400);
     const listed = await (await rig.admin('/admin/lines')).text();
     for (const l of Object.values(LINES)) expect(listed).not.toContain(l.secret);
     expect(JSON.parse(listed).lines.find((l: { codigo: string }) => l.codigo === 'ventas')).toMatchObject({
