@@ -15,6 +15,8 @@ export interface EvolutionTransportOptions {
   defaultRatePerSecond: number;
   circuitThreshold: number;
   circuitOpenMs: number;
+  /** How long line settings (instance, apikey, rate) are reused before being read again (CATALOG_TTL_MS). */
+  linesTtlMs: number;
 }
 
 /** What the outbox sender records for an attempt. */
@@ -23,7 +25,6 @@ export type TransportOutcome =
   | { outcome: 'dry_run' }
   | { outcome: 'retry' | 'failed'; backoffMs: number; code: number | null; error: string };
 
-const LINES_TTL_MS = 10_000;
 /** A disconnected phone usually comes back within minutes: retry from 2 s up to every 5 minutes. */
 const EVOLUTION_BACKOFF = { baseMs: 2_000, capMs: 300_000 };
 
@@ -82,7 +83,7 @@ export class EvolutionTransport {
   }
 
   private async line(code: string): Promise<EvolutionLine | null> {
-    if (!this.lines || Date.now() - this.lines.at > LINES_TTL_MS || !this.lines.byCode.has(code)) {
+    if (!this.lines || Date.now() - this.lines.at >= this.options.linesTtlMs || !this.lines.byCode.has(code)) {
       const rows = await listEvolutionLines(this.db);
       this.lines = { byCode: new Map(rows.map((r) => [r.codigo, r])), at: Date.now() };
     }

@@ -17,6 +17,7 @@ export function createEvolutionTransport(config: Config, db: Db, log: Logger): E
       defaultRatePerSecond: config.EVOLUTION_SEND_RATE_PER_SECOND,
       circuitThreshold: config.GRAPH_CIRCUIT_THRESHOLD,
       circuitOpenMs: config.GRAPH_CIRCUIT_OPEN_MS,
+      linesTtlMs: config.CATALOG_TTL_MS,
     },
     log.child({ module: 'evolution-sender' }),
   );

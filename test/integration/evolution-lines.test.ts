@@ -200,6 +200,27 @@ describe('Evolution API lines', () => {
       .toEqual([{ estado_envio: 'read', whatsapp_message_id: `evo:${instance}:${mine[0]!.id}` }]);
   });
 
+  it('when a line has its own apikey, then its sends carry it instead of EVOLUTION_API_KEY', async () => {
+    const instance = LINES.administracion.instancia;
+    rig.sim.setInstanceKey(instance, 'administracion-own-token');
+    const put = await rig.admin('/admin/lines/administracion', {
+      method: 'PUT',
+      body: JSON.stringify({
+        nombre: 'Administración',
+        tipo: 'evolution',
+        flujo: 'inbox',
+        instancia: instance,
+        apikey: 'administracion-own-token',
+      }),
+    });
+    expect(put.status).toBe(200);
+    await post('administracion', rawUpsert({ instance, from: '5491155500081', text: 'hola' }));
+    await rig.settle();
+    expect(rig.sim.sent.map((m) => [m.instance, m.auth])).toEqual([[instance, 'instance']]);
+    // The secret was kept by the PUT that did not repeat it: webhooks are still accepted.
+    expect(await q1(`SELECT count(*)::int AS n FROM mensajes WHERE direccion = 'entrante'`)).toEqual({ n: 1 });
+  });
+
   it('when the router is killed -9 while an agent message is being sent, then after restart sendText has it exactly once', async () => {
     const instance = LINES.alumnos.instancia;
     await post('alumnos', rawUpsert({ instance, from: '5491155500066', text: 'hola' }));

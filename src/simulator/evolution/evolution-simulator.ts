@@ -30,6 +30,8 @@ export interface EvolutionSent {
   text: string | null;
   media: { mediatype: string; media: string; caption: string | null; fileName: string | null } | null;
   id: string;
+  /** Which credential the call carried: the global apikey or the instance's own token. */
+  auth: 'global' | 'instance';
 }
 
 export interface EvolutionSimulatorOptions {
@@ -53,6 +55,8 @@ export interface EvolutionSimulator {
   readonly requests: number;
   /** The next calls fail like this, in order. */
   script(failures: EvolutionFailure[]): void;
+  /** Accept this token for this instance too (an instance's own apikey). */
+  setInstanceKey(instance: string, key: string): void;
   /** A disconnected instance refuses every send (as Evolution does while the phone is offline). */
   setConnected(instance: string, connected: boolean): void;
   waitForSent(count: number, timeoutMs?: number): Promise<void>;
@@ -65,6 +69,7 @@ export async function startEvolutionSimulator(options: EvolutionSimulatorOptions
   let script: EvolutionFailure[] = [];
   let requests = 0;
   const disconnected = new Set<string>();
+  const instanceKeys: Record<string, string> = { ...options.instanceKeys };
   const hanging = new Set<ServerResponse>();
   const waiters: { count: number; resolve: () => void }[] = [];
   const notify = () => {
@@ -88,7 +93,7 @@ export async function startEvolutionSimulator(options: EvolutionSimulatorOptions
     const body = parseJson(await readBody(req)) as Record<string, unknown> | undefined;
     requests += 1;
     const key = req.headers['apikey'];
-    if (key !== options.apiKey && key !== options.instanceKeys?.[instance]) {
+    if (key !== options.apiKey && (key === undefined || key !== instanceKeys[instance])) {
       sendJson(res, 401, { status: 401, error: 'Unauthorized', response: { message: 'Unauthorized' } });
       return;
     }
@@ -133,6 +138,7 @@ export async function startEvolutionSimulator(options: EvolutionSimulatorOptions
             }
           : null,
       id,
+      auth: key === options.apiKey ? 'global' : 'instance',
     });
     notify();
     const remoteJid = number.includes('@') ? number : `${number}@s.whatsapp.net`;
@@ -200,6 +206,9 @@ export async function startEvolutionSimulator(options: EvolutionSimulatorOptions
     script(failures) {
       script.push(...failures);
     },
+    setInstanceKey(instance, key) {
+      instanceKeys[instance] = key;
+    },
     setConnected(instance, connected) {
       if (connected) disconnected.delete(instance);
       else disconnected.add(instance);
@@ -220,6 +229,8 @@ export async function startEvolutionSimulator(options: EvolutionSimulatorOptions
       script = [];
       requests = 0;
       disconnected.clear();
+      for (const k of Object.keys(instanceKeys)) delete instanceKeys[k];
+      Object.assign(instanceKeys, options.instanceKeys);
     },
     async close() {
       for (const res of hanging) res.destroy();
