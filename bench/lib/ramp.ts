@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { startGraphSimulator, type GraphSimulator } from '../../src/simulator/graph-simulator.js';
+import { PHONE_NUMBER_ID } from '../../test/fixtures/whatsapp/builders.js';
 import { withBenchClient } from './bench-db.js';
 import { ConversationLoad, STEPS_PER_CUSTOMER } from './conversations.js';
 import { openLoop } from './http-load.js';
@@ -62,7 +63,17 @@ export async function startOutside(routerPort: number): Promise<Outside> {
   await new Promise<void>((r) => inbox.listen(0, '127.0.0.1', r));
   const address = inbox.address();
   const inboxUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  await withBenchClient((c) => c.query(`UPDATE router_areas SET inbox_webhook_url = $1 || '/' || id`, [inboxUrl]));
+  await withBenchClient(async (c) => {
+    await c.query(`UPDATE router_areas SET inbox_webhook_url = $1 || '/' || id`, [inboxUrl]);
+    // The script's customers type MENU while derived and expect the menu back: the main line leaves a
+    // derived conversation to its agent by default (commandsWhenDerived), so the bench's line opts in.
+    await c.query(
+      `INSERT INTO router_lineas (codigo, nombre, tipo, phone_number_id, flujo, ajustes)
+       VALUES ('wsp4', 'WSP4', 'cloud', $1, 'menu', '{"commandsWhenDerived": true}')
+       ON CONFLICT (codigo) DO UPDATE SET phone_number_id = excluded.phone_number_id, ajustes = excluded.ajustes`,
+      [PHONE_NUMBER_ID],
+    );
+  });
   const evolution = await startEvolutionOutside(routerPort);
   return {
     sim,
