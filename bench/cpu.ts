@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpuPerMessage } from './lib/cpu-phase.js';
 import { ROOT } from './lib/processes.js';
-import { SECRET, SIM_TOKEN } from './lib/ramp.js';
+import { routerEnv } from './lib/router-env.js';
 
 /**
  * `npm run bench:cpu`: only the CPU-per-message phase of `npm run bench` (closed loop of
@@ -10,14 +10,7 @@ import { SECRET, SIM_TOKEN } from './lib/ramp.js';
  */
 execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
 const r = await cpuPerMessage(
-  (databaseUrl, port) => ({
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    WHATSAPP_APP_SECRET: SECRET,
-    WHATSAPP_ACCESS_TOKEN: SIM_TOKEN,
-    MEDIA_STORAGE: 'off',
-    DB_POOL_MAX: '16',
-  }),
+  (databaseUrl, port) => routerEnv(databaseUrl, port),
   Number(process.env.BENCH_CUSTOMERS ?? 100),
   Number(process.env.BENCH_SECONDS ?? 20),
   process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],

@@ -7,6 +7,7 @@ import { SECRET, SIM_TOKEN, runStep, startOutside, type StepResult } from './lib
 import { blast, contextBeforeAfter, httpCeiling, pgbenchCeiling, signedRequests } from './lib/reference.js';
 import { round, table } from './lib/stats.js';
 import { mediaIsolation } from './lib/media-phase.js';
+import { routerEnv } from './lib/router-env.js';
 import { cpuPerMessage } from './lib/cpu-phase.js';
 import { freePort } from '../test/helpers/start-router.js';
 import { BENCH_EVOLUTION_KEY } from './lib/evolution-load.js';
@@ -29,19 +30,6 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const LIMITS = { ackP99: 100, e2eP99: 1000, drainMs: 5000 };
 
 const log = (msg: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
-
-function routerEnv(databaseUrl: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    WHATSAPP_APP_SECRET: SECRET,
-    WHATSAPP_ACCESS_TOKEN: SIM_TOKEN,
-    WHATSAPP_API_URL: '', // filled per run
-    MEDIA_STORAGE: 'off',
-    DB_POOL_MAX: '16',
-    ...extra,
-  };
-}
 
 /** Evolution lines of a ramp: the simulator's URL and key, sends spaced as loosely as allowed. */
 function evolutionEnv(outside: { evolution: { url: string } }): Record<string, string> {
