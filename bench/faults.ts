@@ -24,6 +24,9 @@ const { spawnRouter, spawnWorker } = await import('../test/helpers/spawn-router.
 const { withClient } = await import('../test/helpers/reset-db.js');
 const { startGraphSimulator, metaFailures } = await import('../src/simulator/graph-simulator.js');
 const { TEST_APP_SECRET } = await import('../test/helpers/test-config.js');
+const { PHONE_NUMBER_ID } = await import('../test/fixtures/whatsapp/builders.js');
+/** The ads number of scenario F: another business number on the same WABA. */
+const ADS_PHONE_NUMBER_ID = '109000000000077';
 type RouterProcess = Awaited<ReturnType<typeof spawnRouter>>;
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -305,6 +308,48 @@ async function main() {
         };
         return { acked: load.acked, kills: 0, redisUrl, stop };
       }
+    });
+
+  // F. the ads number (ventas_api, the funnel) beside the main menu, kill -9 at random
+  if (want('F'))
+    await scenario(`F. kill -9 routers, ads number + main menu (direct, 2 processes)`, async (sim) => {
+      await withClient((c) =>
+        c.query(
+          `INSERT INTO router_lineas (codigo, nombre, tipo, phone_number_id, flujo)
+           VALUES ('wsp4', 'WSP4', 'cloud', $1, 'menu'), ('ventas_api', 'Ventas API', 'cloud', $2, 'ads')`,
+          [PHONE_NUMBER_ID, ADS_PHONE_NUMBER_ID],
+        ),
+      );
+      const env = baseEnv(sim.url);
+      const procs = [await spawnRouter(env), await spawnRouter(env)];
+      const k = killer(procs, () => spawnRouter(env), 25, KILLS);
+      const urls = () => procs.filter((p) => p.child.exitCode === null).map((p) => p.url);
+      // Leads without an ad: every message is answered (the funnel's direct-entry buttons).
+      const [ads, menu] = await Promise.all([
+        customersWriting({
+          urls,
+          customers: 20,
+          perCustomer: QUICK ? 6 : 12,
+          phonePrefix: '549119600',
+          phoneNumberId: ADS_PHONE_NUMBER_ID,
+          redeliver: true,
+          onAck: k.onAck,
+          keepGoing: () => k.kills() < KILLS,
+        }),
+        customersWriting({
+          urls,
+          customers: 20,
+          perCustomer: QUICK ? 6 : 12,
+          phonePrefix: '549119700',
+          redeliver: true,
+          keepGoing: () => k.kills() < KILLS,
+        }),
+      ]);
+      return {
+        acked: [...ads.acked, ...menu.acked],
+        kills: k.kills(),
+        stop: async () => void (await Promise.all(procs.map((p) => p.stop()))),
+      };
     });
 
   // E. Graph outage, then a 429 storm

@@ -25,6 +25,8 @@ export async function customersWriting(args: {
   redeliver?: boolean;
   /** Keep writing past `perCustomer` until this says stop (e.g. until a deploy finished). */
   keepGoing?: () => boolean;
+  /** The business number written to (default: the fixtures' main line). */
+  phoneNumberId?: string;
 }): Promise<LoadResult> {
   const acked: string[] = [];
   const unacked: string[] = [];
@@ -34,7 +36,7 @@ export async function customersWriting(args: {
       const from = `${args.phonePrefix}${String(c).padStart(4, '0')}`;
       for (let i = 0; i < args.perCustomer || (args.keepGoing?.() ?? false); i++) {
         const msg = textMessage({ from, body: `mensaje ${i} de ${c}`, timestamp: base + i });
-        const body = inboundEnvelope(msg);
+        const body = inboundEnvelope(msg, args.phoneNumberId ? { phoneNumberId: args.phoneNumberId } : {});
         let done = false;
         // Meta redelivers what did not get a 200; so does this load (a few times) when asked to.
         for (let attempt = 0; attempt < (args.redeliver ? 20 : 1) && !done; attempt++) {
