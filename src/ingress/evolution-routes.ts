@@ -23,6 +23,8 @@ export interface EvolutionWebhookDeps {
 export const EVOLUTION_PATHS = ['/webhook/evolution', '/webhook/evolution/:line'];
 
 /** Line lookups are cached briefly: every webhook of a busy line would otherwise read the same row. */
+/** Bounds the cache when many unknown line names are posted. */
+const MAX_CACHED_LINES = 1_000;
 const LINE_CACHE_MS = 5_000;
 
 /**
@@ -35,13 +37,15 @@ export function evolutionRoutes(deps: EvolutionWebhookDeps): Router {
   const log = deps.log.child({ module: 'evolution-webhook' });
   const router = Router();
   const raw = express.raw({ type: () => true, limit: deps.config.WEBHOOK_BODY_LIMIT });
-  const cache = new Map<string, { line: EvolutionLine; at: number }>();
+  // Misses are cached too: posts to an unknown line are answered 404 without a query each.
+  const cache = new Map<string, { line: EvolutionLine | null; at: number }>();
   const lineFor = async (key: { code: string } | { instance: string }): Promise<EvolutionLine | null> => {
     const cacheKey = 'code' in key ? `c:${key.code}` : `i:${key.instance}`;
     const hit = cache.get(cacheKey);
     if (hit && Date.now() - hit.at < LINE_CACHE_MS) return hit.line;
     const line = await findEvolutionLine(deps.db, key);
-    if (line) cache.set(cacheKey, { line, at: Date.now() });
+    if (cache.size >= MAX_CACHED_LINES) cache.clear();
+    cache.set(cacheKey, { line, at: Date.now() });
     return line;
   };
 

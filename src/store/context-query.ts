@@ -241,7 +241,9 @@ cv_new AS (
          CASE WHEN f.es_mensaje THEN f.texto END, CASE WHEN f.es_mensaje THEN f.ts END,
          CASE WHEN f.es_mensaje THEN f.ts END,
          CASE WHEN f.es_mensaje AND $5 AND NOT f.de_mi THEN 1 ELSE 0 END,
-         f.es_mensaje, CASE WHEN f.es_mensaje THEN f.ts END, CASE WHEN f.es_mensaje THEN f.ts + interval '24 hours' END,
+         -- Only the customer opens the 24 h window; staff typing on an Evolution line's phone does not.
+         f.es_mensaje AND NOT f.de_mi, CASE WHEN f.es_mensaje AND NOT f.de_mi THEN f.ts END,
+         CASE WHEN f.es_mensaje AND NOT f.de_mi THEN f.ts + interval '24 hours' END,
          f.referral IS NOT NULL, CASE WHEN f.referral IS NOT NULL THEN f.ts END,
          CASE WHEN f.referral IS NOT NULL THEN f.ts + interval '72 hours' END,
          f.referral IS NOT NULL,

@@ -17,7 +17,8 @@ import type { FlowEffects } from '../routing/flow-effects.js';
  *   - ad entry: `ejecuciones + 1` on `config_cursos_ctwa` and on the legacy `config_ctwa_anuncios`
  *     the Estadísticas page still reads (created there when missing).
  *   - pin: the 🤖 line (the conversation columns are set by conv_upd, one UPDATE per row).
- *   - autoreply: the `autorespuestas_enviadas` row of a reply that went to the outbox (§D21).
+ *   - autoreply: the `autorespuestas_enviadas` row of a reply that went to the outbox (§D21), telefono
+ *     without '+' as the contract (§9) gives it.
  */
 export interface FlowWrites extends FlowEffects {
   /** Customer digits (wa_id), for matching every stored spelling of the phone. */
@@ -117,6 +118,8 @@ ad_legacy_new AS (
   SELECT fw.f->'adEntry'->>'adId', fw.f->'adEntry'->>'name', true, 1
     FROM fw WHERE jsonb_typeof(fw.f->'adEntry') = 'object' AND NOT EXISTS (SELECT 1 FROM ad_legacy)
      AND NOT EXISTS (SELECT 1 FROM config_ctwa_anuncios a WHERE a.ad_id = fw.f->'adEntry'->>'adId')
+  -- Two leads of one new ad at once: the second finds the first's row through the unique key, not a failure.
+  ON CONFLICT DO NOTHING
   RETURNING id
 ),
 pin_line AS (
@@ -128,7 +131,9 @@ pin_line AS (
 ),
 auto_log AS (
   INSERT INTO autorespuestas_enviadas (telefono, linea, franja, mensaje, enviado_at, conversacion_id, mensaje_id)
-  SELECT w.j->>'phone', a->>'line', (a->>'band')::int, a->>'text', (a->>'at')::timestamptz,
+  -- telefono as psi-automations writes it, the raw WhatsApp 'from' without '+' (contract §9), so its own
+  -- cooldown check still sees the router's rows during a cut-over.
+  SELECT ltrim(w.j->>'phone', '+'), a->>'line', (a->>'band')::int, a->>'text', (a->>'at')::timestamptz,
          (w.j->>'conversationId')::uuid, (SELECT out_msg.id FROM out_msg WHERE out_msg.ord = (a->>'ord')::int)
     FROM w, LATERAL (SELECT w.j->'autoreply' AS a) x
    WHERE jsonb_typeof(a) = 'object' AND EXISTS (SELECT 1 FROM done)

@@ -27,7 +27,7 @@ describe('autoreplies', () => {
   const logOf = (phone: string) =>
     q<{ linea: string; franja: number; mensaje: string }>(
       `SELECT linea, franja, mensaje FROM autorespuestas_enviadas WHERE telefono = $1 ORDER BY enviado_at`,
-      [`+${phone}`],
+      [phone],
     );
   const texts = (phone: string) => f.sentTo(phone).map((m) => textOf(m.body));
   const WSP4 = { line: 'wsp4' as const };
