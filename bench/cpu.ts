@@ -13,7 +13,11 @@ const r = await cpuPerMessage(
   (databaseUrl, port) => routerEnv(databaseUrl, port),
   Number(process.env.BENCH_CUSTOMERS ?? 100),
   Number(process.env.BENCH_SECONDS ?? 20),
-  process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
+  [
+    ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+    // e.g. --perf-basic-prof, for `perf record` beside the run (real CPU, not wall-clock samples)
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ],
 );
 console.log(JSON.stringify(r, null, 2));
 process.exit(0);

@@ -102,6 +102,9 @@ const schema = z
     QUEUE_ORDER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
     QUEUE_LOCK_MS: z.coerce.number().int().min(500).default(10_000),
     MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+    // Kept under 64: each conversation of a batch is a subtransaction, and PostgreSQL's per-backend
+    // cache of subtransaction ids holds 64 before snapshots of every session get slower.
+    CONTEXT_BATCH_MAX: z.coerce.number().int().min(1).max(60).default(16),
     LEASE_MS: z.coerce.number().int().min(1_000).default(30_000),
     SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
     PROCESS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),

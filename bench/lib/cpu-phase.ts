@@ -4,6 +4,7 @@ import { CpuMeter, postgresPids, selfCpuMs } from './cpu.js';
 import { startNode } from './processes.js';
 import { SECRET, startOutside } from './ramp.js';
 import { round } from './stats.js';
+import { resetStatements, topStatements, type StatementFigure } from './pg-statements.js';
 import { freePort } from '../../test/helpers/start-router.js';
 
 export interface CpuPhaseResult extends ClosedLoopResult {
@@ -16,6 +17,8 @@ export interface CpuPhaseResult extends ClosedLoopResult {
   routerMsPerReply: number;
   postgresMsPerReply: number;
   peakRssMiB: number;
+  /** Top statements by execution time, when PostgreSQL preloads pg_stat_statements. */
+  statements?: StatementFigure[];
 }
 
 /**
@@ -44,6 +47,7 @@ export async function cpuPerMessage(
   try {
     // Warm-up: connections, prepared statements, JIT — not part of the figure.
     await closedLoop({ port, outside, secret: SECRET, customers, seconds: 2, phonePrefix: '5491140' });
+    const profiled = await resetStatements();
     const router = new CpuMeter(() => [api.child.pid!]);
     const postgres = new CpuMeter(postgresPids);
     await router.start();
@@ -63,6 +67,7 @@ export async function cpuPerMessage(
       routerMsPerReply: perReply(routerMs),
       postgresMsPerReply: perReply(postgresMs),
       peakRssMiB: round(api.peakRssMiB(), 0),
+      ...(profiled ? { statements: await topStatements(r.messages) } : {}),
     };
   } finally {
     await api.stop();

@@ -7,15 +7,11 @@ import { workerId } from '../shared/worker-id.js';
 import type { Db } from '../store/db.js';
 import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-repository.js';
 import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
-import {
-  DEFAULT_CONTEXT_OPTIONS,
-  loadConversationContext,
-  type ContextOptions,
-  type ContextResult,
-} from '../store/context-query.js';
+import { DEFAULT_CONTEXT_OPTIONS, type ContextOptions, type ContextResult } from '../store/context-query.js';
 import type { SchemaProfile } from '../store/schema-profile.js';
 import { applyStatusEvent } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
+import { ContextBatcher } from './context-batcher.js';
 import { KeyedExecutor } from './keyed-executor.js';
 import { errInfo } from './log-safe.js';
 import type { MessageHandler } from './message-handler.js';
@@ -44,7 +40,12 @@ export interface ProcessorOptions {
   context?: ContextOptions;
   /** What the live columns accept: shapes the completion statement's routing writes. */
   profile: SchemaProfile;
+  /** Conversations per context statement (CONTEXT_BATCH_MAX; 1 = one statement each). */
+  contextBatchMax?: number;
 }
+
+/** Context statements of one process at once: while they run, the next ready conversations gather. */
+const CONTEXT_IN_FLIGHT = 2;
 
 const STATUS_PREFIX = 'status#';
 /** Delays of the re-checks after finding a conversation leased by another worker. */
@@ -70,6 +71,7 @@ export class DirectProcessor {
   private stopping = false;
   private readonly notLeased = new Map<string, number>();
   private readonly log: Logger;
+  private readonly contexts: ContextBatcher;
 
   constructor(
     private readonly db: Db,
@@ -87,6 +89,18 @@ export class DirectProcessor {
       retryLater: (key, delayMs) => this.retryLater(key, delayMs),
       onTimeout: () => this.observer?.timeout(),
     });
+    this.contexts = new ContextBatcher(
+      db,
+      {
+        owner: this.owner,
+        leaseMs: options.leaseMs,
+        orderWaitMs: options.orderWaitMs ?? 10_000,
+        context: options.context ?? DEFAULT_CONTEXT_OPTIONS,
+        maxBatch: options.contextBatchMax ?? 16,
+        maxInFlight: CONTEXT_IN_FLIGHT,
+      },
+      this.log,
+    );
     this.executor = new KeyedExecutor(
       options.maxConcurrency,
       (key) =>
@@ -146,6 +160,7 @@ export class DirectProcessor {
       inFlight: this.executor.inFlight,
       retryTimers: this.retries.size,
       owner: this.owner,
+      contextBatches: this.contexts.stats(),
     };
   }
 
@@ -164,19 +179,12 @@ export class DirectProcessor {
 
   /** Processes the conversation's pending events in order until none is left or the lease is gone. */
   private async drainConversation(convKey: string): Promise<void> {
-    const { leaseMs, maxAttempts } = this.options;
+    const { maxAttempts } = this.options;
     while (!this.stopping) {
       const started = performance.now();
       let ctx: ContextResult;
       try {
-        ctx = await loadConversationContext(
-          this.db,
-          convKey,
-          this.owner,
-          leaseMs,
-          this.options.orderWaitMs,
-          this.options.context ?? DEFAULT_CONTEXT_OPTIONS,
-        );
+        ctx = await this.contexts.load(convKey);
       } catch (err) {
         if ((await this.failures.contextFailed(convKey, err)) === 'next') continue;
         return;

@@ -49,7 +49,8 @@ export class ProcessingFailures {
     }
     // The same customer's first messages on two lines at one instant: both try to create the
     // contact; the loser's unique violation undid its statement, and an immediate retry finds the row.
-    const raced = isAppError(err) && err.code === 'DB_DUPLICATE';
+    // A deadlock between two batched context statements is the same kind of lost race.
+    const raced = isAppError(err) && (err.code === 'DB_DUPLICATE' || err.code === 'DB_CONFLICT');
     let failed;
     try {
       failed = await recordFailedAttempt(this.d.db, {

@@ -193,6 +193,7 @@ export async function createRuntime(
     handler,
     {
       maxConcurrency: config.MAX_CONCURRENCY,
+      contextBatchMax: config.CONTEXT_BATCH_MAX,
       leaseMs: config.LEASE_MS,
       sweepIntervalMs: config.SWEEP_INTERVAL_MS,
       maxAttempts: config.PROCESS_MAX_ATTEMPTS,

@@ -106,7 +106,8 @@ export interface ContextOptions {
  *   8. returns the conversation, the stored message id and the previous 10 messages.
  * All CTEs share one snapshot, so the values flow between them through RETURNING only.
  */
-export const CONTEXT_SQL = `
+/** Everything but the final SELECT: the batch function (context-batch.ts) reuses it with $1 as a loop variable. */
+export const CONTEXT_CTES = `
 WITH lease AS (
   INSERT INTO router_locks AS l (conv_key, owner, hasta)
   VALUES ($1, $2, now() + $3 * interval '1 millisecond')
@@ -341,7 +342,10 @@ recent AS (
    ORDER BY m."timestamp" DESC
    LIMIT 10
 )
-SELECT EXISTS (SELECT 1 FROM lease) AS leased,
+`;
+
+/** The final SELECT: one row whatever happened (no lease, no event, an event). */
+export const CONTEXT_SELECT = `SELECT EXISTS (SELECT 1 FROM lease) AS leased,
        EXISTS (SELECT 1 FROM gap) AS gap,
        (SELECT greatest(0, extract(epoch FROM head.disponible_at - now()) * 1000)::int FROM head
          WHERE NOT EXISTS (SELECT 1 FROM ev)) AS wait_ms,
@@ -358,6 +362,8 @@ SELECT EXISTS (SELECT 1 FROM lease) AS leased,
        EXISTS (SELECT 1 FROM conversaciones o, ln
                 WHERE o.contacto_id = (SELECT id FROM contact) AND o.linea_origen IS DISTINCT FROM ln.codigo) AS other_lines
   FROM (SELECT 1) AS one LEFT JOIN f ON true`;
+
+export const CONTEXT_SQL = CONTEXT_CTES + CONTEXT_SELECT;
 
 interface ContextRow {
   leased: boolean;
@@ -400,7 +406,12 @@ export async function loadConversationContext(
   options: ContextOptions = DEFAULT_CONTEXT_OPTIONS,
 ): Promise<ContextResult> {
   const res = await db.query<ContextRow>(CONTEXT_SQL, contextParams(convKey, owner, leaseMs, orderWaitMs, options));
-  const row = res.rows[0];
+  return contextResult(res.rows[0], options);
+}
+
+/** What the statement's one row means for the processor (shared by the single and the batch form). */
+export function contextResult(found: unknown, options: ContextOptions): ContextResult {
+  const row = found as ContextRow | undefined;
   if (!row || !row.leased) return { status: 'not_leased' };
   if (row.gap) return { status: 'gap' };
   if (row.wait_ms !== null && row.wait_ms !== undefined) return { status: 'backoff', waitMs: Number(row.wait_ms) };

@@ -6,6 +6,7 @@ import type { Blocker } from './crm-check/blocking-checks.js';
 import { additions } from './crm-check/check.js';
 import { loadSchema } from './crm-check/introspect.js';
 import { migrationObjects } from './crm-check/migration-objects.js';
+import { ensureContextFunction } from './context-batch.js';
 import { enforceDataGuarantees } from './data-gate.js';
 import type { Db, ScriptRunner } from './db.js';
 
@@ -89,6 +90,8 @@ export async function migrate(db: Db, log: Logger, options: { seed: boolean }): 
       );
       ran.push(file);
     }
+    // Derived from the TypeScript context query, so it is (re)created by version, not by a migration file.
+    if (await ensureContextFunction(conn)) log.info('context batch function created');
     if (options.seed) await seed(conn, log);
     const blockers = await enforceDataGuarantees(conn);
     for (const b of blockers) log.error({ check: b.code }, `data blocks a guarantee: ${b.message}`);

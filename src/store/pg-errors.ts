@@ -53,6 +53,9 @@ export function translatePgError(err: unknown): AppError {
     });
   }
   if (code === '57014') return new AppError('DB_TIMEOUT', 'statement timed out', { cause: err });
+  // Deadlock or serialization failure: the statement lost a race and was undone; running it again succeeds.
+  if (code === '40P01' || code === '40001')
+    return new AppError('DB_CONFLICT', 'lost a lock race; retry', { cause: err, details: { dbCode: code } });
   if (code === '23505') return new AppError('DB_DUPLICATE', 'duplicate key', { cause: err, details: { dbCode: code } });
   return new AppError('DB_ERROR', `database error: ${message}`, { cause: err, details: { dbCode: code || undefined } });
 }

@@ -1,0 +1,68 @@
+/**
+ * Natural batching ("group commit") for statements that can take many items at once. Items submitted
+ * while fewer than `maxInFlight` batches run go out at once, so an idle service adds no latency;
+ * items submitted while every slot is busy wait, and the next free slot takes all of them (up to
+ * `maxBatch`) in one batch. No timers: under load batches grow by themselves, at rest they are one.
+ *
+ * `run` answers every item of its batch, in order: a value, or an Error that fails that item alone.
+ * If `run` itself throws, every item of the batch fails with that error.
+ */
+export interface CoalescerOptions<I, O> {
+  maxBatch: number;
+  maxInFlight: number;
+  run: (items: I[]) => Promise<(O | Error)[]>;
+}
+
+interface Waiting<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (err: unknown) => void;
+}
+
+export class Coalescer<I, O> {
+  private readonly queue: Waiting<I, O>[] = [];
+  private inFlight = 0;
+  private batches = 0;
+  private items = 0;
+
+  constructor(private readonly options: CoalescerOptions<I, O>) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Batches run and items carried since start (items / batches = the mean batch size). */
+  stats(): { batches: number; items: number; waiting: number; inFlight: number } {
+    return { batches: this.batches, items: this.items, waiting: this.queue.length, inFlight: this.inFlight };
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.inFlight += 1;
+      this.batches += 1;
+      this.items += batch.length;
+      void this.runBatch(batch);
+    }
+  }
+
+  private async runBatch(batch: Waiting<I, O>[]): Promise<void> {
+    try {
+      const results = await this.options.run(batch.map((w) => w.item));
+      batch.forEach((w, i) => {
+        const r = results[i];
+        if (r instanceof Error) w.reject(r);
+        else if (i >= results.length) w.reject(new Error('batch returned fewer results than items'));
+        else w.resolve(r as O);
+      });
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    } finally {
+      this.inFlight -= 1;
+      this.pump();
+    }
+  }
+}
