@@ -1,6 +1,6 @@
 import type { InboundEvent } from '../webhook/inbound-event.js';
 import type { Db } from '../store/db.js';
-import { appendToJournal } from '../store/journal-repository.js';
+import { JournalBatcher } from '../store/journal-batcher.js';
 import type { DirectProcessor } from './direct-processor.js';
 
 export interface IngestResult {
@@ -18,12 +18,15 @@ export interface WebhookIngest {
   ingest(events: readonly InboundEvent[], requestId: string): Promise<IngestResult>;
 }
 
-/** Direct mode: one INSERT of the batch into the journal, then in-process processing. */
-export function journalIngest(db: Db, processor: DirectProcessor): WebhookIngest {
+/**
+ * Direct mode: the batch into the journal, then in-process processing. Requests that arrive while
+ * the journal is busy share one INSERT (journal-batcher.ts); each is answered once its rows commit.
+ */
+export function journalIngest(db: Db, processor: DirectProcessor, batcher = new JournalBatcher(db)): WebhookIngest {
   return {
     transport: 'journal',
     async ingest(events, requestId) {
-      const result = await appendToJournal(db, events, requestId);
+      const result = await batcher.append(events, requestId);
       return {
         accepted: result.inserted.length,
         duplicates: result.duplicates,

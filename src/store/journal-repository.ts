@@ -22,12 +22,15 @@ const FINAL_AT_INGEST = new Set<InboundEvent['kind']>(['error', 'other']);
  * wins (monotonic rank check in the UPDATE's WHERE, re-evaluated against concurrent writers); all
  * their timestamps are kept in metadata.estados. A status whose message is not stored yet is
  * journalled as `huerfano` and applied when the sender records that wamid.
+ * One statement can journal several webhook requests (journal-batcher.ts): a row of another request
+ * than $2's carries its own request_id; the status CTEs then pick the best status per wamid across
+ * all of them.
  */
 const JOURNAL_INSERT_SQL = `
 WITH x AS (
   SELECT x.*
-    FROM jsonb_to_recordset($1::jsonb) AS x(ord int, clave text, tipo text, conv_key text, wamid text,
-                                            linea text, wa_ts timestamptz, estado text, payload jsonb, seq bigint)
+    FROM jsonb_to_recordset($1::jsonb) AS x(ord int, clave text, tipo text, conv_key text, wamid text, linea text,
+                                            wa_ts timestamptz, estado text, payload jsonb, seq bigint, request_id text)
 ),
 known AS (
   SELECT DISTINCT m.whatsapp_message_id FROM mensajes m JOIN x ON x.tipo = 'status' AND m.whatsapp_message_id = x.wamid
@@ -38,13 +41,13 @@ ins AS (
          CASE WHEN x.tipo <> 'status' THEN x.estado
               WHEN EXISTS (SELECT 1 FROM known k WHERE k.whatsapp_message_id = x.wamid) THEN 'hecho'
               ELSE 'huerfano' END,
-         x.payload, $2,
+         x.payload, coalesce(x.request_id, $2),
          CASE WHEN x.estado = 'hecho' OR x.tipo = 'status' THEN now() END, x.seq,
          CASE WHEN x.tipo = 'status' THEN 1 ELSE 0 END
     FROM x
    ORDER BY x.ord
   ON CONFLICT (clave) DO NOTHING
-  RETURNING id, tipo, conv_key, wamid, estado, payload
+  RETURNING id, clave, tipo, conv_key, wamid, estado, payload
 ),
 st AS (
   SELECT DISTINCT ON (s.wamid) s.wamid, s.estado_envio,
@@ -71,7 +74,7 @@ applied AS (
      AND router_rango_estado(m.estado_envio) < router_rango_estado(st.estado_envio)
   RETURNING m.id
 )
-SELECT id::text AS id, tipo, conv_key, estado FROM ins`;
+SELECT id::text AS id, clave, tipo, conv_key, estado FROM ins`;
 
 /** Rows per journal statement: a 5 MB batch (50,000 statuses) becomes 50 statements in one transaction. */
 export const JOURNAL_SLICE_ROWS = 1_000;
@@ -93,32 +96,19 @@ export async function appendToJournal(
   slicer: TimeSlicer = new TimeSlicer(),
 ): Promise<JournalAppendResult> {
   const seen = new Set<string>();
-  const rows: Record<string, unknown>[] = [];
+  const rows: JournalRow[] = [];
   for (const [index, event] of events.entries()) {
     if (slicer.due) await slicer.pause();
-    const clave = eventKey(event);
-    if (seen.has(clave)) continue;
-    seen.add(clave);
-    rows.push({
-      ord: rows.length,
-      clave,
-      tipo: event.kind,
-      conv_key: conversationKey(event),
-      wamid: event.kind === 'message' || event.kind === 'status' ? event.wamid : null,
-      linea: event.line?.phoneNumberId ?? null,
-      wa_ts: new Date(eventTimestamp(event) * 1000).toISOString(),
-      estado: FINAL_AT_INGEST.has(event.kind) ? 'hecho' : 'pendiente',
-      payload: event,
-      seq: seqs[index] ?? null,
-    });
+    const row = journalRow(event, seqs[index] ?? null);
+    if (seen.has(row.clave)) continue;
+    seen.add(row.clave);
+    rows.push(row);
   }
-  if (rows.length === 0) return { inserted: [], pending: [], duplicates: events.length };
-  type Row = { id: string; tipo: InboundEvent['kind']; conv_key: string | null; estado: string };
   const result: JournalAppendResult = { inserted: [], pending: [], duplicates: events.length };
+  if (rows.length === 0) return result;
   // Collected slice by slice: mapping 50,000 rows at the end was itself a stall.
-  const insertSlice = async (q: Queryable, slice: Record<string, unknown>[]) => {
-    const res = await q.query<Row>(JOURNAL_INSERT_SQL, [JSON.stringify(slice), requestId]);
-    for (const r of res.rows) {
+  const insertSlice = async (q: Queryable, slice: JournalRow[]) => {
+    for (const r of await runJournalStatement(q, slice, requestId)) {
       const row = { id: r.id, kind: r.tipo, convKey: r.conv_key };
       result.inserted.push(row);
       if (r.estado === 'pendiente') result.pending.push(row);
@@ -136,6 +126,61 @@ export async function appendToJournal(
   }
   result.duplicates = events.length - result.inserted.length;
   return result;
+}
+
+/** One journal row as the statement's jsonb array carries it (`ord` is set per statement). */
+export interface JournalRow {
+  ord: number;
+  clave: string;
+  tipo: InboundEvent['kind'];
+  conv_key: string | null;
+  wamid: string | null;
+  linea: string | null;
+  wa_ts: string;
+  estado: 'hecho' | 'pendiente';
+  payload: InboundEvent;
+  seq: number | null;
+  /** Only on rows whose request is not the statement's `$2` (a shared statement's other requests). */
+  request_id?: string;
+}
+
+/** A row the statement wrote (absent: its key was already journalled). */
+export interface JournalWritten {
+  id: string;
+  clave: string;
+  tipo: InboundEvent['kind'];
+  conv_key: string | null;
+  estado: string;
+}
+
+export function journalRow(event: InboundEvent, seq: number | null = null): JournalRow {
+  return {
+    ord: 0,
+    clave: eventKey(event),
+    tipo: event.kind,
+    conv_key: conversationKey(event),
+    wamid: event.kind === 'message' || event.kind === 'status' ? event.wamid : null,
+    linea: event.line?.phoneNumberId ?? null,
+    wa_ts: new Date(eventTimestamp(event) * 1000).toISOString(),
+    estado: FINAL_AT_INGEST.has(event.kind) ? 'hecho' : 'pendiente',
+    payload: event,
+    seq,
+  };
+}
+
+/**
+ * ONE journal statement for rows with distinct keys (at most JOURNAL_SLICE_ROWS), written in the
+ * order given: `ord` is renumbered here, so callers may concatenate rows of several requests. Rows
+ * without their own `request_id` are journalled under `requestId`.
+ */
+export async function runJournalStatement(
+  q: Queryable,
+  rows: readonly JournalRow[],
+  requestId: string,
+): Promise<JournalWritten[]> {
+  rows.forEach((row, i) => (row.ord = i));
+  const res = await q.query<JournalWritten>(JOURNAL_INSERT_SQL, [JSON.stringify(rows), requestId]);
+  return res.rows;
 }
 
 /** Conversations with pending events and no live lease: crash leftovers and hand-over gaps. */
