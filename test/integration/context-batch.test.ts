@@ -49,7 +49,7 @@ describe('the context query for many conversations in one statement', () => {
 
   it('when six conversations are ready, then one statement leases each, stores each message once and returns each its own conversation', async () => {
     const phones = [1, 2, 3, 4, 5, 6].map((i) => `54911700000${i}`);
-    const keys = [];
+    const keys: string[] = [];
     for (const p of phones) keys.push(await journal(db, p, `hola ${p}`));
     const before = db.statementCount();
     const results = await loadContexts(db, keys, 'batch-owner', 10_000, 10_000, DEFAULT_CONTEXT_OPTIONS);
@@ -105,7 +105,7 @@ describe('the context query for many conversations in one statement', () => {
   it('when the batch function is missing, then the batcher falls back to one statement per conversation and loses nothing', async () => {
     await withClient((c) => c.query(`DROP FUNCTION ${CONTEXT_FUNCTION}`));
     const phones = [21, 22, 23, 24].map((i) => `54911700000${i}`);
-    const keys = [];
+    const keys: string[] = [];
     for (const p of phones) keys.push(await journal(db, p, `fallback ${p}`));
     const batcher = oneAtATime('fallback-owner');
     const results = await Promise.all(keys.map((k) => batcher.load(k)));
@@ -116,7 +116,7 @@ describe('the context query for many conversations in one statement', () => {
 
   it('when conversations become ready while context statements run, then they share the next one', async () => {
     const phones = Array.from({ length: 12 }, (_, i) => `549117000010${String(i).padStart(2, '0')}`);
-    const keys = [];
+    const keys: string[] = [];
     for (const p of phones) keys.push(await journal(db, p, `junto ${p}`));
     const batcher = oneAtATime('gather-owner');
     const before = db.statementCount();
