@@ -6,12 +6,26 @@ import { msSince as ms, settlesWithin } from '../shared/timing.js';
 import { workerId } from '../shared/worker-id.js';
 import type { Db } from '../store/db.js';
 import { findStaleStatuses, findUnclaimedConversations } from '../store/journal-repository.js';
-import { completeEvent, failEvent, releaseAllLeases, releaseLease } from '../store/processing-repository.js';
-import { DEFAULT_CONTEXT_OPTIONS, type ContextOptions, type ContextResult } from '../store/context-query.js';
+import {
+  completeEvent,
+  failEvent,
+  releaseAllLeases,
+  releaseLease,
+  type CompletionResult,
+} from '../store/processing-repository.js';
+import {
+  DEFAULT_CONTEXT_OPTIONS,
+  loadConversationContext,
+  type ContextOptions,
+  type ContextResult,
+} from '../store/context-query.js';
+import { loadContexts } from '../store/context-batch.js';
+import { completeEvents, completionBatch } from '../store/completion-batch.js';
+import type { Completion } from '../store/completion-statement.js';
 import type { SchemaProfile } from '../store/schema-profile.js';
 import { applyStatusEvent } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
-import { ContextBatcher } from './context-batcher.js';
+import { BatchedStatement } from './batched-statement.js';
 import { KeyedExecutor } from './keyed-executor.js';
 import { errInfo } from './log-safe.js';
 import type { MessageHandler } from './message-handler.js';
@@ -40,12 +54,12 @@ export interface ProcessorOptions {
   context?: ContextOptions;
   /** What the live columns accept: shapes the completion statement's routing writes. */
   profile: SchemaProfile;
-  /** Conversations per context statement (CONTEXT_BATCH_MAX; 1 = one statement each). */
+  /** Conversations per context and per completion statement (CONTEXT_BATCH_MAX; 1 = one statement each). */
   contextBatchMax?: number;
 }
 
-/** Context statements of one process at once: while they run, the next ready conversations gather. */
-const CONTEXT_IN_FLIGHT = 2;
+/** Context (and completion) statements of one process at once: while they run, the next items gather. */
+const STATEMENTS_IN_FLIGHT = 2;
 
 const STATUS_PREFIX = 'status#';
 /** Delays of the re-checks after finding a conversation leased by another worker. */
@@ -71,7 +85,8 @@ export class DirectProcessor {
   private stopping = false;
   private readonly notLeased = new Map<string, number>();
   private readonly log: Logger;
-  private readonly contexts: ContextBatcher;
+  private readonly contexts: BatchedStatement<string, ContextResult>;
+  private readonly completions: BatchedStatement<Completion, CompletionResult>;
 
   constructor(
     private readonly db: Db,
@@ -89,15 +104,25 @@ export class DirectProcessor {
       retryLater: (key, delayMs) => this.retryLater(key, delayMs),
       onTimeout: () => this.observer?.timeout(),
     });
-    this.contexts = new ContextBatcher(
-      db,
+    const context = options.context ?? DEFAULT_CONTEXT_OPTIONS;
+    const orderWaitMs = options.orderWaitMs ?? 10_000;
+    const batch = { maxBatch: options.contextBatchMax ?? 16, maxInFlight: STATEMENTS_IN_FLIGHT };
+    this.contexts = new BatchedStatement<string, ContextResult>(
       {
-        owner: this.owner,
-        leaseMs: options.leaseMs,
-        orderWaitMs: options.orderWaitMs ?? 10_000,
-        context: options.context ?? DEFAULT_CONTEXT_OPTIONS,
-        maxBatch: options.contextBatchMax ?? 16,
-        maxInFlight: CONTEXT_IN_FLIGHT,
+        name: 'context',
+        ...batch,
+        many: (keys) => loadContexts(db, keys, this.owner, options.leaseMs, orderWaitMs, context),
+        one: (key) => loadConversationContext(db, key, this.owner, options.leaseMs, orderWaitMs, context),
+      },
+      this.log,
+    );
+    const completionFn = completionBatch(options.profile);
+    this.completions = new BatchedStatement<Completion, CompletionResult>(
+      {
+        name: 'completion',
+        ...batch,
+        many: (items) => completeEvents(db, completionFn, items),
+        one: (item) => completeEvent(db, item, options.profile),
       },
       this.log,
     );
@@ -161,6 +186,7 @@ export class DirectProcessor {
       retryTimers: this.retries.size,
       owner: this.owner,
       contextBatches: this.contexts.stats(),
+      completionBatches: this.completions.stats(),
     };
   }
 
@@ -184,7 +210,7 @@ export class DirectProcessor {
       const started = performance.now();
       let ctx: ContextResult;
       try {
-        ctx = await this.contexts.load(convKey);
+        ctx = await this.contexts.submit(convKey);
       } catch (err) {
         if ((await this.failures.contextFailed(convKey, err)) === 'next') continue;
         return;
@@ -265,11 +291,13 @@ export class DirectProcessor {
       const mediaJobs = this.options.mediaJobs === true && Boolean(ctx.event.media);
       let done;
       try {
-        done = await completeEvent(
-          this.db,
-          { eventId: ctx.eventId, convKey, owner: this.owner, writes: plan.writes, mediaJob: mediaJobs },
-          this.options.profile,
-        );
+        done = await this.completions.submit({
+          eventId: ctx.eventId,
+          convKey,
+          owner: this.owner,
+          writes: plan.writes,
+          mediaJob: mediaJobs,
+        });
       } catch (err) {
         // A CRM trigger or constraint on what routing writes fails this statement every time: the
         // attempt was counted by the context query, so record it and let the backoff (and, past

@@ -31,6 +31,38 @@ export function completionStatement(c: Completion, profile: SchemaProfile): Stat
   const event = p.add(c.eventId);
   const conv = p.add(c.convKey);
   const owner = p.add(c.owner);
+  const writes = c.writes ? p.add(JSON.stringify(c.writes)) : null;
+  return {
+    text: completionText(profile, { event, conv, owner, writes, media: c.mediaJob ? 'true' : null }),
+    values: p.values,
+  };
+}
+
+/**
+ * The one shape that serves every completion: the routing writes' placeholder may hold NULL (every
+ * routing CTE is guarded by what the writes carry) and the media job has a boolean switch. The batch
+ * form (completion-batch.ts) runs it per item: `$1` event id, `$2` conversation key, `$3` owner,
+ * `$4` the writes as JSON text or NULL, `$5` whether to create the media job.
+ */
+export function universalCompletion(profile: SchemaProfile): { ctes: string; select: string } {
+  return completionParts(profile, { event: '$1', conv: '$2', owner: '$3', writes: '$4', media: '$5' });
+}
+
+function completionText(profile: SchemaProfile, ph: Placeholders): string {
+  const { ctes, select } = completionParts(profile, ph);
+  return `${ctes}\n${select}`;
+}
+
+interface Placeholders {
+  event: string;
+  conv: string;
+  owner: string;
+  writes: string | null;
+  media: string | null;
+}
+
+function completionParts(profile: SchemaProfile, ph: Placeholders): { ctes: string; select: string } {
+  const { event, conv, owner } = ph;
   const ctes = [
     `done AS (
        UPDATE router_eventos SET estado = 'hecho', procesado_at = clock_timestamp(), error = NULL
@@ -55,11 +87,10 @@ export function completionStatement(c: Completion, profile: SchemaProfile): Stat
        RETURNING 1
      )`,
   ];
-  if (c.writes) ctes.push(routingWritesCtes(profile, p.add(JSON.stringify(c.writes))));
-  if (c.mediaJob) ctes.push(mediaJobCte(event));
+  if (ph.writes) ctes.push(routingWritesCtes(profile, ph.writes));
+  if (ph.media) ctes.push(mediaJobCte(event, ph.media));
   return {
-    text: `WITH ${ctes.join(',\n')}
-     SELECT EXISTS (SELECT 1 FROM done) AS committed, (SELECT more FROM more) AS more`,
-    values: p.values,
+    ctes: `WITH ${ctes.join(',\n')}`,
+    select: 'SELECT EXISTS (SELECT 1 FROM done) AS committed, (SELECT more FROM more) AS more',
   };
 }

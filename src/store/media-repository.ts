@@ -13,7 +13,8 @@ import type { Queryable } from './db.js';
  * event's id; guarded by `done`, so a worker that lost its lease creates nothing. A redelivery finds
  * the job already there.
  */
-export const mediaJobCte = (eventId: string): string => `
+/** `guard`: placeholder of a boolean that must hold too (the batch form's per-item switch). */
+export const mediaJobCte = (eventId: string, guard = 'true'): string => `
 media_job AS (
   INSERT INTO router_media_jobs (mensaje_id, media_id, tipo, mime_type, sha256, filename)
   SELECT m.id, e.payload->'media'->>'id', e.payload->>'type', e.payload->'media'->>'mimeType',
@@ -21,7 +22,7 @@ media_job AS (
     FROM router_eventos e
     JOIN mensajes m ON m.whatsapp_message_id = e.wamid
    WHERE e.id = ${eventId}::bigint AND jsonb_typeof(e.payload->'media') = 'object'
-     AND e.payload->'media'->>'id' IS NOT NULL AND EXISTS (SELECT 1 FROM done)
+     AND e.payload->'media'->>'id' IS NOT NULL AND EXISTS (SELECT 1 FROM done) AND ${guard}
   ON CONFLICT (mensaje_id) DO NOTHING
   RETURNING id
 )`;

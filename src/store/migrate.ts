@@ -6,8 +6,11 @@ import type { Blocker } from './crm-check/blocking-checks.js';
 import { additions } from './crm-check/check.js';
 import { loadSchema } from './crm-check/introspect.js';
 import { migrationObjects } from './crm-check/migration-objects.js';
-import { ensureContextFunction } from './context-batch.js';
+import { ensureBatchFunction } from './batch-function.js';
+import { completionBatch } from './completion-batch.js';
+import { CONTEXT_BATCH } from './context-batch.js';
 import { enforceDataGuarantees } from './data-gate.js';
+import { readSchemaProfile } from './schema-profile.js';
 import type { Db, ScriptRunner } from './db.js';
 
 /**
@@ -90,8 +93,10 @@ export async function migrate(db: Db, log: Logger, options: { seed: boolean }): 
       );
       ran.push(file);
     }
-    // Derived from the TypeScript context query, so it is (re)created by version, not by a migration file.
-    if (await ensureContextFunction(conn)) log.info('context batch function created');
+    // Derived from the TypeScript statements (and the live schema), so created by version, not by a file.
+    for (const fn of [CONTEXT_BATCH, completionBatch(await readSchemaProfile(conn))]) {
+      if (await ensureBatchFunction(conn, fn)) log.info({ function: fn.name }, 'batch function created');
+    }
     if (options.seed) await seed(conn, log);
     const blockers = await enforceDataGuarantees(conn);
     for (const b of blockers) log.error({ check: b.code }, `data blocks a guarantee: ${b.message}`);

@@ -1,8 +1,10 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContextBatcher } from '../../src/conversations/context-batcher.js';
+import { BatchedStatement } from '../../src/conversations/batched-statement.js';
+import { loadConversationContext } from '../../src/store/context-query.js';
 import { AppError } from '../../src/errors.js';
-import { CONTEXT_FUNCTION, ensureContextFunction, loadContexts } from '../../src/store/context-batch.js';
+import { ensureBatchFunction } from '../../src/store/batch-function.js';
+import { CONTEXT_BATCH, loadContexts } from '../../src/store/context-batch.js';
 import { DEFAULT_CONTEXT_OPTIONS, type ContextResult } from '../../src/store/context-query.js';
 import type { Db } from '../../src/store/db.js';
 import { MIGRATION_LOCK_KEY } from '../../src/store/migrate.js';
@@ -35,12 +37,19 @@ describe('the context query for many conversations in one statement', () => {
     db = router.runtime.db;
   });
   /** A batcher with one context statement at a time, so what gathers meanwhile is predictable. */
-  const oneAtATime = (owner: string) =>
-    new ContextBatcher(
-      db,
-      { owner, leaseMs: 10_000, orderWaitMs: 10_000, context: DEFAULT_CONTEXT_OPTIONS, maxBatch: 16, maxInFlight: 1 },
+  const oneAtATime = (owner: string) => {
+    const args = [owner, 10_000, 10_000, DEFAULT_CONTEXT_OPTIONS] as const;
+    return new BatchedStatement<string, ContextResult>(
+      {
+        name: 'context',
+        maxBatch: 16,
+        maxInFlight: 1,
+        many: (keys) => loadContexts(db, keys, ...args),
+        one: (key) => loadConversationContext(db, key, ...args),
+      },
       pino({ level: 'silent' }),
     );
+  };
 
   afterAll(async () => {
     await withClient((c) => c.query('DROP TRIGGER IF EXISTS test_refuse ON mensajes'));
@@ -103,15 +112,17 @@ describe('the context query for many conversations in one statement', () => {
   });
 
   it('when the batch function is missing, then the batcher falls back to one statement per conversation and loses nothing', async () => {
-    await withClient((c) => c.query(`DROP FUNCTION ${CONTEXT_FUNCTION}`));
+    await withClient((c) => c.query(`DROP FUNCTION ${CONTEXT_BATCH.name}`));
     const phones = [21, 22, 23, 24].map((i) => `54911700000${i}`);
     const keys: string[] = [];
     for (const p of phones) keys.push(await journal(db, p, `fallback ${p}`));
     const batcher = oneAtATime('fallback-owner');
-    const results = await Promise.all(keys.map((k) => batcher.load(k)));
+    const results = await Promise.all(keys.map((k) => batcher.submit(k)));
     expect(results.map((r) => asEvent(r).event.text)).toEqual(phones.map((p) => `fallback ${p}`));
     // Created again by the next start's migrate (here: directly).
-    expect(await db.withAdvisoryLock(MIGRATION_LOCK_KEY, (conn) => ensureContextFunction(conn))).toBe(true);
+    expect(await db.withAdvisoryLock(MIGRATION_LOCK_KEY, (conn) => ensureBatchFunction(conn, CONTEXT_BATCH))).toBe(
+      true,
+    );
   });
 
   it('when conversations become ready while context statements run, then they share the next one', async () => {
@@ -120,7 +131,7 @@ describe('the context query for many conversations in one statement', () => {
     for (const p of phones) keys.push(await journal(db, p, `junto ${p}`));
     const batcher = oneAtATime('gather-owner');
     const before = db.statementCount();
-    const results = await Promise.all(keys.map((k) => batcher.load(k)));
+    const results = await Promise.all(keys.map((k) => batcher.submit(k)));
     // The first goes alone (nothing was running); the eleven submitted meanwhile go together.
     expect(db.statementCount() - before).toBe(2);
     expect(batcher.stats()).toMatchObject({ batches: 2, items: 12 });
