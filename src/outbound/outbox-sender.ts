@@ -3,12 +3,13 @@ import { backoffMs } from '../shared/backoff.js';
 import { ClaimLoop } from '../shared/claim-loop.js';
 import { workerId } from '../shared/worker-id.js';
 import type { Db } from '../store/db.js';
-import { claimOutbox, recordFailure, recordSent, type OutboxItem } from '../store/outbox-repository.js';
+import { claimOutbox, recordFailure, recordSent, recordSentMany, type OutboxItem } from '../store/outbox-repository.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { GraphClient } from './graph-client.js';
 import { GraphApiError, backoffFor } from './graph-errors.js';
 import { InboxDeliveryError, type InboxClient } from './inbox-client.js';
 import { RateLimiter } from './rate-limiter.js';
+import { RecordBatcher, databaseAway } from './record-batcher.js';
 import { isEvolutionSender } from '../evolution/line-ids.js';
 import type { EvolutionTransport } from './evolution-transport.js';
 
@@ -34,6 +35,7 @@ export interface SendResult {
  * number, guarded by a circuit breaker) and inbox notifications through the inbox client. Rows are
  * claimed with a lease, so several processes can drain together and a crashed one's rows are taken
  * over; a duplicate send can only happen if a process dies between Meta's answer and recordSent.
+ * Sends of one pass that complete close together are recorded together, in one statement (RecordBatcher).
  * Without a Graph client (no access token) it runs dry: logs what it would send and marks the row
  * `omitido`, leaving the message `pendiente`.
  */
@@ -50,6 +52,7 @@ export class OutboxSender {
   private readonly loop: ClaimLoop;
   private inFlight = 0;
   private readonly unrecorded = new Map<string, string>();
+  private readonly records: RecordBatcher;
   /**
    * When a pass last failed (the database away). Expired claims are not taken over for a grace
    * period after that: every sender saw the same outage, and one that holds accepted-but-unrecorded
@@ -74,6 +77,7 @@ export class OutboxSender {
   ) {
     this.log = log.child({ module: 'outbox' });
     this.limiter = new RateLimiter(options.ratePerSecond);
+    this.records = new RecordBatcher(db, this.owner, this.log);
     this.circuit = new CircuitBreaker(options.circuitThreshold, options.circuitOpenMs, Date.now, (state) =>
       this.log[state === 'open' ? 'error' : 'info']({ circuit: state }, `Graph API circuit ${state}`),
     );
@@ -165,7 +169,7 @@ export class OutboxSender {
    */
   private async record(id: string, wamid: string): Promise<string[]> {
     try {
-      return await recordSent(this.db, id, this.owner, wamid);
+      return await this.records.record(id, wamid);
     } catch (err) {
       this.unrecorded.set(id, wamid);
       this.log.warn(
@@ -178,6 +182,17 @@ export class OutboxSender {
 
   /** Retries the records that failed; returns false while the database still refuses them. */
   private async flushUnrecorded(): Promise<boolean> {
+    // All in one statement; if that fails for another reason than the database being away, one row
+    // may be the cause, so each is then tried alone as before.
+    const items = [...this.unrecorded].map(([id, wamid]) => ({ id, wamid }));
+    try {
+      const revived = await recordSentMany(this.db, this.owner, items);
+      for (const { id } of items) this.unrecorded.delete(id);
+      if (revived.length > 0) this.hooks.onStatusesRevived?.(revived.map((r) => r.id));
+      return true;
+    } catch (err) {
+      if (databaseAway(err)) return false;
+    }
     for (const [id, wamid] of this.unrecorded) {
       try {
         const revived = await recordSent(this.db, id, this.owner, wamid);
@@ -212,7 +227,7 @@ export class OutboxSender {
         { ...base, type: item.payload['type'], outcome: 'dry_run' },
         'DRY RUN: would send WhatsApp message (no WHATSAPP_ACCESS_TOKEN)',
       );
-      await recordSent(this.db, item.id, this.owner, null);
+      await this.records.record(item.id, null);
       return { outcome: 'dry_run', code: null };
     }
     if (!this.circuit.allow()) {
@@ -270,7 +285,7 @@ export class OutboxSender {
     const base = { outboxId: item.id, line: item.linea, attempt: item.intentos };
     const result = this.evolution ? await this.evolution.send(item) : ({ outcome: 'dry_run' } as const);
     if (result.outcome === 'dry_run') {
-      await recordSent(this.db, item.id, this.owner, null);
+      await this.records.record(item.id, null);
       return { outcome: 'dry_run', code: null };
     }
     if (result.outcome === 'sent') {

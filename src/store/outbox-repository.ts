@@ -68,36 +68,82 @@ export async function claimOutbox(
 /**
  * Meta accepted the message: record its wamid on the outbox row and the `saliente` message, then
  * revive statuses that arrived before we knew the wamid (parked as `huerfano`); their ids are
- * returned so the caller can apply them.
+ * returned so the caller can apply them. One row of {@link recordSentMany}.
  */
 export async function recordSent(db: Queryable, id: string, owner: string, wamid: string | null): Promise<string[]> {
-  const res = await db.query<{ id: string }>(
-    `WITH ob AS (
-       UPDATE router_outbox SET estado = CASE WHEN $3::text IS NULL THEN 'omitido' ELSE 'enviado' END,
-              wamid = $3, enviado_at = now(), hasta = NULL, error = NULL, error_codigo = NULL
+  const revived = await recordSentMany(db, owner, [{ id, wamid }]);
+  return revived.map((r) => r.id);
+}
+
+export interface SentRecord {
+  id: string;
+  /** Meta's (or the transport's) message id; null for a row not sent (dry run): `omitido`. */
+  wamid: string | null;
+}
+
+export interface RevivedStatus {
+  /** The `router_eventos` row put back to `pendiente`. */
+  id: string;
+  /** The outbox row whose wamid it carries. */
+  outboxId: string;
+}
+
+/**
+ * Records many accepted sends in one statement, each row exactly as a record of its own would:
+ * the outbox row becomes `enviado` (or `omitido` without a wamid), its message gets the wamid, and
+ * orphan statuses with that wamid are revived and returned with the outbox row they belong to.
+ *
+ * Rows of one statement cannot see each other's writes, so two items with the same wamid (never
+ * expected) are settled here as they would be one after the other: only the first one's message
+ * takes it — the unique wamid index (mensajes_wamid_unico) would otherwise fail the whole statement.
+ */
+export async function recordSentMany(
+  db: Queryable,
+  owner: string,
+  items: readonly SentRecord[],
+): Promise<RevivedStatus[]> {
+  if (items.length === 0) return [];
+  const res = await db.query<{ id: string; outbox_id: string }>(
+    `WITH items AS (
+       SELECT DISTINCT ON (i.id) i.id, i.wamid, i.ord
+         FROM unnest($2::bigint[], $3::text[]) WITH ORDINALITY AS i(id, wamid, ord)
+        ORDER BY i.id, i.ord
+     ),
+     ob AS (
+       UPDATE router_outbox o SET estado = CASE WHEN i.wamid IS NULL THEN 'omitido' ELSE 'enviado' END,
+              wamid = i.wamid, enviado_at = now(), hasta = NULL, error = NULL, error_codigo = NULL
+         FROM items i
         -- Ours, or taken over after our claim expired while the database was away: we did send it,
         -- so record it either way (the taker may be sending a duplicate right now; nothing to do).
-        WHERE id = $1::bigint AND estado IN ('enviando', 'pendiente') AND (owner = $2 OR $3::text IS NOT NULL)
-        RETURNING mensaje_id
+        WHERE o.id = i.id AND o.estado IN ('enviando', 'pendiente') AND (o.owner = $1 OR i.wamid IS NOT NULL)
+        RETURNING o.id, o.mensaje_id, o.wamid, i.ord
+     ),
+     first_by_wamid AS (
+       SELECT DISTINCT ON (wamid) mensaje_id, wamid FROM ob
+        WHERE wamid IS NOT NULL AND mensaje_id IS NOT NULL
+        ORDER BY wamid, ord
      ),
      msg AS (
        -- Only the wamid: the ticks come from Meta's own statuses (sent ✓ is Meta's word, not ours).
-       UPDATE mensajes m SET whatsapp_message_id = $3
-        WHERE $3::text IS NOT NULL AND m.id = (SELECT mensaje_id FROM ob)
+       UPDATE mensajes m SET whatsapp_message_id = f.wamid
+         FROM first_by_wamid f
+        WHERE m.id = f.mensaje_id
           -- An Evolution line may echo our own send as a fromMe message before this records it;
           -- the id then already sits on that row, and taking it would fail this record for ever.
-          AND NOT EXISTS (SELECT 1 FROM mensajes x WHERE x.whatsapp_message_id = $3)
+          AND NOT EXISTS (SELECT 1 FROM mensajes x WHERE x.whatsapp_message_id = f.wamid)
         RETURNING m.id
      ),
      revived AS (
-       UPDATE router_eventos SET estado = 'pendiente', disponible_at = now()
-        WHERE $3::text IS NOT NULL AND estado = 'huerfano' AND wamid = $3 AND EXISTS (SELECT 1 FROM ob)
-        RETURNING id
+       UPDATE router_eventos e SET estado = 'pendiente', disponible_at = now()
+        WHERE e.estado = 'huerfano' AND e.wamid IN (SELECT wamid FROM ob WHERE wamid IS NOT NULL)
+        RETURNING e.id, e.wamid
      )
-     SELECT id::text AS id FROM revived`,
-    [id, owner, wamid],
+     SELECT r.id::text AS id,
+            (SELECT ob.id FROM ob WHERE ob.wamid = r.wamid ORDER BY ob.ord LIMIT 1)::text AS outbox_id
+       FROM revived r`,
+    [owner, items.map((i) => i.id), items.map((i) => i.wamid)],
   );
-  return res.rows.map((r) => r.id);
+  return res.rows.map((r) => ({ id: r.id, outboxId: r.outbox_id }));
 }
 
 /** A failed attempt: back to `pendiente` after `backoffMs`, or `fallido` for good (also on the message). */

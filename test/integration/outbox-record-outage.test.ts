@@ -60,4 +60,51 @@ describe('outbox: a send accepted while the database is away', () => {
     await rig.settle();
     expect(rig.sim.sent).toHaveLength(1);
   });
+
+  it('when Meta accepts the replies of one pass together while Postgres is unreachable, then the refused batch is kept, each is recorded afterwards and none is sent twice', async () => {
+    await rig.reset();
+    const post = (from: string) =>
+      rig.router.postWebhook(
+        inboundEnvelope(textMessage({ from, body: 'hola', timestamp: Math.floor(Date.now() / 1000) - 5 })),
+      );
+    const states = async () =>
+      (await withClient((c) => c.query(`SELECT estado FROM router_outbox ORDER BY id`))).rows.map((r) => r.estado);
+    // A first customer's reply holds the sender's pass on Graph (600 ms of simulated latency)…
+    await post('5491122220000');
+    await rig.router.idle();
+    await expect.poll(states, { timeout: 5_000, interval: 10 }).toEqual(['enviando']);
+    // …while four more customers' replies are committed: the next pass claims those four together,
+    // Meta answers them together, and their records meet in one batch — the one the outage refuses.
+    for (const from of ['5491122220001', '5491122220002', '5491122220003', '5491122220004']) await post(from);
+    await rig.router.idle();
+    expect(await states()).toEqual(['enviando', 'pendiente', 'pendiente', 'pendiente', 'pendiente']);
+    await expect
+      .poll(states, { timeout: 5_000, interval: 10 })
+      .toEqual(['enviado', 'enviando', 'enviando', 'enviando', 'enviando']);
+    proxy.cut();
+    const sent = await rig.sim.waitForSent(5, 5_000);
+    // Away past the claim lease (1 s): a sender that dropped the batch's records would resend them.
+    await new Promise((r) => setTimeout(r, 1_500));
+    proxy.restore();
+    await expect
+      .poll(
+        async () =>
+          (await withClient((c) => c.query(`SELECT estado, wamid FROM router_outbox ORDER BY wamid COLLATE "C"`))).rows,
+        { timeout: 10_000, interval: 50 },
+      )
+      .toEqual(
+        sent
+          .map((s) => s.wamid)
+          .sort()
+          .map((wamid) => ({ estado: 'enviado', wamid })),
+      );
+    // The messages carry their wamids too (the same record statement wrote them).
+    const withWamid = await withClient((c) =>
+      c.query(`SELECT count(*)::int AS n FROM mensajes m JOIN router_outbox o ON o.mensaje_id = m.id
+                WHERE m.whatsapp_message_id = o.wamid`),
+    );
+    expect(withWamid.rows[0].n).toBe(5);
+    await rig.settle();
+    expect(rig.sim.sent).toHaveLength(5);
+  });
 });
