@@ -23,7 +23,7 @@ import { loadContexts } from '../store/context-batch.js';
 import { completeEvents, completionBatch } from '../store/completion-batch.js';
 import type { Completion } from '../store/completion-statement.js';
 import type { SchemaProfile } from '../store/schema-profile.js';
-import { applyStatusEvent } from '../store/status-repository.js';
+import { applyStatusEvent, applyStatusEvents, type StatusOutcome } from '../store/status-repository.js';
 import { reviveKnownOrphans } from '../store/outbox-repository.js';
 import { BatchedStatement } from './batched-statement.js';
 import { KeyedExecutor } from './keyed-executor.js';
@@ -87,6 +87,7 @@ export class DirectProcessor {
   private readonly log: Logger;
   private readonly contexts: BatchedStatement<string, ContextResult>;
   private readonly completions: BatchedStatement<Completion, CompletionResult>;
+  private readonly statuses: BatchedStatement<string, StatusOutcome>;
 
   constructor(
     private readonly db: Db,
@@ -123,6 +124,15 @@ export class DirectProcessor {
         ...batch,
         many: (items) => completeEvents(db, completionFn, items),
         one: (item) => completeEvent(db, item, options.profile),
+      },
+      this.log,
+    );
+    this.statuses = new BatchedStatement<string, StatusOutcome>(
+      {
+        name: 'status',
+        ...batch,
+        many: (ids) => applyStatusEvents(db, ids),
+        one: (id) => applyStatusEvent(db, id),
       },
       this.log,
     );
@@ -187,6 +197,7 @@ export class DirectProcessor {
       owner: this.owner,
       contextBatches: this.contexts.stats(),
       completionBatches: this.completions.stats(),
+      statusBatches: this.statuses.stats(),
     };
   }
 
@@ -327,7 +338,7 @@ export class DirectProcessor {
 
   private async applyStatus(eventId: string): Promise<void> {
     const started = performance.now();
-    const outcome = await this.withStoreRetry(STATUS_PREFIX + eventId, () => applyStatusEvent(this.db, eventId));
+    const outcome = await this.withStoreRetry(STATUS_PREFIX + eventId, () => this.statuses.submit(eventId));
     if (outcome !== null)
       this.log.debug({ eventId, event: 'status', outcome, durationMs: ms(started) }, 'status processed');
   }

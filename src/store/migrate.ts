@@ -11,6 +11,7 @@ import { completionBatch } from './completion-batch.js';
 import { CONTEXT_BATCH } from './context-batch.js';
 import { enforceDataGuarantees } from './data-gate.js';
 import { readSchemaProfile } from './schema-profile.js';
+import { STATUS_BATCH } from './status-repository.js';
 import type { Db, ScriptRunner } from './db.js';
 
 /**
@@ -94,7 +95,7 @@ export async function migrate(db: Db, log: Logger, options: { seed: boolean }): 
       ran.push(file);
     }
     // Derived from the TypeScript statements (and the live schema), so created by version, not by a file.
-    for (const fn of [CONTEXT_BATCH, completionBatch(await readSchemaProfile(conn))]) {
+    for (const fn of [CONTEXT_BATCH, STATUS_BATCH, completionBatch(await readSchemaProfile(conn))]) {
       if (await ensureBatchFunction(conn, fn)) log.info({ function: fn.name }, 'batch function created');
     }
     if (options.seed) await seed(conn, log);

@@ -1,18 +1,12 @@
+import type { AppError } from '../errors.js';
+import { batchFunction, runBatchFunction } from './batch-function.js';
 import type { Queryable } from './db.js';
 import { META_ERROR_TEXT, TICK_FLAGS } from './tick-flags.js';
 
 export type StatusOutcome = 'applied' | 'stale' | 'orphan' | 'ignored' | 'already_done';
 
-/**
- * Applies one journalled status event to its outbound message, monotonically: the rank check sits in
- * the UPDATE's WHERE, which PostgreSQL re-evaluates on the newest row version after waiting for a
- * concurrent writer, so `read` can never be overwritten by a late `delivered`, even in parallel.
- * A status whose message is not (yet) stored is parked as `huerfano`; the outbound sender re-applies
- * parked statuses when it records the wamid Meta returned.
- */
-export async function applyStatusEvent(db: Queryable, eventId: string): Promise<StatusOutcome> {
-  const res = await db.query<{ outcome: StatusOutcome }>(
-    `WITH ev AS (
+/** The status statement up to its final SELECT ($1: the journal event's id); batch-function.ts reuses it. */
+const STATUS_CTES = `WITH ev AS (
        SELECT id, wamid, payload FROM router_eventos WHERE id = $1::bigint AND estado = 'pendiente'
      ),
      s AS (
@@ -55,9 +49,42 @@ export async function applyStatusEvent(db: Queryable, eventId: string): Promise<
               procesado_at = now(), intentos = intentos + 1
         WHERE id = (SELECT id FROM s)
         RETURNING id
-     )
-     SELECT outcome FROM outcome`,
-    [eventId],
-  );
+     )`;
+
+const STATUS_SELECT = 'SELECT outcome FROM outcome';
+
+/**
+ * Applies one journalled status event to its outbound message, monotonically: the rank check sits in
+ * the UPDATE's WHERE, which PostgreSQL re-evaluates on the newest row version after waiting for a
+ * concurrent writer, so `read` can never be overwritten by a late `delivered`, even in parallel.
+ * A status whose message is not (yet) stored is parked as `huerfano`; the outbound sender re-applies
+ * parked statuses when it records the wamid Meta returned.
+ */
+export async function applyStatusEvent(db: Queryable, eventId: string): Promise<StatusOutcome> {
+  const res = await db.query<{ outcome: StatusOutcome }>(`${STATUS_CTES}\n${STATUS_SELECT}`, [eventId]);
   return res.rows[0]?.outcome ?? 'already_done';
+}
+
+/** The status statement for many events in one round trip and one commit, each failing alone. */
+export const STATUS_BATCH = batchFunction({
+  prefix: 'router_estados',
+  ctes: STATUS_CTES,
+  select: STATUS_SELECT,
+  perItem: [{ n: 1, type: 'text' }],
+  shared: [],
+});
+
+export async function applyStatusEvents(
+  db: Queryable,
+  eventIds: readonly string[],
+): Promise<(StatusOutcome | AppError)[]> {
+  const rows = await runBatchFunction(
+    db,
+    STATUS_BATCH,
+    eventIds.map((id) => [id]),
+    [],
+  );
+  return rows.map((r) =>
+    r instanceof Error ? (r as AppError) : ((r as { outcome?: StatusOutcome } | undefined)?.outcome ?? 'already_done'),
+  );
 }
