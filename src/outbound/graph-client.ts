@@ -1,4 +1,5 @@
 import { GraphApiError, classifyGraphFailure } from './graph-errors.js';
+import { postJson, type PostResult } from './http-pool.js';
 
 export interface GraphClientOptions {
   baseUrl: string;
@@ -20,14 +21,14 @@ export class GraphClient {
 
   async sendMessage(phoneNumberId: string, body: Record<string, unknown>): Promise<{ wamid: string }> {
     const url = `${this.options.baseUrl.replace(/\/$/, '')}/${this.options.version}/${encodeURIComponent(phoneNumberId)}/messages`;
-    let res: Response;
+    let res: PostResult;
     try {
-      res = await fetch(url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${this.options.accessToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
+      res = await postJson(
+        url,
+        { authorization: `Bearer ${this.options.accessToken}` },
+        JSON.stringify(body),
+        this.options.timeoutMs,
+      );
     } catch (err) {
       const name = (err as Error)?.name;
       throw new GraphApiError(
@@ -37,8 +38,8 @@ export class GraphClient {
         'transient',
       );
     }
-    const text = await res.text().catch(() => '');
-    if (res.ok) {
+    const text = res.text;
+    if (res.status >= 200 && res.status < 300) {
       const wamid = safeJson<{ messages?: { id?: string }[] }>(text)?.messages?.[0]?.id;
       if (typeof wamid === 'string' && wamid.length > 0) return { wamid };
       throw new GraphApiError(res.status, null, 'success response without a message id', 'transient');
