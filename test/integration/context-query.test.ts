@@ -51,7 +51,7 @@ describe('the one-query context', () => {
     expect(await statementsFor(inboundEnvelope(textMessage({ from: '5491180000001', body: 'otra vez' })))).toBe(3);
   });
 
-  it('when a batch carries 5 messages of 5 customers, then their contexts and completions share statements: 1 + 3 + 3', async () => {
+  it('when a batch carries 5 messages of 5 customers, then their contexts and completions share statements', async () => {
     const phones = [2, 3, 4, 5, 6].map((i) => `549118000000${i}`);
     const body = envelope(
       messagesChange({
@@ -61,8 +61,11 @@ describe('the one-query context', () => {
     );
     // The journal insert; the first two conversations' contexts go out at once (two context
     // statements run at a time), the three that became ready meanwhile share the next one; the
-    // completions likewise. Without batching it was 1 + 2 × 5.
-    expect(await statementsFor(body)).toBe(1 + 3 + 3);
+    // completions likewise, though when each handler finishes decides how many share (3 or 4).
+    // Without batching it was 1 + 2 × 5.
+    const statements = await statementsFor(body);
+    expect(statements).toBeGreaterThanOrEqual(1 + 3 + 3);
+    expect(statements).toBeLessThanOrEqual(1 + 3 + 4);
   });
 
   it('when the context query runs, then it returns the conversation, the new message and the previous 10 messages newest first', async () => {
