@@ -16,7 +16,6 @@ import { mediaUrlPolicy } from './media-url-policy.js';
 import { spoolDirOf } from './media-spool.js';
 import type { MediaStore } from './media-store.js';
 import { resolveMediaUrlSecret } from './media-url-secret.js';
-import { SupabaseStore } from './supabase-store.js';
 
 export interface LocalMediaAccess {
   /** Absolute directory of the files (DATA_DIR/media). */
@@ -41,6 +40,8 @@ export async function createMedia(config: Config, db: Db, log: Logger): Promise<
     local = { root: mediaRoot(config.DATA_DIR), secret: await resolveMediaUrlSecret(config, log) };
     store = new LocalDiskStore({ ...local, ttlS: config.MEDIA_URL_TTL_S, publicUrl: config.MEDIA_PUBLIC_URL });
   } else {
+    // Loaded only when chosen: supabase-js is a large module tree the other stores never need.
+    const { SupabaseStore } = await import('./supabase-store.js');
     store = new SupabaseStore({
       // config.ts requires all three with MEDIA_STORAGE=supabase.
       url: config.SUPABASE_URL ?? '',

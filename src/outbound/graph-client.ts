@@ -23,12 +23,9 @@ export class GraphClient {
     const url = `${this.options.baseUrl.replace(/\/$/, '')}/${this.options.version}/${encodeURIComponent(phoneNumberId)}/messages`;
     let res: PostResult;
     try {
-      res = await postJson(
-        url,
-        { authorization: `Bearer ${this.options.accessToken}` },
-        JSON.stringify(body),
-        this.options.timeoutMs,
-      );
+      res = await postJson(url, { authorization: `Bearer ${this.options.accessToken}` }, JSON.stringify(body), {
+        timeoutMs: this.options.timeoutMs,
+      });
     } catch (err) {
       const name = (err as Error)?.name;
       throw new GraphApiError(

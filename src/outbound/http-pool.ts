@@ -13,6 +13,12 @@ const agents = { http: new http.Agent(AGENT_OPTIONS), https: new https.Agent(AGE
 /** Answers longer than this are cut (Meta's are a few hundred bytes; an error page is not worth more). */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
+export interface PostOptions {
+  timeoutMs: number;
+  /** Read at most this much of the answer; past it the connection is dropped (default 1 MiB). */
+  maxResponseBytes?: number;
+}
+
 export interface PostResult {
   status: number;
   text: string;
@@ -27,8 +33,10 @@ export function postJson(
   url: string,
   headers: Record<string, string>,
   body: string,
-  timeoutMs: number,
+  options: PostOptions,
 ): Promise<PostResult> {
+  const { timeoutMs } = options;
+  const max = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const target = new URL(url);
   const secure = target.protocol === 'https:';
   const send = secure ? https.request : http.request;
@@ -43,18 +51,21 @@ export function postJson(
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        const done = () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).subarray(0, max).toString('utf8') });
+        };
         res.on('data', (chunk: Buffer) => {
-          if (size >= MAX_RESPONSE_BYTES) return;
           size += chunk.length;
           chunks.push(chunk);
+          // An endless answer must not hold the sender: keep what we have, drop the connection.
+          if (size >= max) {
+            res.removeAllListeners('data');
+            res.destroy();
+            done();
+          }
         });
-        res.on('end', () => {
-          clearTimeout(timer);
-          resolve({
-            status: res.statusCode ?? 0,
-            text: Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8'),
-          });
-        });
+        res.on('end', done);
         res.on('error', (err) => {
           clearTimeout(timer);
           reject(err);

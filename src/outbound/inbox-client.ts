@@ -1,3 +1,4 @@
+import { postJson, type PostResult } from './http-pool.js';
 import { INBOX_SIGNATURE_HEADER, signInboxBody } from './inbox-signature.js';
 
 export interface InboxClientOptions {
@@ -56,14 +57,12 @@ export class InboxClient {
         body,
         (this.options.now ?? Date.now)() / 1000,
       );
-    let res: Response;
+    let res: PostResult;
     try {
-      res = await fetch(target, {
-        method: 'POST',
-        headers,
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+      // node:http follows no redirect: a 3xx comes back as such and is refused below.
+      res = await postJson(target.toString(), headers, body, {
+        timeoutMs: this.options.timeoutMs,
+        maxResponseBytes: this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       });
     } catch (err) {
       throw new InboxDeliveryError(
@@ -72,8 +71,7 @@ export class InboxClient {
         (err as Error)?.name === 'TimeoutError' ? 'timeout' : `network: ${(err as Error)?.message}`,
       );
     }
-    await drainCapped(res, this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
-    if (res.ok) return;
+    if (res.status >= 200 && res.status < 300) return;
     if (res.status >= 300 && res.status < 400) {
       throw new InboxDeliveryError(
         res.status,
@@ -102,24 +100,4 @@ function checkedUrl(raw: string): URL {
     );
   }
   return url;
-}
-
-/** Reads (and drops) up to `max` bytes so a small answer frees the connection for reuse; past that, cancels. */
-async function drainCapped(res: Response, max: number): Promise<void> {
-  const reader = res.body?.getReader();
-  if (!reader) return;
-  let seen = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      seen += value.byteLength;
-      if (seen > max) {
-        await reader.cancel();
-        return;
-      }
-    }
-  } catch {
-    // The answer's content is never used; a body cut off by the timeout changes nothing.
-  }
 }

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from './db.js';
 import { createPgDb } from './pg-db.js';
-import { createPgliteDb } from './pglite-db.js';
 
 /** DATABASE_URL → PostgreSQL pool; unset → embedded PGlite under DATA_DIR/pglite. */
 export async function openDb(config: Config, log: Logger): Promise<Db> {
@@ -19,6 +18,8 @@ export async function openDb(config: Config, log: Logger): Promise<Db> {
       log.child({ module: 'db' }),
     );
   }
+  // Loaded only for the embedded default: a PostgreSQL deployment never pays for PGlite's module.
+  const { createPgliteDb } = await import('./pglite-db.js');
   return createPgliteDb(path.resolve(config.DATA_DIR, 'pglite'));
 }
 
