@@ -186,11 +186,17 @@ bump AS (
    WHERE id = (SELECT id FROM f)
   RETURNING id, extract(epoch FROM clock_timestamp() - recibido_at) * 1000 AS wait_ms
 ),
+-- Two lookups, each on its own index, instead of one OR: a prepared statement's generic plan cannot
+-- turn an OR across a CTE's values into index scans and read every contact once the table was small.
 c_found AS (
-  SELECT c.id, c.nombre, c.wa_user_id, c.username FROM contactos c, f
-   WHERE c.telefono = ANY (f.variantes)
-      OR (f.digits IS NULL AND f.user_id IS NOT NULL AND c.wa_user_id = f.user_id)
-   ORDER BY (c.telefono = f.telefono) DESC, c.created_at, c.id
+  SELECT x.id, x.nombre, x.wa_user_id, x.username FROM (
+    SELECT c.id, c.nombre, c.wa_user_id, c.username, c.telefono, c.created_at FROM contactos c
+     WHERE c.telefono = ANY ((SELECT f.variantes FROM f)::text[])
+    UNION ALL
+    SELECT c.id, c.nombre, c.wa_user_id, c.username, c.telefono, c.created_at FROM contactos c
+     WHERE c.wa_user_id = (SELECT user_id FROM f WHERE digits IS NULL)
+  ) x, f
+   ORDER BY (x.telefono = f.telefono) DESC, x.created_at, x.id
    LIMIT 1
 ),
 c_new AS (
