@@ -42,6 +42,8 @@ export interface AppDeps {
 export function buildApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: nothing here is cached by clients, and hashing every webhook answer costs CPU per request.
+  app.set('etag', false);
   // Nginx in front sets X-Forwarded-For; trust exactly one hop (loopback).
   app.set('trust proxy', 'loopback');
   app.use(requestId);
