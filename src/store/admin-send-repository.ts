@@ -39,8 +39,8 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
   }>(
     `WITH i AS (SELECT $1::jsonb AS j),
      prior AS (
-       SELECT m.id, m.conversacion_id, m.metadata->>'request_hash' AS request_hash FROM mensajes m, i
-        WHERE i.j->>'idempotencyKey' IS NOT NULL AND m.metadata->>'idempotency_key' = i.j->>'idempotencyKey'
+       SELECT m.id, m.conversacion_id, k.request_hash FROM router_idempotencia k JOIN mensajes m ON m.id = k.mensaje_id, i
+        WHERE i.j->>'idempotencyKey' IS NOT NULL AND k.clave = i.j->>'idempotencyKey'
      ),
      c_found AS (
        SELECT c.id FROM contactos c, i
@@ -96,15 +96,26 @@ export async function queueAdminMessage(db: Queryable, input: AdminSendInput): P
          FROM conv LEFT JOIN contactos ct ON ct.id = conv.contacto_id, i
         LIMIT 1
      ),
+     nuevo AS (SELECT gen_random_uuid() AS id),
+     -- The key is claimed first: of two requests with one key at once, the second waits on the
+     -- first's row, then finds it taken and stores nothing (it answers as the duplicate).
+     claim AS (
+       INSERT INTO router_idempotencia (clave, mensaje_id, request_hash)
+       SELECT i.j->>'idempotencyKey', nuevo.id, i.j->>'requestHash' FROM i, nuevo, target
+        WHERE i.j->>'idempotencyKey' IS NOT NULL AND NOT EXISTS (SELECT 1 FROM prior)
+       ON CONFLICT (clave) DO NOTHING
+       RETURNING clave
+     ),
      msg AS (
-       INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, remitente_tipo, remitente_nombre, estado_envio, fallido, error_mensaje, eliminado, metadata, "timestamp")
-       SELECT t.id, i.j->>'preview', i.j->>'tipo', 'saliente', 'agente', i.j->>'agentName',
+       INSERT INTO mensajes (id, conversacion_id, mensaje, tipo, direccion, remitente_tipo, remitente_nombre, estado_envio, fallido, error_mensaje, eliminado, metadata, "timestamp")
+       SELECT (SELECT id FROM nuevo), t.id, i.j->>'preview', i.j->>'tipo', 'saliente', 'agente', i.j->>'agentName',
               CASE WHEN t.allowed THEN NULL ELSE 'failed' END, NOT t.allowed,
               CASE WHEN t.allowed THEN NULL ELSE 'outside_24h_window: free-form message refused; use a template' END, false,
               jsonb_strip_nulls(jsonb_build_object('idempotency_key', i.j->>'idempotencyKey', 'request_hash', i.j->>'requestHash', 'origen', 'admin_api')),
               now()
          FROM target t, i
-       ON CONFLICT ((metadata->>'idempotency_key')) WHERE metadata ? 'idempotency_key' DO NOTHING
+        WHERE NOT EXISTS (SELECT 1 FROM prior)
+          AND (i.j->>'idempotencyKey' IS NULL OR EXISTS (SELECT 1 FROM claim))
        RETURNING id, conversacion_id
      ),
      ob AS (

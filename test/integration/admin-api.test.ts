@@ -166,6 +166,29 @@ describe('admin API', () => {
     ).toHaveLength(1);
   });
 
+  it('when the CRM sends one Idempotency-Key eight times at once, then one message is stored and sent, and the key is kept beside it', async () => {
+    await hello(PHONE);
+    const id = await conversationOf(PHONE);
+    const send = () =>
+      admin('/admin/messages', {
+        method: 'POST',
+        headers: { 'idempotency-key': 'crm-parallel-1' },
+        body: JSON.stringify({ conversationId: id, text: 'en paralelo' }),
+      });
+    const answers = await Promise.all(Array.from({ length: 8 }, send));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 202]);
+    await rig.settle();
+    expect(
+      rig.sim.sent.filter((m) => (m.body['text'] as { body?: string } | undefined)?.body === 'en paralelo'),
+    ).toHaveLength(1);
+    const stored = await q(`SELECT id, metadata->>'idempotency_key' AS k FROM mensajes WHERE mensaje = 'en paralelo'`);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.k).toBe('crm-parallel-1');
+    expect(await q(`SELECT mensaje_id FROM router_idempotencia WHERE clave = 'crm-parallel-1'`)).toEqual([
+      { mensaje_id: stored[0]!.id },
+    ]);
+  });
+
   it('when free-form text is sent outside the 24 h window, then 422, nothing goes out and the attempt is recorded fallido; a template goes out', async () => {
     await hello(PHONE, Math.floor(Date.now() / 1000) - 30 * 3600);
     const id = await conversationOf(PHONE);

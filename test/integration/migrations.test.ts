@@ -92,4 +92,32 @@ describe('migrations', () => {
     // A second run on the now-migrated CRM database changes nothing.
     expect((await migrate(dbs[0]!, capture, { seed: true })).ran).toEqual([]);
   });
+
+  it("when a delivery status updates a stored message, then it is a HOT update that touches none of mensajes' indexes", async () => {
+    await withClient(async (c) => {
+      await c.query('BEGIN');
+      try {
+        const conv = await c.query(`INSERT INTO conversaciones (telefono) VALUES ('+5491100000777') RETURNING id`);
+        const msg = await c.query(
+          `INSERT INTO mensajes (conversacion_id, mensaje, tipo, direccion, remitente_tipo, whatsapp_message_id, "timestamp")
+           VALUES ($1, 'hot', 'text', 'saliente', 'bot', 'wamid.HOT', now()) RETURNING id`,
+          [conv.rows[0].id],
+        );
+        // The columns a status writes (status-repository.ts): state, ticks, metadata.estados.
+        await c.query(
+          `UPDATE mensajes SET estado_envio = 'delivered', enviado = true, entregado = true,
+                  metadata = metadata || '{"estados": {"delivered": "2026-12-01T00:00:00Z"}}'::jsonb
+            WHERE id = $1`,
+          [msg.rows[0].id],
+        );
+        const hot = await c.query(
+          `SELECT pg_stat_get_xact_tuples_updated('mensajes'::regclass)::int AS updated,
+                  pg_stat_get_xact_tuples_hot_updated('mensajes'::regclass)::int AS hot`,
+        );
+        expect(hot.rows[0]).toEqual({ updated: 1, hot: 1 });
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+  });
 });

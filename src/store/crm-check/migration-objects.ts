@@ -19,9 +19,14 @@ export async function migrationFiles(dir: URL): Promise<string[]> {
 }
 
 export async function readMigrationObjects(dir: URL): Promise<MigrationObject[]> {
-  const objects: MigrationObject[] = [];
-  for (const file of await migrationFiles(dir))
-    objects.push(...migrationObjects(await readFile(new URL(file, dir), 'utf8'), file));
+  let objects: MigrationObject[] = [];
+  for (const file of await migrationFiles(dir)) {
+    const sql = await readFile(new URL(file, dir), 'utf8');
+    // An index a later file drops is not expected any more (0130 drops 0100's mensajes_idempotency_key).
+    const dropped = droppedIndexes(sql);
+    objects = objects.filter((o) => o.kind !== 'index' || !dropped.has(o.name));
+    objects.push(...migrationObjects(sql, file));
+  }
   return objects;
 }
 
@@ -36,6 +41,18 @@ const CREATE_INDEX = new RegExp(
   String.raw`^CREATE\s+(UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?IF\s+NOT\s+EXISTS\s+${NAME}\s+ON\s+(?:ONLY\s+)?${NAME}`,
   'i',
 );
+const DROP_INDEX = new RegExp(String.raw`^DROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?${NAME}\s*$`, 'i');
+
+/** Names of the indexes a migration file drops. */
+export function droppedIndexes(sql: string): Set<string> {
+  const names = new Set<string>();
+  for (const statement of splitStatements(sql)) {
+    const m = DROP_INDEX.exec(statement);
+    if (m) names.add(unquote(m[1]!));
+  }
+  return names;
+}
+
 const NOT_A_COLUMN = /^(CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN|EXCLUDE|LIKE)\b/i;
 
 export function migrationObjects(sql: string, file: string): MigrationObject[] {
