@@ -19,3 +19,7 @@ DROP INDEX IF EXISTS mensajes_idempotency_key;
 -- Room on each page for a status's update beside its row, so it is a HOT update that touches no
 -- index (takes SHARE UPDATE EXCLUSIVE: reads and writes go on; only new pages are filled to 90 %).
 ALTER TABLE mensajes SET (fillfactor = 90);
+
+-- The same for the journal's attempt count (the context query's bump before each attempt): a router
+-- table, so its own storage setting.
+ALTER TABLE router_eventos SET (fillfactor = 90);

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { closedLoop, type ClosedLoopResult } from './closed-loop.js';
 import { freshBenchDatabase } from './bench-db.js';
 import { CpuMeter, postgresPids, selfCpuMs } from './cpu.js';
@@ -49,13 +50,17 @@ export async function cpuPerMessage(
     await closedLoop({ port, outside, secret: SECRET, customers, seconds: 2, phonePrefix: '5491140' });
     const profiled = await resetStatements();
     const router = new CpuMeter(() => [api.child.pid!]);
-    const postgres = new CpuMeter(postgresPids);
+    // One connection asks for the backends all run long (a new one per sample would be a backend too).
+    const asker = new pg.Client({ connectionString: databaseUrl });
+    await asker.connect();
+    const postgres = new CpuMeter(() => postgresPids(asker));
     await router.start();
     await postgres.start();
     const self = process.cpuUsage();
     const r = await closedLoop({ port, outside, secret: SECRET, customers, seconds, phonePrefix: '5491141' });
     const routerMs = await router.stop();
     const postgresMs = await postgres.stop();
+    await asker.end();
     const loadMs = selfCpuMs(self);
     const perMsg = (ms: number) => round(ms / Math.max(1, r.messages), 3);
     const perReply = (ms: number) => round(ms / Math.max(1, r.replies), 3);
