@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { isAppError } from '../errors.js';
 import { scrubText } from '../log-safety.js';
+import { backoffMs } from './backoff.js';
 import { WakeSignal } from './wake-signal.js';
 
 /** What one pass of a background loop found. */
@@ -14,7 +15,11 @@ export interface PassResult {
 export interface ClaimLoopOptions {
   /** For the log line of a failed pass. */
   name: string;
-  /** Sleep between passes when there is nothing more to do (cut short by `wake()`). */
+  /**
+   * Sleep between passes when there is nothing more to do (cut short by `wake()`). Idle passes in a
+   * row double it, up to IDLE_BACKOFF_MAX times: a loop with no work costs a statement every few
+   * seconds, not several a second; a wake or a pass that found work brings it back to `pollMs`.
+   */
   pollMs: number;
   pass: () => Promise<PassResult>;
   /**
@@ -32,8 +37,12 @@ export interface ClaimLoopOptions {
  * work is never left for the next poll. `whenIdle()` resolves only on an idle pass that *started*
  * after the call, because only that pass's claim is sure to see what the caller just committed.
  */
+/** The idle sleep grows to at most this many times `pollMs`. */
+export const IDLE_BACKOFF_MAX = 4;
+
 export class ClaimLoop {
   private readonly signal = new WakeSignal();
+  private idleStreak = 0;
   private loop: Promise<void> | null = null;
   private stopping = false;
   private passes = 0;
@@ -52,6 +61,7 @@ export class ClaimLoop {
 
   /** New work was committed: look now instead of at the next poll. */
   wake(): void {
+    this.idleStreak = 0;
     this.signal.wake();
   }
 
@@ -93,7 +103,9 @@ export class ClaimLoop {
         result = this.o.onPassError?.(err) ?? result;
       }
       if (result.idle) this.releaseIdle(pass);
-      if (!result.again && !this.stopping) await this.signal.sleep(this.o.pollMs);
+      this.idleStreak = result.idle ? this.idleStreak + 1 : 0;
+      const sleepMs = backoffMs(this.idleStreak, { baseMs: this.o.pollMs, capMs: this.o.pollMs * IDLE_BACKOFF_MAX });
+      if (!result.again && !this.stopping) await this.signal.sleep(sleepMs);
     }
   }
 

@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { backoffMs } from '../../../src/shared/backoff.js';
-import { ClaimLoop, type PassResult } from '../../../src/shared/claim-loop.js';
+import { ClaimLoop, IDLE_BACKOFF_MAX, type PassResult } from '../../../src/shared/claim-loop.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -54,6 +54,46 @@ describe('ClaimLoop', () => {
     loop.wake();
     (await s.started(3)).resolve({ idle: true, again: false });
     await loop.stop();
+  });
+
+  it('when passes keep finding nothing, then the sleep doubles up to its cap; a wake brings it back to the poll', async () => {
+    vi.useFakeTimers();
+    try {
+      let passes = 0;
+      const loop = new ClaimLoop({
+        name: 't',
+        pollMs: 100,
+        pass: async () => {
+          passes += 1;
+          return { idle: true, again: false };
+        },
+        log: silent,
+      });
+      loop.start();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(passes).toBe(1);
+      // Sleeps of 100, 200, 400, 400 … ms (cap IDLE_BACKOFF_MAX × poll).
+      expect(IDLE_BACKOFF_MAX).toBe(4);
+      const after = async (ms: number) => {
+        await vi.advanceTimersByTimeAsync(ms);
+        return passes;
+      };
+      expect(await after(99)).toBe(1);
+      expect(await after(1)).toBe(2);
+      expect(await after(199)).toBe(2);
+      expect(await after(1)).toBe(3);
+      expect(await after(399)).toBe(3);
+      expect(await after(1)).toBe(4);
+      expect(await after(399)).toBe(4);
+      expect(await after(1)).toBe(5);
+      // New work committed: a pass at once, and the next sleep is the poll again.
+      loop.wake();
+      expect(await after(0)).toBe(6);
+      expect(await after(100)).toBe(7);
+      await loop.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('whenIdle resolves only after an idle pass that started after the call', async () => {
