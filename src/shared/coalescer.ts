@@ -11,6 +11,11 @@ export interface CoalescerOptions<I, O> {
   maxBatch: number;
   maxInFlight: number;
   run: (items: I[]) => Promise<(O | Error)[]>;
+  /**
+   * With a slot free, wait for the end of the current event-loop turn (setImmediate) before sending,
+   * so items submitted in the same turn (answers that arrived together) share the batch.
+   */
+  gatherTurn?: boolean;
 }
 
 interface Waiting<I, O> {
@@ -24,13 +29,21 @@ export class Coalescer<I, O> {
   private inFlight = 0;
   private batches = 0;
   private items = 0;
+  private turnScheduled = false;
 
   constructor(private readonly options: CoalescerOptions<I, O>) {}
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      this.pump();
+      if (!this.options.gatherTurn) this.pump();
+      else if (!this.turnScheduled) {
+        this.turnScheduled = true;
+        setImmediate(() => {
+          this.turnScheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 
