@@ -1,3 +1,4 @@
+import type { BacklogCounts } from '../store/admin-repository.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ThresholdMonitor } from '../conversations/threshold-monitor.js';
 import type { CircuitState } from '../outbound/circuit-breaker.js';
@@ -7,14 +8,7 @@ export interface MetricsSources {
   monitor: ThresholdMonitor;
   circuit: () => CircuitState | null;
   /** Outbox and journal backlog, read from the database at scrape time. */
-  backlog: () => Promise<{
-    whatsapp: number;
-    inbox: number;
-    journalPending: number;
-    deadLetters: number;
-    mediaBacklog: number;
-    oldestOutboxS: number;
-  }>;
+  backlog: () => Promise<BacklogCounts>;
   /** What /ready would answer now (true: ok). */
   ready: () => Promise<boolean>;
   /** QUEUE_MODE=bullmq. */

@@ -73,7 +73,12 @@ export function postJson(
       },
     );
     // One timer for the whole exchange (connect, send, answer), as fetch's AbortSignal.timeout.
-    const timer = setTimeout(() => req.destroy(new HttpTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    // Settled here, not left to the socket's events: an answer that stalls mid-body must not hang the send.
+    const timer = setTimeout(() => {
+      const err = new HttpTimeoutError(`no answer within ${timeoutMs} ms`);
+      reject(err);
+      req.destroy(err);
+    }, timeoutMs);
     req.on('error', (err) => {
       clearTimeout(timer);
       reject(err);

@@ -16,6 +16,12 @@ export interface CoalescerOptions<I, O> {
    * so items submitted in the same turn (answers that arrived together) share the batch.
    */
   gatherTurn?: boolean;
+  /**
+   * The size of an item (e.g. its rows) and the most one batch may carry: a batch takes waiting
+   * items while they fit, the first one always. Without them only `maxBatch` counts.
+   */
+  sizeOf?: (item: I) => number;
+  maxSize?: number;
 }
 
 interface Waiting<I, O> {
@@ -54,7 +60,7 @@ export class Coalescer<I, O> {
 
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
+      const batch = this.queue.splice(0, this.fitting());
       this.inFlight += 1;
       this.batches += 1;
       this.items += batch.length;
@@ -62,20 +68,37 @@ export class Coalescer<I, O> {
     }
   }
 
+  /** How many of the waiting items the next batch takes. */
+  private fitting(): number {
+    const { maxBatch, sizeOf, maxSize } = this.options;
+    if (!sizeOf || maxSize === undefined) return maxBatch;
+    let n = 1;
+    let size = sizeOf(this.queue[0]!.item);
+    while (n < Math.min(maxBatch, this.queue.length) && size + sizeOf(this.queue[n]!.item) <= maxSize) {
+      size += sizeOf(this.queue[n]!.item);
+      n += 1;
+    }
+    return n;
+  }
+
   private async runBatch(batch: Waiting<I, O>[]): Promise<void> {
+    let answer: () => void;
     try {
       const results = await this.options.run(batch.map((w) => w.item));
-      batch.forEach((w, i) => {
-        const r = results[i];
-        if (r instanceof Error) w.reject(r);
-        else if (i >= results.length) w.reject(new Error('batch returned fewer results than items'));
-        else w.resolve(r as O);
-      });
+      answer = () =>
+        batch.forEach((w, i) => {
+          const r = results[i];
+          if (r instanceof Error) w.reject(r);
+          else if (i >= results.length) w.reject(new Error('batch returned fewer results than items'));
+          else w.resolve(r as O);
+        });
     } catch (err) {
-      for (const w of batch) w.reject(err);
-    } finally {
-      this.inFlight -= 1;
-      this.pump();
+      answer = () => batch.forEach((w) => w.reject(err));
     }
+    // The slot is free before any caller hears back: a caller that submits again at once finds it
+    // free instead of queueing behind a statement that already ended.
+    this.inFlight -= 1;
+    answer();
+    this.pump();
   }
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { Coalescer } from '../shared/coalescer.js';
 import type { InboundEvent } from '../webhook/inbound-event.js';
 import type { Db } from './db.js';
 import {
@@ -16,13 +17,11 @@ export interface JournalBatcherOptions {
 }
 
 /** One webhook request waiting for its rows to be durable. */
-interface Waiter {
+interface Request {
   requestId: string;
   /** Its events, in-request duplicates already dropped. */
   rows: JournalRow[];
   eventCount: number;
-  resolve: (result: JournalAppendResult) => void;
-  reject: (err: unknown) => void;
 }
 
 /** Statements and requests since start: the benchmark's "journal statements per request". */
@@ -36,7 +35,7 @@ export interface JournalBatcherStats {
  * (its own commit); under load that was about three statements per routed message, as every reply
  * brings three status webhooks. Here, while fewer than `maxInFlight` statements run, a request is
  * written at once (no added latency when idle); otherwise it waits, and the next free slot writes
- * ALL waiting requests in one statement (up to JOURNAL_SLICE_ROWS rows). No timer: batches form only
+ * ALL waiting requests in one statement (up to JOURNAL_SLICE_ROWS rows; shared/coalescer.ts). No timer: batches form only
  * from requests that arrive while the database is busy anyway.
  *
  * Every caller still resolves only once its own rows are committed, with its own counts, exactly as
@@ -47,16 +46,20 @@ export interface JournalBatcherStats {
  * and Meta, answered 503, delivers again.
  */
 export class JournalBatcher {
-  private readonly maxInFlight: number;
-  private readonly waiting: Waiter[] = [];
-  private inFlight = 0;
+  private readonly coalescer: Coalescer<Request, JournalAppendResult>;
   private readonly counts: JournalBatcherStats = { requests: 0, statements: 0 };
 
   constructor(
     private readonly db: Db,
     options: JournalBatcherOptions = {},
   ) {
-    this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+    this.coalescer = new Coalescer({
+      maxBatch: Number.MAX_SAFE_INTEGER,
+      maxInFlight: Math.max(1, options.maxInFlight ?? 2),
+      sizeOf: (r) => r.rows.length,
+      maxSize: JOURNAL_SLICE_ROWS,
+      run: (batch) => this.settle(batch),
+    });
   }
 
   stats(): JournalBatcherStats {
@@ -77,63 +80,28 @@ export class JournalBatcher {
       return Promise.reject(err);
     }
     if (rows.length === 0) return Promise.resolve({ inserted: [], pending: [], duplicates: events.length });
-    return new Promise<JournalAppendResult>((resolve, reject) => {
-      this.waiting.push({ requestId, rows, eventCount: events.length, resolve, reject });
-      this.pump();
-    });
+    return this.coalescer.submit({ requestId, rows, eventCount: events.length });
   }
 
-  private pump(): void {
-    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
-      const batch = this.takeBatch();
-      this.inFlight += 1;
-      void this.settle(batch).then((answer) => {
-        // The slot is free before any caller hears back: a caller that appends again at once
-        // finds it free, instead of waiting for a statement that already ended.
-        this.inFlight -= 1;
-        answer();
-        this.pump();
-      });
-    }
-  }
-
-  /** The waiting requests, oldest first, whose rows fit one statement (the first always goes). */
-  private takeBatch(): Waiter[] {
-    let rows = this.waiting[0]!.rows.length;
-    let n = 1;
-    while (n < this.waiting.length && rows + this.waiting[n]!.rows.length <= JOURNAL_SLICE_ROWS) {
-      rows += this.waiting[n]!.rows.length;
-      n += 1;
-    }
-    return this.waiting.splice(0, n);
-  }
-
-  /** Writes the batch; resolves (never rejects) to what answers its waiters. */
-  private async settle(batch: Waiter[]): Promise<() => void> {
+  /** Writes the batch; a shared statement that failed for a reason one request may carry is retried request by request. */
+  private async settle(batch: Request[]): Promise<(JournalAppendResult | Error)[]> {
     try {
-      const results = await this.write(batch);
-      return () => batch.forEach((w, i) => w.resolve(results[i]!));
+      return await this.write(batch);
     } catch (err) {
-      if (batch.length === 1 || (err instanceof AppError && err.retryable)) {
-        return () => batch.forEach((w) => w.reject(err));
-      }
+      if (batch.length === 1 || (err instanceof AppError && err.retryable)) throw err;
     }
-    // A shared statement failed for a reason one request may carry: each is tried alone, and
-    // answered as soon as its own statement ends.
-    await Promise.all(
-      batch.map(async (w) => {
-        try {
-          w.resolve((await this.write([w]))[0]!);
-        } catch (err) {
-          w.reject(err);
-        }
-      }),
+    return Promise.all(
+      batch.map((r) =>
+        this.write([r]).then(
+          (results) => results[0]!,
+          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+        ),
+      ),
     );
-    return () => undefined;
   }
 
   /** ONE statement for the batch; each waiter's result in batch order. */
-  private async write(batch: readonly Waiter[]): Promise<JournalAppendResult[]> {
+  private async write(batch: readonly Request[]): Promise<JournalAppendResult[]> {
     const statementRequest = batch[0]!.requestId;
     const owner = new Map<string, number>();
     const rows: JournalRow[] = [];

@@ -37,4 +37,14 @@ describe('translatePgError', () => {
     expect(translatePgError({ code: 'ECONNRESET' }).retryable).toBe(true);
     expect(translatePgError({ code: '42601' }).retryable).toBe(false);
   });
+
+  it.each([['40P01'], ['40001']])(
+    'when a statement lost a lock race (%s), then it is DB_CONFLICT: retryable, so a batch item that lost it is run again, not dead-lettered',
+    (code) => {
+      expect(translatePgError({ code, message: 'deadlock detected' })).toMatchObject({
+        code: 'DB_CONFLICT',
+        retryable: true,
+      });
+    },
+  );
 });
