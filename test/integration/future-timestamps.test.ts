@@ -93,7 +93,9 @@ describe('a WhatsApp timestamp in the future', () => {
     await derivedConversation(phone);
     const now = Math.floor(Date.now() / 1000);
     const future = textMessage({ from: phone, body: 'adelantado', timestamp: now + 3_600 });
-    const normal = textMessage({ from: phone, body: 'normal', timestamp: now + 1 });
+    // A second after the first, so both are ahead of the receive time whatever the millisecond is now
+    // (now + 1 would be behind it when the clock turns a second between here and the post).
+    const normal = textMessage({ from: phone, body: 'normal', timestamp: now + 3_601 });
     expect((await router.postWebhook(inboundEnvelope([future, normal]))).status).toBe(200);
     await router.idle();
     expect((await conversation(phone)).ultimo_mensaje).toBe('normal');
