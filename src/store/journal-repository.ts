@@ -2,7 +2,7 @@ import type { InboundEvent } from '../webhook/inbound-event.js';
 import { TimeSlicer } from '../shared/time-slicer.js';
 import type { Db, Queryable } from './db.js';
 import { eventKey, conversationKey, eventTimestamp } from '../webhook/event-keys.js';
-import { META_ERROR_TEXT, TICK_FLAGS } from './tick-flags.js';
+import { BEST_STATUS_PER_WAMID, STATUS_SET } from './tick-flags.js';
 
 export interface JournalAppendResult {
   /** Events written now (new), with their journal id. Duplicates of earlier deliveries are absent. */
@@ -49,26 +49,11 @@ ins AS (
   ON CONFLICT (clave) DO NOTHING
   RETURNING id, clave, tipo, conv_key, wamid, estado, payload
 ),
-st AS (
-  SELECT DISTINCT ON (s.wamid) s.wamid, s.estado_envio,
-         (s.payload->'errors'->0->>'code')::int AS err_code,
-         ${META_ERROR_TEXT('s.payload')} AS err_text,
-         (SELECT jsonb_object_agg(a.payload->>'status', to_timestamp((a.payload->>'timestamp')::double precision))
-            FROM ins a WHERE a.tipo = 'status' AND a.wamid = s.wamid) AS estados,
-         s.payload->'pricing' AS pricing
-    FROM (SELECT i.*, router_estado_de_status(i.payload->>'status') AS estado_envio
-            FROM ins i WHERE i.tipo = 'status' AND i.estado = 'hecho') s
-   WHERE s.estado_envio IS NOT NULL
-   ORDER BY s.wamid, router_rango_estado(s.estado_envio) DESC
+st AS (${BEST_STATUS_PER_WAMID(`SELECT i.wamid, i.payload FROM ins i WHERE i.tipo = 'status' AND i.estado = 'hecho'`)}
 ),
 applied AS (
   UPDATE mensajes m
-     SET estado_envio = st.estado_envio, ${TICK_FLAGS('st.estado_envio')},
-         error_codigo = CASE WHEN st.estado_envio = 'failed' THEN st.err_code ELSE m.error_codigo END,
-         error_mensaje = CASE WHEN st.estado_envio = 'failed' THEN st.err_text ELSE m.error_mensaje END,
-         metadata = m.metadata
-           || jsonb_build_object('estados', coalesce(m.metadata->'estados', '{}'::jsonb) || coalesce(st.estados, '{}'::jsonb))
-           || CASE WHEN jsonb_typeof(st.pricing) = 'object' THEN jsonb_build_object('pricing', st.pricing) ELSE '{}'::jsonb END
+     SET ${STATUS_SET('st')}
     FROM st
    WHERE m.whatsapp_message_id = st.wamid
      AND router_rango_estado(m.estado_envio) < router_rango_estado(st.estado_envio)

@@ -1,7 +1,7 @@
 import type { AppError } from '../errors.js';
 import { batchFunction, runBatchFunction } from './batch-function.js';
 import type { Queryable } from './db.js';
-import { META_ERROR_TEXT, TICK_FLAGS } from './tick-flags.js';
+import { META_ERROR_TEXT, STATUS_SET } from './tick-flags.js';
 
 export type StatusOutcome = 'applied' | 'stale' | 'orphan' | 'ignored' | 'already_done';
 
@@ -10,12 +10,12 @@ const STATUS_CTES = `WITH ev AS (
        SELECT id, wamid, payload FROM router_eventos WHERE id = $1::bigint AND estado = 'pendiente'
      ),
      s AS (
-       SELECT ev.id, ev.wamid, ev.payload->>'status' AS status,
-              router_estado_de_status(ev.payload->>'status') AS estado,
-              to_timestamp((ev.payload->>'timestamp')::double precision) AS ts,
+       SELECT ev.id, ev.wamid, router_estado_de_status(ev.payload->>'status') AS estado_envio,
               (ev.payload->'errors'->0->>'code')::int AS err_code,
               ${META_ERROR_TEXT('ev.payload')} AS err_text,
-              ev.payload AS p
+              CASE WHEN ev.payload->>'status' IS NOT NULL THEN jsonb_build_object(ev.payload->>'status',
+                to_timestamp((ev.payload->>'timestamp')::double precision)) END AS estados,
+              ev.payload->'pricing' AS pricing
          FROM ev
      ),
      target AS (
@@ -23,22 +23,16 @@ const STATUS_CTES = `WITH ev AS (
      ),
      upd AS (
        UPDATE mensajes m
-          SET estado_envio = s.estado, ${TICK_FLAGS('s.estado')},
-              error_codigo = CASE WHEN s.estado = 'failed' THEN s.err_code ELSE m.error_codigo END,
-              error_mensaje = CASE WHEN s.estado = 'failed' THEN s.err_text ELSE m.error_mensaje END,
-              metadata = m.metadata || jsonb_build_object('estados',
-                coalesce(m.metadata->'estados', '{}'::jsonb) || jsonb_build_object(s.status, s.ts))
-                || CASE WHEN s.p ? 'pricing' AND jsonb_typeof(s.p->'pricing') = 'object'
-                        THEN jsonb_build_object('pricing', s.p->'pricing') ELSE '{}'::jsonb END
+          SET ${STATUS_SET('s')}
          FROM s
-        WHERE m.whatsapp_message_id = s.wamid AND s.estado IS NOT NULL
-          AND router_rango_estado(m.estado_envio) < router_rango_estado(s.estado)
+        WHERE m.whatsapp_message_id = s.wamid AND s.estado_envio IS NOT NULL
+          AND router_rango_estado(m.estado_envio) < router_rango_estado(s.estado_envio)
         RETURNING m.id
      ),
      outcome AS (
        SELECT CASE
          WHEN NOT EXISTS (SELECT 1 FROM s) THEN 'already_done'
-         WHEN (SELECT estado FROM s) IS NULL THEN 'ignored'
+         WHEN (SELECT estado_envio FROM s) IS NULL THEN 'ignored'
          WHEN EXISTS (SELECT 1 FROM upd) THEN 'applied'
          WHEN EXISTS (SELECT 1 FROM target) THEN 'stale'
          ELSE 'orphan' END AS outcome

@@ -5,6 +5,7 @@ import { RecordBatcher } from '../../src/outbound/record-batcher.js';
 import type { Db, Queryable } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { recordSentMany } from '../../src/store/outbox-repository.js';
+import { applyStatusEvent } from '../../src/store/status-repository.js';
 import { createPgDb } from '../../src/store/pg-db.js';
 import { createPgliteDb } from '../../src/store/pglite-db.js';
 import { resetDatabase, truncateData, withClient } from '../helpers/reset-db.js';
@@ -20,8 +21,9 @@ const openDb = (url = TEST_DATABASE_URL, connectTimeoutMs = 3_000): Db =>
 
 /**
  * The one-row record statement as it was before records were batched: the reference for "the same
- * thing per row". Applied row after row in the batch's order, it must leave the database exactly as
- * one recordSentMany over all the rows does.
+ * thing per row". Applied row after row in the batch's order, each followed by the status statement
+ * for every orphan it revived (the path parked statuses took then), it must leave the database
+ * exactly as one recordSentMany over all the rows, then the status statement for what it revives.
  */
 const legacyRecordSent = async (db: Queryable, id: string, owner: string, wamid: string | null) =>
   (
@@ -70,13 +72,23 @@ async function seedRow(
 }
 
 /** A status that arrived before its message's wamid was known (parked as an orphan). */
-const seedOrphan = (clave: string, wamid: string) =>
+const seedOrphan = (clave: string, wamid: string, status = 'sent', extra: Record<string, unknown> = {}) =>
   withClient((c) =>
     c.query(
-      `INSERT INTO router_eventos (clave, tipo, wamid, wa_ts, payload, estado) VALUES ($1, 'status', $2, now(), '{}'::jsonb, 'huerfano')`,
-      [clave, wamid],
+      `INSERT INTO router_eventos (clave, tipo, wamid, wa_ts, payload, estado) VALUES ($1, 'status', $2, now(), $3::jsonb, 'huerfano')`,
+      [clave, wamid, JSON.stringify(orphanPayload(wamid, status, extra))],
     ),
   );
+
+let orphanClock = 1_780_000_000;
+const orphanPayload = (wamid: string, status: string, extra: Record<string, unknown>) => ({
+  kind: 'status',
+  wamid,
+  status,
+  timestamp: orphanClock++,
+  recipientId: '5491100000000',
+  ...extra,
+});
 
 /** What a record may change, keyed by tag so two seedings of the same scenario compare. */
 const snapshot = () =>
@@ -87,7 +99,12 @@ const snapshot = () =>
            FROM router_outbox o JOIN mensajes m ON m.id = o.mensaje_id ORDER BY o.id`,
       )
     ).rows,
-    mensajes: (await c.query(`SELECT mensaje AS tag, whatsapp_message_id FROM mensajes ORDER BY mensaje`)).rows,
+    mensajes: (
+      await c.query(
+        `SELECT mensaje AS tag, whatsapp_message_id, estado_envio, enviado, entregado, leido, fallido, error_codigo,
+                error_mensaje, metadata FROM mensajes ORDER BY mensaje`,
+      )
+    ).rows,
     eventos: (await c.query(`SELECT id::text AS id, clave, estado FROM router_eventos ORDER BY id`)).rows,
   }));
 
@@ -132,10 +149,16 @@ describe('outbox: recording many sends in one statement', () => {
     await withClient((c) =>
       c.query(`INSERT INTO mensajes (mensaje, direccion, whatsapp_message_id) VALUES ('z-echo', 'saliente', 'wa.E')`),
     );
+    orphanClock = 1_780_000_000;
     await seedOrphan('o-a1-sent', 'wa.A1');
-    await seedOrphan('o-a1-delivered', 'wa.A1');
-    await seedOrphan('o-a3', 'wa.A3');
+    await seedOrphan('o-a1-delivered', 'wa.A1', 'delivered', { pricing: { billable: true, category: 'service' } });
+    await seedOrphan('o-a3', 'wa.A3', 'read');
+    await seedOrphan('o-a4-failed', 'wa.A4', 'failed', {
+      errors: [{ code: 131047, title: 'Re-engagement message', details: 'more than 24 hours' }],
+    });
+    await seedOrphan('o-a5-unknown', 'wa.A5', 'deleted');
     await seedOrphan('o-d', 'wa.D');
+    await seedOrphan('o-e', 'wa.E', 'delivered');
     await seedOrphan('o-dup', 'wa.FG');
     await seedOrphan('o-h-new', 'wa.Hnew');
     await seedOrphan('o-unrelated', 'wa.Z');
@@ -152,13 +175,11 @@ describe('outbox: recording many sends in one statement', () => {
     return { ids, items };
   }
 
-  it('when many sends are recorded in one statement, then each row ends as its own record would leave it and revived statuses come back with their row', async () => {
-    // The reference: the pre-batching statement, one row at a time.
+  it('when many sends are recorded in one statement, then each row ends as its own record and its revived statuses would leave it, with parked statuses applied in place', async () => {
+    // The reference: the pre-batching statement, one row at a time, each revived status applied after it.
     const { items } = await seedScenario();
-    const legacyRevived: Record<string, string[]> = {};
     for (const item of items) {
-      const revived = await legacyRecordSent(db, item.id, ME, item.wamid);
-      if (revived.length > 0) legacyRevived[item.id] = revived.sort();
+      for (const id of await legacyRecordSent(db, item.id, ME, item.wamid)) await applyStatusEvent(db, id);
     }
     const legacy = await snapshot();
 
@@ -167,15 +188,17 @@ describe('outbox: recording many sends in one statement', () => {
     const revived = await recordSentMany(db, ME, items);
     const byOutbox: Record<string, string[]> = {};
     for (const r of revived) (byOutbox[r.outboxId] ??= []).push(r.id);
-    for (const list of Object.values(byOutbox)) list.sort();
+    for (const r of revived) await applyStatusEvent(db, r.id);
     const batched = await snapshot();
 
     expect(batched).toEqual(legacy);
-    expect(byOutbox).toEqual(legacyRevived);
 
     // And spelled out, so a rule both statements got wrong would show here too.
     const outbox = Object.fromEntries(batched.outbox.map((r) => [r.tag, [r.estado, r.wamid]]));
     const mensajes = Object.fromEntries(batched.mensajes.map((r) => [r.tag, r.whatsapp_message_id]));
+    const ticks = Object.fromEntries(
+      batched.mensajes.map((r) => [r.tag, [r.estado_envio, r.enviado, r.entregado, r.leido, r.fallido]]),
+    );
     const eventos = Object.fromEntries(batched.eventos.map((r) => [r.clave, r.estado]));
     expect(outbox).toEqual({
       a1: ['enviado', 'wa.A1'],
@@ -207,21 +230,37 @@ describe('outbox: recording many sends in one statement', () => {
       'z-echo': 'wa.E',
     });
     expect(eventos).toEqual({
-      'o-a1-sent': 'pendiente',
-      'o-a1-delivered': 'pendiente',
-      'o-a3': 'pendiente',
-      'o-d': 'pendiente',
-      'o-dup': 'pendiente',
+      'o-a1-sent': 'hecho',
+      'o-a1-delivered': 'hecho',
+      'o-a3': 'hecho',
+      'o-a4-failed': 'hecho',
+      'o-a5-unknown': 'hecho', // a status word the router does not track: settled, nothing moves
+      'o-d': 'hecho',
+      'o-e': 'hecho', // revived, then applied by the status statement to the echo that holds wa.E
+      'o-dup': 'hecho',
       'o-h-new': 'huerfano',
       'o-unrelated': 'huerfano',
     });
-    const eventId = (clave: string) => batched.eventos.find((e) => e.clave === clave)!.id as string;
-    expect(byOutbox).toEqual({
-      [ids.a[0]!]: [eventId('o-a1-sent'), eventId('o-a1-delivered')].sort(),
-      [ids.a[2]!]: [eventId('o-a3')],
-      [ids.takenOver]: [eventId('o-d')],
-      [ids.dupFirst]: [eventId('o-dup')],
+    const none = [null, false, false, false, false];
+    expect(ticks).toMatchObject({
+      a1: ['delivered', true, true, false, false],
+      a2: none,
+      a3: ['read', true, true, true, false],
+      a4: ['failed', false, false, false, true],
+      a5: none,
+      'd-taken-over': ['sent', true, false, false, false],
+      'f-dup-first': ['sent', true, false, false, false],
+      'g-dup-second': none,
+      'z-echo': ['delivered', true, true, false, false],
     });
+    const a1 = batched.mensajes.find((r) => r.tag === 'a1')!;
+    expect(Object.keys(a1.metadata.estados).sort()).toEqual(['delivered', 'sent']);
+    expect(a1.metadata.pricing).toEqual({ billable: true, category: 'service' });
+    const a4 = batched.mensajes.find((r) => r.tag === 'a4')!;
+    expect([a4.error_codigo, a4.error_mensaje]).toEqual([131047, '131047: Re-engagement message — more than 24 hours']);
+    const eventId = (clave: string) => batched.eventos.find((e) => e.clave === clave)!.id as string;
+    // Only the orphan whose message could not take its wamid is handed back to the status path.
+    expect(byOutbox).toEqual({ [ids.echoed]: [eventId('o-e')] });
   });
 
   it('when records are asked for while one is being written, then they go together in the next statement and each resolves only once its row is committed', async () => {
@@ -265,10 +304,17 @@ describe('outbox: recording many sends in one statement', () => {
 
     expect(statements).toEqual([1, 19]);
     results.forEach(({ row }, i) => expect(row).toEqual({ estado: 'enviado', wamid: `wa.r${i}` }));
-    const revivedId = (
-      await withClient((c) => c.query(`SELECT id::text AS id FROM router_eventos WHERE clave = 'o-r7'`))
-    ).rows[0].id;
-    expect(results.map((r) => r.revived)).toEqual(ids.map((_, i) => (i === 7 ? [revivedId] : [])));
+    // r7's parked status was applied by the record itself: nothing to hand back.
+    expect(results.map((r) => r.revived)).toEqual(ids.map(() => []));
+    const r7 = await withClient(
+      async (c) =>
+        (
+          await c.query(
+            `SELECT e.estado, m.estado_envio FROM router_eventos e JOIN mensajes m ON m.whatsapp_message_id = e.wamid WHERE e.clave = 'o-r7'`,
+          )
+        ).rows,
+    );
+    expect(r7).toEqual([{ estado: 'hecho', estado_envio: 'sent' }]);
   });
 
   it('when a batch fails for a reason of one row, then each row is recorded alone and only that row fails', async () => {
@@ -354,7 +400,8 @@ describe('outbox: recording many sends in one statement', () => {
       };
       const ids = [await row('l0'), await row('l1'), await row('l2'), await row('l3')];
       await lite.query(
-        `INSERT INTO router_eventos (clave, tipo, wamid, wa_ts, payload, estado) VALUES ('o-l0', 'status', 'wa.L0', now(), '{}'::jsonb, 'huerfano')`,
+        `INSERT INTO router_eventos (clave, tipo, wamid, wa_ts, payload, estado) VALUES ('o-l0', 'status', 'wa.L0', now(), $1::jsonb, 'huerfano')`,
+        [JSON.stringify(orphanPayload('wa.L0', 'delivered', {}))],
       );
       const revived = await recordSentMany(lite, ME, [
         { id: ids[0]!, wamid: 'wa.L0' },
@@ -363,17 +410,19 @@ describe('outbox: recording many sends in one statement', () => {
         { id: ids[3]!, wamid: 'wa.Ldup' },
       ]);
 
-      expect(revived).toEqual([{ id: expect.any(String), outboxId: ids[0] }]);
+      expect(revived).toEqual([]);
       const rows = await lite.query(
-        `SELECT m.mensaje AS tag, o.estado, o.wamid, m.whatsapp_message_id AS msg_wamid
+        `SELECT m.mensaje AS tag, o.estado, o.wamid, m.whatsapp_message_id AS msg_wamid, m.estado_envio
            FROM router_outbox o JOIN mensajes m ON m.id = o.mensaje_id ORDER BY o.id`,
       );
       expect(rows.rows).toEqual([
-        { tag: 'l0', estado: 'enviado', wamid: 'wa.L0', msg_wamid: 'wa.L0' },
-        { tag: 'l1', estado: 'omitido', wamid: null, msg_wamid: null },
-        { tag: 'l2', estado: 'enviado', wamid: 'wa.Ldup', msg_wamid: 'wa.Ldup' },
-        { tag: 'l3', estado: 'enviado', wamid: 'wa.Ldup', msg_wamid: null },
+        { tag: 'l0', estado: 'enviado', wamid: 'wa.L0', msg_wamid: 'wa.L0', estado_envio: 'delivered' },
+        { tag: 'l1', estado: 'omitido', wamid: null, msg_wamid: null, estado_envio: null },
+        { tag: 'l2', estado: 'enviado', wamid: 'wa.Ldup', msg_wamid: 'wa.Ldup', estado_envio: null },
+        { tag: 'l3', estado: 'enviado', wamid: 'wa.Ldup', msg_wamid: null, estado_envio: null },
       ]);
+      const parked = await lite.query(`SELECT estado FROM router_eventos WHERE clave = 'o-l0'`);
+      expect(parked.rows).toEqual([{ estado: 'hecho' }]);
     } finally {
       await lite.close();
     }
