@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '../store/db.js';
 import { listDeadEvents, replayDeadEvents, type DeadEvent } from '../store/dead-letter-repository.js';
@@ -24,19 +24,24 @@ export class DeadLetterService {
     private readonly schedule: (rows: { id: string; kind: string; convKey: string | null }[]) => void,
   ) {}
 
-  /** Opened on first use: most processes never look at dead letters. */
-  private get queue(): Queue | null {
+  /** Opened (and BullMQ loaded) on first use: most processes never look at dead letters. */
+  private async queue(): Promise<Queue | null> {
     if (!this.connection) return null;
     if (!this.opened) {
-      this.opened = new Queue(INBOUND_QUEUE, { connection: this.connection });
-      this.opened.on('error', () => undefined);
+      const { Queue } = await import('bullmq');
+      // Another caller may have opened it while this one waited for the import.
+      if (!this.opened) {
+        this.opened = new Queue(INBOUND_QUEUE, { connection: this.connection });
+        this.opened.on('error', () => undefined);
+      }
     }
     return this.opened;
   }
 
   async list(limit = 100): Promise<DeadLetters> {
     const events = await listDeadEvents(this.db, limit);
-    const failed = this.queue ? await this.queue.getFailed(0, limit - 1) : [];
+    const queue = await this.queue();
+    const failed = queue ? await queue.getFailed(0, limit - 1) : [];
     return {
       events,
       jobs: failed.map((j) => ({
@@ -60,8 +65,9 @@ export class DeadLetterService {
       events = rows.length;
     }
     let jobs = 0;
-    if (this.queue && args.jobIds !== undefined) {
-      const failed = await this.queue.getFailed(0, -1);
+    const queue = args.jobIds !== undefined ? await this.queue() : null;
+    if (queue && args.jobIds !== undefined) {
+      const failed = await queue.getFailed(0, -1);
       for (const job of failed) {
         if (args.jobIds === null || args.jobIds.includes(String(job.id))) {
           await job.retry('failed');

@@ -1,6 +1,5 @@
 import { backoffMs } from '../shared/backoff.js';
 import type { JobsOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
 import type { InboundEvent } from '../webhook/inbound-event.js';
 
 /** The one queue of queue mode: webhook events on their way to the journal. */
@@ -40,21 +39,3 @@ export const outageDelayMs = (baseMs: number, waits: number): number =>
 
 /** Job id from the event's idempotency key; BullMQ reserves ':' in ids. */
 export const inboundJobId = (eventKey: string): string => `in-${eventKey.replaceAll(':', '_')}`;
-
-/**
- * Producer connection (webhook ack path): no offline queue and one try per command, so a Redis outage
- * surfaces at once as a 503 to Meta instead of a request hanging on a reconnect.
- */
-export function producerConnection(url: string): Redis {
-  return new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    lazyConnect: false,
-  } satisfies RedisOptions);
-}
-
-/** Worker connection: blocking commands must wait through reconnects (BullMQ requires null here). */
-export function workerConnection(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, connectTimeout: 5_000 });
-}

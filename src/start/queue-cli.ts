@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import { loadConfig } from '../config.js';
 import { DeadLetterService } from '../conversations/dead-letters.js';
-import { INBOUND_QUEUE, workerConnection } from '../conversations/queues.js';
+import { INBOUND_QUEUE } from '../conversations/queues.js';
+import { workerConnection } from '../conversations/redis-connections.js';
 import { configureLogger } from '../logger.js';
 import { openDb } from '../store/open-db.js';
 

@@ -1,17 +1,14 @@
 import type { Server } from 'node:http';
 import type { Worker } from 'bullmq';
 import type { Express } from 'express';
-import { Redis as RedisClient, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { DirectProcessor } from '../conversations/direct-processor.js';
-import { startInboundWorker } from '../conversations/inbound-worker.js';
 import { DeadLetterService } from '../conversations/dead-letters.js';
 import { journalIngest, type WebhookIngest } from '../conversations/ingest.js';
 import { JournalPruner } from '../conversations/journal-pruner.js';
 import type { MessageHandler } from '../conversations/message-handler.js';
-import { queueIngest } from '../conversations/queue-ingest.js';
-import { producerConnection, workerConnection } from '../conversations/queues.js';
 import { FlowClock } from '../conversations/flow-clock.js';
 import { createRoutingHandler } from '../conversations/routing-handler.js';
 import { ThresholdMonitor } from '../conversations/threshold-monitor.js';
@@ -220,14 +217,20 @@ export async function createRuntime(
 
   const queueMode = config.QUEUE_MODE === 'bullmq';
   const redisUrl = config.REDIS_URL;
-  const producer: Redis | null = role === 'api' && queueMode && redisUrl ? producerConnection(redisUrl) : null;
+  const redisParts = redisUrl ? await import('./queue-parts.js') : null;
+  const producer: Redis | null =
+    role === 'api' && queueMode && redisUrl && redisParts ? redisParts.producerConnection(redisUrl) : null;
   producer?.on('error', (err: Error) =>
     log.debug({ err: { message: err.message } }, 'redis producer connection error'),
   );
   if (producer) await waitForRedis(producer, 3_000, log);
-  const queue = producer
-    ? queueIngest(producer, { attempts: config.QUEUE_JOB_ATTEMPTS, backoffMs: config.QUEUE_JOB_BACKOFF_MS })
-    : null;
+  const queue =
+    producer && redisParts
+      ? redisParts.queueIngest(producer, {
+          attempts: config.QUEUE_JOB_ATTEMPTS,
+          backoffMs: config.QUEUE_JOB_BACKOFF_MS,
+        })
+      : null;
   if (queue) queueCounts = () => queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
   const ingest: WebhookIngest = queue ?? journalIngest(db, processor);
 
@@ -238,9 +241,7 @@ export async function createRuntime(
   let consumerConnection: Redis | null = null;
   let inboundWorker: Worker | null = null;
   // Dead letters need Redis only to see failed jobs; a lazy connection costs nothing until asked.
-  const adminRedis: Redis | null = redisUrl
-    ? new RedisClient(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true })
-    : null;
+  const adminRedis: Redis | null = redisUrl && redisParts ? redisParts.adminConnection(redisUrl) : null;
   adminRedis?.on('error', (err: Error) => log.debug({ err: { message: err.message } }, 'redis admin connection error'));
   const deadLetters = new DeadLetterService(db, adminRedis, (rows) => processor.enqueue(rows));
 
@@ -322,12 +323,12 @@ export async function createRuntime(
         media.downloader?.start();
         pruner.start();
       }
-      if (consumesQueue && redisUrl && !inboundWorker) {
-        consumerConnection = workerConnection(redisUrl);
+      if (consumesQueue && redisUrl && redisParts && !inboundWorker) {
+        consumerConnection = redisParts.workerConnection(redisUrl);
         consumerConnection.on('error', (err: Error) =>
           log.debug({ err: { message: err.message } }, 'redis consumer connection error'),
         );
-        inboundWorker = startInboundWorker({
+        inboundWorker = redisParts.startInboundWorker({
           connection: consumerConnection,
           db,
           processor,

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInboundWorker } from '../../src/conversations/inbound-worker.js';
 import { queueIngest } from '../../src/conversations/queue-ingest.js';
-import { producerConnection, workerConnection } from '../../src/conversations/queues.js';
+import { producerConnection, workerConnection } from '../../src/conversations/redis-connections.js';
 import { buildLoggerOptions } from '../../src/logger.js';
 import { parseWebhookBody } from '../../src/webhook/parse-events.js';
 import { envelope, imageMessage, inboundEnvelope, messagesChange, textMessage } from '../fixtures/whatsapp/builders.js';
