@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -8,6 +9,7 @@ import { requestId } from './request-id.js';
 import type { WebhookIngest } from '../conversations/ingest.js';
 import type { InboundEvent } from '../webhook/inbound-event.js';
 import { webhookRoutes } from './webhook-routes.js';
+import { withWebhookFastPath } from './webhook-fast-path.js';
 import { evolutionRoutes } from './evolution-routes.js';
 import type { EvolutionMediaSource } from '../evolution/media-source.js';
 import { adminRoutes, type AdminDeps } from './admin-routes.js';
@@ -17,7 +19,7 @@ import { mediaLinkRoutes } from './media-link-routes.js';
 import type { LocalMediaAccess } from '../media/create-media.js';
 import type { RouterMetrics } from '../observability/metrics.js';
 import type { GraphVersionStatus } from '../outbound/graph-version-status.js';
-import { webhookOutcome } from '../observability/observers.js';
+import { countWebhookOutcome } from '../observability/observers.js';
 import { WEBHOOK_PATHS } from './webhook-routes.js';
 
 export interface AppDeps {
@@ -38,8 +40,22 @@ export interface AppDeps {
   onEvolutionMedia?: (media: ReadonlyMap<string, EvolutionMediaSource>) => Promise<void>;
 }
 
-/** The HTTP surface, built from its dependencies so tests drive the real thing. */
-export function buildApp(deps: AppDeps): Express {
+/**
+ * The HTTP surface, built from its dependencies so tests drive the real thing: Meta's webhook POSTs
+ * on the fast path (webhook-fast-path.ts), everything else (and unusual webhook requests) on Express.
+ */
+export function buildApp(deps: AppDeps): RequestListener {
+  return withWebhookFastPath(buildExpressApp(deps), {
+    config: deps.config,
+    ingest: deps.ingest,
+    log: deps.log,
+    metrics: deps.metrics,
+    ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}),
+  });
+}
+
+/** The Express app: every route, webhook POSTs included (those the fast path leaves to it). */
+export function buildExpressApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // No ETag: nothing here is cached by clients, and hashing every webhook answer costs CPU per request.
@@ -47,10 +63,10 @@ export function buildApp(deps: AppDeps): Express {
   // Nginx in front sets X-Forwarded-For; trust exactly one hop (loopback).
   app.set('trust proxy', 'loopback');
   app.use(requestId);
-  // Outcome of every webhook POST, counted when the response is done (whatever path it took).
+  // Outcome of every webhook POST that reaches Express, counted when the response is done (whatever
+  // route it took); the fast path counts its own the same way (webhook-fast-path.ts).
   app.use(WEBHOOK_PATHS, (req, res, next) => {
-    if (req.method === 'POST')
-      res.once('finish', () => deps.metrics.webhookRequests.inc({ outcome: webhookOutcome(res.statusCode) }));
+    if (req.method === 'POST') countWebhookOutcome(deps.metrics, res);
     next();
   });
   app.use(webhookRoutes(deps));

@@ -10,30 +10,47 @@ import { AppError, isAppError } from '../errors.js';
  */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const appErr = toAppError(err);
-    const requestId = res.locals.requestId as string | undefined;
-    if (appErr.status >= 500 && appErr.code !== 'STORE_UNAVAILABLE') {
-      log.error(
-        {
-          requestId,
-          path: req.path,
-          code: appErr.code,
-          err: { message: (err as Error)?.message, stack: (err as Error)?.stack },
-        },
-        'request failed',
-      );
-    } else {
-      log.warn({ requestId, path: req.path, code: appErr.code, status: appErr.status }, 'request rejected');
-    }
+    const reply = errorReply(err, log, res.locals.requestId as string | undefined, req.path);
     if (res.headersSent) return;
-    if (appErr.status === 503) res.setHeader('Retry-After', '5');
-    if (appErr.status === 429) res.setHeader('Retry-After', String(retryAfterOf(appErr) ?? 1));
-    const error =
-      appErr.status >= 500
-        ? { code: appErr.code, message: GENERIC_5XX[appErr.status] ?? GENERIC_5XX[500]! }
-        : { code: appErr.code, message: appErr.message, ...(appErr.details ? { details: appErr.details } : {}) };
-    res.status(appErr.status).json({ error, requestId });
+    for (const [name, value] of reply.headers) res.setHeader(name, value);
+    res.status(reply.status).json(reply.body);
   };
+}
+
+/** What a failed request answers: status, extra headers (in the order they are set) and the JSON body. */
+export interface ErrorReply {
+  status: number;
+  headers: [string, string][];
+  body: { error: { code: string; message: string; details?: Record<string, unknown> }; requestId: string | undefined };
+}
+
+/**
+ * The error answer and its log line, shared by the Express handler above and the webhook fast path
+ * (webhook-fast-path.ts), so both answer and log a failure the same way.
+ */
+export function errorReply(err: unknown, log: Logger, requestId: string | undefined, path: string): ErrorReply {
+  const appErr = toAppError(err);
+  if (appErr.status >= 500 && appErr.code !== 'STORE_UNAVAILABLE') {
+    log.error(
+      {
+        requestId,
+        path,
+        code: appErr.code,
+        err: { message: (err as Error)?.message, stack: (err as Error)?.stack },
+      },
+      'request failed',
+    );
+  } else {
+    log.warn({ requestId, path, code: appErr.code, status: appErr.status }, 'request rejected');
+  }
+  const headers: [string, string][] = [];
+  if (appErr.status === 503) headers.push(['Retry-After', '5']);
+  if (appErr.status === 429) headers.push(['Retry-After', String(retryAfterOf(appErr) ?? 1)]);
+  const error =
+    appErr.status >= 500
+      ? { code: appErr.code, message: GENERIC_5XX[appErr.status] ?? GENERIC_5XX[500]! }
+      : { code: appErr.code, message: appErr.message, ...(appErr.details ? { details: appErr.details } : {}) };
+  return { status: appErr.status, headers, body: { error, requestId } };
 }
 
 const GENERIC_5XX: Record<number, string> = {

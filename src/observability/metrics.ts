@@ -39,6 +39,12 @@ export class RouterMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  /** Of those, the ones served without Express (webhook-fast-path.ts); the rest took the Express route. */
+  readonly webhookFastPath = new Counter({
+    name: 'psi_router_webhook_fast_path_total',
+    help: 'Webhook POSTs served by the fast path (plain node:http, no Express); the others went through Express',
+    registers: [this.registry],
+  });
   readonly ackLatency = new Histogram({
     name: 'psi_router_webhook_ack_seconds',
     help: 'Time from request to 200 for accepted webhook batches',

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { ProcessingObserver } from '../conversations/direct-processor.js';
 import type { ThresholdMonitor } from '../conversations/threshold-monitor.js';
 import type { SendResult } from '../outbound/outbox-sender.js';
@@ -55,6 +56,11 @@ export function recordAccepted(
 
 export function recordSend(metrics: RouterMetrics, channel: string, result: SendResult): void {
   metrics.outbound.inc({ channel, result: result.outcome, code: outboundCodeLabel(result.code) });
+}
+
+/** Counts a webhook POST's outcome once its answer is written (Express route and fast path alike). */
+export function countWebhookOutcome(metrics: RouterMetrics, res: ServerResponse): void {
+  res.once('finish', () => metrics.webhookRequests.inc({ outcome: webhookOutcome(res.statusCode) }));
 }
 
 /** HTTP status of a webhook POST → the outcome label operators read. */

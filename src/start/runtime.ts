@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Worker } from 'bullmq';
-import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -63,7 +62,8 @@ export interface Runtime {
   /** Deletes finished journal rows past JOURNAL_RETENTION_DAYS (started with processing). */
   pruner: JournalPruner;
   deadLetters: DeadLetterService;
-  app: Express;
+  /** The HTTP request listener: webhook fast path in front of the Express app (ingress/app.ts). */
+  app: RequestListener;
   log: Logger;
   /** WHATSAPP_API_VERSION against Meta's expiry dates: logged by startBackground, read by /ready and /metrics. */
   graphVersion: GraphVersionWatch;
@@ -354,10 +354,11 @@ export async function createRuntime(
 }
 
 /** Listens and resolves once the port is bound (PORT=0 picks a free one). */
-export function listen(app: Express, port: number, host: string): Promise<Server> {
+export function listen(app: RequestListener, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, () => resolve(server));
+    const server = createServer(app);
     server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
     // Meta's webhook calls are short; keep idle sockets from Nginx a bit longer than its keepalive.
     server.keepAliveTimeout = 65_000;
   });
