@@ -48,7 +48,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       settled = true;
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
     });
-    req.once('error', () => fail(bodyError('request.aborted', 400, 'request aborted')));
-    req.once('close', () => fail(bodyError('request.aborted', 400, 'request aborted')));
+    // 'close' follows 'end' on every request: an Error (and its stack) only for a body cut short.
+    const aborted = () => {
+      if (!settled) fail(bodyError('request.aborted', 400, 'request aborted'));
+    };
+    req.once('error', aborted);
+    req.once('close', aborted);
   });
 }
