@@ -10,6 +10,9 @@ export const RETRY_BACKOFF: Backoff = { baseMs: 500, capMs: 60_000 };
 /** The database is unreachable: the event is durable, look again in a second (not an attempt). */
 export const STORE_RETRY_MS = 1_000;
 
+/** A lost race (unique violation on create, deadlock): look again almost at once. */
+const RACE_RETRY_MS = 10;
+
 /** What the drain loop does once a failure is recorded: take the next event, or stop (a retry is set). */
 export type AfterFailure = 'next' | 'stop';
 
@@ -47,10 +50,18 @@ export class ProcessingFailures {
       retryLater(convKey, STORE_RETRY_MS);
       return 'stop';
     }
+    // A deadlock or serialization failure: PostgreSQL chose this statement to undo, all of it (the
+    // attempt's count too); nothing about the message is wrong, so it is retried at once and is not
+    // an attempt — several in a row must not dead-letter a good message.
+    if (isAppError(err) && err.code === 'DB_CONFLICT') {
+      log.debug({ conversation: ref, err: errInfo(err), outcome: 'retry' }, 'lost a lock race; retrying at once');
+      retryLater(convKey, RACE_RETRY_MS);
+      return 'stop';
+    }
     // The same customer's first messages on two lines at one instant: both try to create the
     // contact; the loser's unique violation undid its statement, and an immediate retry finds the row.
-    // A deadlock between two batched context statements is the same kind of lost race.
-    const raced = isAppError(err) && (err.code === 'DB_DUPLICATE' || err.code === 'DB_CONFLICT');
+    // Counted (without backoff): a unique violation may also be a constraint the data always breaks.
+    const raced = isAppError(err) && err.code === 'DB_DUPLICATE';
     let failed;
     try {
       failed = await recordFailedAttempt(this.d.db, {
@@ -82,7 +93,7 @@ export class ProcessingFailures {
     if (raced) log.debug({ ...fields, outcome: 'retry' }, 'lost a create race; retrying at once');
     else
       log.warn({ ...fields, outcome: 'retry', retryInMs: failed.backoffMs }, 'message processing failed; will retry');
-    retryLater(convKey, raced ? 10 : failed.backoffMs);
+    retryLater(convKey, raced ? RACE_RETRY_MS : failed.backoffMs);
     return 'stop';
   }
 

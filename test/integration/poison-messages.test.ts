@@ -111,6 +111,34 @@ describe('poison messages', () => {
     expect(failures.at(-1)).toMatchObject({ outcome: 'dead_letter', err: { code: 'DB_ERROR' } });
   });
 
+  it('when the context statement loses a lock race more times than PROCESS_MAX_ATTEMPTS, then the message is stored all the same and no lost race counted as an attempt', async () => {
+    // PostgreSQL's deadlock error, raised by the statement's own insert the first five times (a
+    // sequence, because the failed statement rolls back anything transactional it wrote).
+    await withClient((c) =>
+      c.query(`
+      CREATE SEQUENCE IF NOT EXISTS test_carreras;
+      SELECT setval('test_carreras', 1, false);
+      CREATE OR REPLACE FUNCTION crm_rechaza() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.mensaje = 'carrera' AND nextval('test_carreras') <= 5 THEN
+          RAISE EXCEPTION 'deadlock detected (simulated)' USING ERRCODE = '40P01';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER crm_rechaza BEFORE INSERT ON mensajes FOR EACH ROW EXECUTE FUNCTION crm_rechaza();`),
+    );
+    const phone = '5491188880009';
+    const msg = textMessage({ from: phone, body: 'carrera', timestamp: Math.floor(Date.now() / 1000) - 10 });
+    expect((await router.postWebhook(inboundEnvelope(msg))).status).toBe(200);
+
+    await waitFor(phone, ['hecho']);
+    const [event] = await events(phone);
+    expect(event.intentos).toBe(1);
+    expect(await stored(phone)).toEqual(['carrera']);
+    const raced = await withClient(async (c) => (await c.query(`SELECT last_value FROM test_carreras`)).rows[0]);
+    expect(Number(raced.last_value)).toBeGreaterThan(MAX_ATTEMPTS);
+  });
+
   it('when an event journalled before validation holds a 3.2 KB user id that breaks an index row, then it is dead-lettered and the conversation moves on', async () => {
     const phone = '5491188880002';
     const t0 = Math.floor(Date.now() / 1000) - 30;
