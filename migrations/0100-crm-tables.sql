@@ -23,7 +23,6 @@ ALTER TABLE contactos ADD COLUMN IF NOT EXISTS metadata jsonb DEFAULT '{}'::json
 -- 2026 WhatsApp usernames: a business-scoped user id, with or without a phone number.
 ALTER TABLE contactos ADD COLUMN IF NOT EXISTS wa_user_id text;
 ALTER TABLE contactos ADD COLUMN IF NOT EXISTS username text;
-CREATE INDEX IF NOT EXISTS contactos_wa_user_id ON contactos (wa_user_id) WHERE wa_user_id IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS conversaciones (
   id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -69,10 +68,6 @@ ALTER TABLE conversaciones ADD COLUMN IF NOT EXISTS ts_ultima_derivacion timesta
 ALTER TABLE conversaciones ADD COLUMN IF NOT EXISTS numero_derivaciones integer DEFAULT 0;
 ALTER TABLE conversaciones ADD COLUMN IF NOT EXISTS ticket_id text;
 ALTER TABLE conversaciones ADD COLUMN IF NOT EXISTS metadata jsonb DEFAULT '{}'::jsonb;
-CREATE INDEX IF NOT EXISTS conversaciones_telefono ON conversaciones (telefono);
-CREATE INDEX IF NOT EXISTS conversaciones_contacto_id ON conversaciones (contacto_id);
-CREATE INDEX IF NOT EXISTS conversaciones_ts_ultimo_mensaje ON conversaciones (ts_ultimo_mensaje DESC);
-CREATE INDEX IF NOT EXISTS conversaciones_area ON conversaciones (area);
 
 CREATE TABLE IF NOT EXISTS mensajes (
   id                   uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -107,15 +102,6 @@ ALTER TABLE mensajes ADD COLUMN IF NOT EXISTS metadata jsonb DEFAULT '{}'::jsonb
 -- Router-owned additions.
 ALTER TABLE mensajes ADD COLUMN IF NOT EXISTS media_id text;
 ALTER TABLE mensajes ADD COLUMN IF NOT EXISTS error_codigo integer;
-CREATE INDEX IF NOT EXISTS mensajes_conversacion_timestamp ON mensajes (conversacion_id, "timestamp" DESC);
-CREATE INDEX IF NOT EXISTS mensajes_timestamp ON mensajes ("timestamp" DESC);
-CREATE INDEX IF NOT EXISTS mensajes_remitente_tipo ON mensajes (remitente_tipo);
--- Not unique: production holds duplicate and '' wamids. The partial unique index the router's
--- idempotency needs (mensajes_wamid_unico) is created once the data allows it (src/store/data-gate.ts).
-CREATE INDEX IF NOT EXISTS mensajes_whatsapp_message_id ON mensajes (whatsapp_message_id);
--- CRM sends through POST /admin/messages may carry an idempotency key; the CRM's own rows never do.
-CREATE UNIQUE INDEX IF NOT EXISTS mensajes_idempotency_key
-  ON mensajes ((metadata->>'idempotency_key')) WHERE metadata ? 'idempotency_key';
 
 -- usuario_id NULL = the contact's own reaction (one per message); agents' rows carry their auth uid.
 CREATE TABLE IF NOT EXISTS mensaje_reacciones (
@@ -125,7 +111,6 @@ CREATE TABLE IF NOT EXISTS mensaje_reacciones (
   emoji       text NOT NULL,
   created_at  timestamptz DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS mensaje_reacciones_mensaje ON mensaje_reacciones (mensaje_id);
 
 CREATE TABLE IF NOT EXISTS tickets (
   id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -144,7 +129,6 @@ ALTER TABLE tickets ADD COLUMN IF NOT EXISTS subetiqueta text;
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS motivo text;
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS metadata jsonb DEFAULT '{}'::jsonb;
 ALTER TABLE tickets ADD COLUMN IF NOT EXISTS ts_primera_respuesta timestamptz;
-CREATE INDEX IF NOT EXISTS tickets_conversacion ON tickets (conversacion_id);
 
 CREATE TABLE IF NOT EXISTS derivaciones (
   id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -165,7 +149,6 @@ ALTER TABLE derivaciones ADD COLUMN IF NOT EXISTS menu_option_selected text;
 ALTER TABLE derivaciones ADD COLUMN IF NOT EXISTS derivado_por text;
 ALTER TABLE derivaciones ADD COLUMN IF NOT EXISTS sistema_version text;
 ALTER TABLE derivaciones ADD COLUMN IF NOT EXISTS nodo_procesador text;
-CREATE INDEX IF NOT EXISTS derivaciones_conversacion ON derivaciones (conversacion_id, ts_derivacion DESC);
 
 CREATE TABLE IF NOT EXISTS audit_log (
   id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -244,3 +227,22 @@ BEGIN
     $f$;
   END IF;
 END $$;
+
+-- The CRM's tables are live and large: their indexes are built without holding their writes (and
+-- after the ADD COLUMNs above, whose locks end with the transaction). Admin idempotency keys live in
+-- router_idempotencia (0130), not in an index on mensajes.metadata.
+-- psi:outside-transaction
+CREATE INDEX CONCURRENTLY IF NOT EXISTS contactos_wa_user_id ON contactos (wa_user_id) WHERE wa_user_id IS NOT NULL;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS conversaciones_telefono ON conversaciones (telefono);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS conversaciones_contacto_id ON conversaciones (contacto_id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS conversaciones_ts_ultimo_mensaje ON conversaciones (ts_ultimo_mensaje DESC);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS conversaciones_area ON conversaciones (area);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS mensajes_conversacion_timestamp ON mensajes (conversacion_id, "timestamp" DESC);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS mensajes_timestamp ON mensajes ("timestamp" DESC);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS mensajes_remitente_tipo ON mensajes (remitente_tipo);
+-- Not unique: production holds duplicate and '' wamids. The partial unique index the router's
+-- idempotency needs (mensajes_wamid_unico) is created once the data allows it (src/store/data-gate.ts).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS mensajes_whatsapp_message_id ON mensajes (whatsapp_message_id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS mensaje_reacciones_mensaje ON mensaje_reacciones (mensaje_id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS tickets_conversacion ON tickets (conversacion_id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS derivaciones_conversacion ON derivaciones (conversacion_id, ts_derivacion DESC);

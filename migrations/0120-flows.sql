@@ -168,6 +168,8 @@ CREATE TABLE IF NOT EXISTS autorespuestas_cortes_log (
   created_at      timestamptz DEFAULT now()
 );
 
--- The autoreply's agent guard reads the conversation's newest agent message.
-CREATE INDEX IF NOT EXISTS mensajes_agente_reciente
+-- psi:outside-transaction
+-- The autoreply's agent guard reads the conversation's newest agent message (built concurrently:
+-- mensajes is the CRM's largest live table; migration-parts.ts).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS mensajes_agente_reciente
   ON mensajes (conversacion_id, "timestamp" DESC) WHERE remitente_tipo = 'agente';

@@ -14,8 +14,6 @@ SELECT m.metadata->>'idempotency_key', m.id, m.metadata->>'request_hash', coales
  WHERE m.metadata ? 'idempotency_key' AND m.metadata->>'idempotency_key' IS NOT NULL
 ON CONFLICT (clave) DO NOTHING;
 
-DROP INDEX IF EXISTS mensajes_idempotency_key;
-
 -- Room on each page for a status's update beside its row, so it is a HOT update that touches no
 -- index (takes SHARE UPDATE EXCLUSIVE: reads and writes go on; only new pages are filled to 90 %).
 ALTER TABLE mensajes SET (fillfactor = 90);
@@ -23,3 +21,7 @@ ALTER TABLE mensajes SET (fillfactor = 90);
 -- The same for the journal's attempt count (the context query's bump before each attempt): a router
 -- table, so its own storage setting.
 ALTER TABLE router_eventos SET (fillfactor = 90);
+
+-- psi:outside-transaction
+-- Dropped without an ACCESS EXCLUSIVE lock on mensajes queued behind the CRM's reads (migration-parts.ts).
+DROP INDEX CONCURRENTLY IF EXISTS mensajes_idempotency_key;

@@ -10,6 +10,7 @@ import { ensureBatchFunction } from './batch-function.js';
 import { completionBatch } from './completion-batch.js';
 import { CONTEXT_BATCH } from './context-batch.js';
 import { enforceDataGuarantees } from './data-gate.js';
+import { runOutsideTransaction, splitMigration } from './migration-parts.js';
 import { readSchemaProfile } from './schema-profile.js';
 import { STATUS_BATCH } from './status-repository.js';
 import type { Db, ScriptRunner } from './db.js';
@@ -41,7 +42,9 @@ export async function migrationFiles(): Promise<string[]> {
 /**
  * Applies `migrations/NNNN-*.sql` in order, each once, recorded in `router_migraciones`. Runs under
  * a PostgreSQL advisory lock so several PM2 processes starting together do not race; each file runs
- * in its own transaction so a failure leaves nothing half-applied. Every migration is additive and
+ * in its own transaction so a failure leaves nothing half-applied, except the index builds on the
+ * CRM's live tables below a file's `-- psi:outside-transaction` line (migration-parts.ts), which run
+ * concurrently after it. Every migration is additive and
  * idempotent, written to run on the CRM's live database as well as on an empty one.
  * Then, when the menu tables are empty, loads `supabase/seed.sql` (the default menu) — never over
  * menus the CRM has edited — adds missing texts/areas from `supabase/seed-texts.sql`, and creates
@@ -74,10 +77,17 @@ export async function migrate(db: Db, log: Logger, options: { seed: boolean }): 
       }
       // What this file will add to this database (on the CRM's, most of it exists): logged change by change.
       const adds = additions(migrationObjects(sql, file), await loadSchema(conn));
+      const parts = splitMigration(sql);
+      const record = `INSERT INTO router_migraciones (nombre, checksum) VALUES ('${file}', '${checksum}')`;
       try {
-        await conn.exec(
-          `BEGIN;\n${sql}\n;INSERT INTO router_migraciones (nombre, checksum) VALUES ('${file}', '${checksum}');\nCOMMIT;`,
-        );
+        if (parts.outside.length === 0) {
+          await conn.exec(`BEGIN;\n${sql}\n;${record};\nCOMMIT;`);
+        } else {
+          // Recorded only once the index builds are done too: an interrupted start redoes the file.
+          await conn.exec(`BEGIN;\n${parts.transactional}\n;COMMIT;`);
+          for (const statement of parts.outside) await runOutsideTransaction(conn, db.engine, statement);
+          await conn.exec(record);
+        }
       } catch (err) {
         await conn.exec('ROLLBACK').catch(() => undefined);
         throw new AppError('MIGRATION_FAILED', `migration ${file} failed: ${(err as Error).message}`, {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db, QueryResult, ScriptRunner } from './db.js';
@@ -19,6 +20,9 @@ export interface PgDbOptions {
    */
   prepared?: boolean;
 }
+
+/** How often a process waiting for the migration lock asks again. */
+const ADVISORY_LOCK_POLL_MS = 100;
 
 const statementNames = new Map<string, string>();
 /** Stable name per SQL text (the same text always gets the same name, in every connection). */
@@ -116,7 +120,11 @@ export function createPgDb(options: PgDbOptions, log: Logger): Db {
     async withAdvisoryLock(key, fn) {
       const client = await connect();
       try {
-        await run(client, 'SELECT pg_advisory_lock($1)', [key]);
+        // Polled, not waited for: a session blocked inside pg_advisory_lock keeps its transaction
+        // open, and a migration's CREATE INDEX CONCURRENTLY (migration-parts.ts) waits for every
+        // older transaction to end — the holder and the waiters would deadlock.
+        while (!(await run<{ ok: boolean }>(client, 'SELECT pg_try_advisory_lock($1) AS ok', [key])).rows[0]?.ok)
+          await sleep(ADVISORY_LOCK_POLL_MS);
         try {
           return await fn(onClient(client));
         } finally {
