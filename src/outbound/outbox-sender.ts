@@ -3,13 +3,13 @@ import { backoffMs } from '../shared/backoff.js';
 import { ClaimLoop } from '../shared/claim-loop.js';
 import { workerId } from '../shared/worker-id.js';
 import type { Db } from '../store/db.js';
-import { claimOutbox, recordFailure, recordSent, recordSentMany, type OutboxItem } from '../store/outbox-repository.js';
+import { claimOutbox, recordFailure, type OutboxItem } from '../store/outbox-repository.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { GraphClient } from './graph-client.js';
 import { GraphApiError, backoffFor } from './graph-errors.js';
 import { InboxDeliveryError, type InboxClient } from './inbox-client.js';
 import { RateLimiter } from './rate-limiter.js';
-import { RecordBatcher, databaseAway } from './record-batcher.js';
+import { RecordBatcher } from './record-batcher.js';
 import { isEvolutionSender } from '../evolution/line-ids.js';
 import type { EvolutionTransport } from './evolution-transport.js';
 
@@ -180,29 +180,22 @@ export class OutboxSender {
     }
   }
 
-  /** Retries the records that failed; returns false while the database still refuses them. */
+  /** Retries the records that failed; returns false while the database still refuses any of them. */
   private async flushUnrecorded(): Promise<boolean> {
-    // All in one statement; if that fails for another reason than the database being away, one row
-    // may be the cause, so each is then tried alone as before.
-    const items = [...this.unrecorded].map(([id, wamid]) => ({ id, wamid }));
-    try {
-      const revived = await recordSentMany(this.db, this.owner, items);
-      for (const { id } of items) this.unrecorded.delete(id);
-      if (revived.length > 0) this.hooks.onStatusesRevived?.(revived.map((r) => r.id));
-      return true;
-    } catch (err) {
-      if (databaseAway(err)) return false;
-    }
-    for (const [id, wamid] of this.unrecorded) {
-      try {
-        const revived = await recordSent(this.db, id, this.owner, wamid);
-        this.unrecorded.delete(id);
-        if (revived.length > 0) this.hooks.onStatusesRevived?.(revived);
-      } catch {
-        return false;
+    // Asked for in one turn, so the record batcher writes them together (and row by row only when
+    // the shared statement failed for a reason one row may carry).
+    const entries = [...this.unrecorded];
+    const outcomes = await Promise.allSettled(entries.map(([id, wamid]) => this.records.record(id, wamid)));
+    let all = true;
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') {
+        all = false;
+        return;
       }
-    }
-    return true;
+      this.unrecorded.delete(entries[i]![0]);
+      if (outcome.value.length > 0) this.hooks.onStatusesRevived?.(outcome.value);
+    });
+    return all;
   }
 
   private async sendWhatsapp(item: OutboxItem): Promise<SendResult> {

@@ -33,34 +33,21 @@ export class RecordBatcher {
       maxBatch: MAX_BATCH,
       maxInFlight: 1,
       gatherTurn: true,
-      run: (batch) => this.write(batch),
+      run: async (batch) => revivedPerRow(batch, await recordSentMany(this.db, this.owner, batch)),
+      splitWhen: (err) => {
+        if (databaseAway(err)) return false;
+        this.log.warn(
+          { err: { code: isAppError(err) ? err.code : undefined, message: (err as Error).message } },
+          'batched outbox record failed; recording each row alone',
+        );
+        return true;
+      },
     });
   }
 
   /** Records one row; resolves with the revived status ids once it is committed. */
   record(id: string, wamid: string | null): Promise<string[]> {
     return this.coalescer.submit({ id, wamid });
-  }
-
-  private async write(batch: SentRecord[]): Promise<(string[] | Error)[]> {
-    try {
-      return revivedPerRow(batch, await recordSentMany(this.db, this.owner, batch));
-    } catch (err) {
-      if (batch.length === 1 || databaseAway(err)) throw err;
-      this.log.warn(
-        { rows: batch.length, err: { code: isAppError(err) ? err.code : undefined, message: (err as Error).message } },
-        'batched outbox record failed; recording each row alone',
-      );
-    }
-    const results: (string[] | Error)[] = [];
-    for (const row of batch) {
-      try {
-        results.push(revivedPerRow([row], await recordSentMany(this.db, this.owner, [row]))[0]!);
-      } catch (err) {
-        results.push(err instanceof Error ? err : new Error(String(err)));
-      }
-    }
-    return results;
   }
 }
 

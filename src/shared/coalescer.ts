@@ -5,7 +5,8 @@
  * `maxBatch`) in one batch. No timers: under load batches grow by themselves, at rest they are one.
  *
  * `run` answers every item of its batch, in order: a value, or an Error that fails that item alone.
- * If `run` itself throws, every item of the batch fails with that error.
+ * If `run` itself throws, every item of the batch fails with that error — unless `splitWhen` says
+ * the error may be one item's: then each item is run again in a batch of its own.
  */
 export interface CoalescerOptions<I, O> {
   maxBatch: number;
@@ -22,6 +23,12 @@ export interface CoalescerOptions<I, O> {
    */
   sizeOf?: (item: I) => number;
   maxSize?: number;
+  /**
+   * A batch of several that `run` failed as a whole with this error is run again item by item, one
+   * after another, so one item's bad data fails that item alone. Not for errors that every item would
+   * meet again (the database away): those fail the batch at once.
+   */
+  splitWhen?: (err: unknown) => boolean;
 }
 
 interface Waiting<I, O> {
@@ -84,7 +91,7 @@ export class Coalescer<I, O> {
   private async runBatch(batch: Waiting<I, O>[]): Promise<void> {
     let answer: () => void;
     try {
-      const results = await this.options.run(batch.map((w) => w.item));
+      const results = await this.runItems(batch.map((w) => w.item));
       answer = () =>
         batch.forEach((w, i) => {
           const r = results[i];
@@ -100,5 +107,24 @@ export class Coalescer<I, O> {
     this.inFlight -= 1;
     answer();
     this.pump();
+  }
+
+  /** `run` over the items; split into single-item runs when `splitWhen` holds for its failure. */
+  private async runItems(items: I[]): Promise<(O | Error)[]> {
+    try {
+      return await this.options.run(items);
+    } catch (err) {
+      if (items.length === 1 || !this.options.splitWhen?.(err)) throw err;
+    }
+    const results: (O | Error)[] = [];
+    for (const item of items) {
+      try {
+        const alone = await this.options.run([item]);
+        results.push(alone.length > 0 ? alone[0]! : new Error('batch returned fewer results than items'));
+      } catch (err) {
+        results.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    return results;
   }
 }

@@ -4,8 +4,8 @@ import type { InboundEvent } from '../webhook/inbound-event.js';
 import type { Db } from './db.js';
 import {
   appendToJournal,
+  distinctJournalRows,
   JOURNAL_SLICE_ROWS,
-  journalRow,
   runJournalStatement,
   type JournalAppendResult,
   type JournalRow,
@@ -58,7 +58,9 @@ export class JournalBatcher {
       maxInFlight: Math.max(1, options.maxInFlight ?? 2),
       sizeOf: (r) => r.rows.length,
       maxSize: JOURNAL_SLICE_ROWS,
-      run: (batch) => this.settle(batch),
+      run: (batch) => this.write(batch),
+      // A shared statement that failed for a reason one request may carry: each request alone.
+      splitWhen: (err) => !(err instanceof AppError && err.retryable),
     });
   }
 
@@ -66,38 +68,16 @@ export class JournalBatcher {
     return { ...this.counts };
   }
 
-  append(events: readonly InboundEvent[], requestId: string): Promise<JournalAppendResult> {
+  async append(events: readonly InboundEvent[], requestId: string): Promise<JournalAppendResult> {
     this.counts.requests += 1;
     // A batch bigger than a statement keeps its own sliced transaction (atomic, event loop yielded).
     if (events.length > JOURNAL_SLICE_ROWS) {
       this.counts.statements += Math.ceil(events.length / JOURNAL_SLICE_ROWS);
       return appendToJournal(this.db, events, requestId);
     }
-    let rows: JournalRow[];
-    try {
-      rows = distinctRows(events);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (rows.length === 0) return Promise.resolve({ inserted: [], pending: [], duplicates: events.length });
+    const rows = await distinctJournalRows(events);
+    if (rows.length === 0) return { inserted: [], pending: [], duplicates: events.length };
     return this.coalescer.submit({ requestId, rows, eventCount: events.length });
-  }
-
-  /** Writes the batch; a shared statement that failed for a reason one request may carry is retried request by request. */
-  private async settle(batch: Request[]): Promise<(JournalAppendResult | Error)[]> {
-    try {
-      return await this.write(batch);
-    } catch (err) {
-      if (batch.length === 1 || (err instanceof AppError && err.retryable)) throw err;
-    }
-    return Promise.all(
-      batch.map((r) =>
-        this.write([r]).then(
-          (results) => results[0]!,
-          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-        ),
-      ),
-    );
   }
 
   /** ONE statement for the batch; each waiter's result in batch order. */
@@ -125,17 +105,4 @@ export class JournalBatcher {
     batch.forEach((w, i) => (results[i]!.duplicates = w.eventCount - results[i]!.inserted.length));
     return results;
   }
-}
-
-/** The request's rows with in-request duplicate keys dropped, as `appendToJournal` does. */
-function distinctRows(events: readonly InboundEvent[]): JournalRow[] {
-  const seen = new Set<string>();
-  const rows: JournalRow[] = [];
-  for (const event of events) {
-    const row = journalRow(event);
-    if (seen.has(row.clave)) continue;
-    seen.add(row.clave);
-    rows.push(row);
-  }
-  return rows;
 }

@@ -80,15 +80,7 @@ export async function appendToJournal(
   seqs: readonly (number | null)[] = [],
   slicer: TimeSlicer = new TimeSlicer(),
 ): Promise<JournalAppendResult> {
-  const seen = new Set<string>();
-  const rows: JournalRow[] = [];
-  for (const [index, event] of events.entries()) {
-    if (slicer.due) await slicer.pause();
-    const row = journalRow(event, seqs[index] ?? null);
-    if (seen.has(row.clave)) continue;
-    seen.add(row.clave);
-    rows.push(row);
-  }
+  const rows = await distinctJournalRows(events, seqs, slicer);
   const result: JournalAppendResult = { inserted: [], pending: [], duplicates: events.length };
   if (rows.length === 0) return result;
   // Collected slice by slice: mapping 50,000 rows at the end was itself a stall.
@@ -136,6 +128,27 @@ export interface JournalWritten {
   tipo: InboundEvent['kind'];
   conv_key: string | null;
   estado: string;
+}
+
+/**
+ * The events' journal rows in order, a key sent twice in the batch kept once (its first time).
+ * With a `slicer`, a long batch gives the event loop back as it goes.
+ */
+export async function distinctJournalRows(
+  events: readonly InboundEvent[],
+  seqs: readonly (number | null)[] = [],
+  slicer?: TimeSlicer,
+): Promise<JournalRow[]> {
+  const seen = new Set<string>();
+  const rows: JournalRow[] = [];
+  for (const [index, event] of events.entries()) {
+    if (slicer?.due) await slicer.pause();
+    const row = journalRow(event, seqs[index] ?? null);
+    if (seen.has(row.clave)) continue;
+    seen.add(row.clave);
+    rows.push(row);
+  }
+  return rows;
 }
 
 export function journalRow(event: InboundEvent, seq: number | null = null): JournalRow {

@@ -1,3 +1,4 @@
+import { splitStatements } from './crm-check/migration-objects.js';
 import type { ScriptRunner } from './db.js';
 
 /**
@@ -22,14 +23,7 @@ export function splitMigration(sql: string): MigrationParts {
   const lines = sql.split('\n');
   const at = lines.findIndex((l) => l.trim() === OUTSIDE_TRANSACTION_MARKER);
   if (at === -1) return { transactional: sql, outside: [] };
-  const outside = lines
-    .slice(at + 1)
-    .filter((l) => !l.trim().startsWith('--'))
-    .join('\n')
-    .split(';')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  return { transactional: lines.slice(0, at).join('\n'), outside };
+  return { transactional: lines.slice(0, at).join('\n'), outside: splitStatements(lines.slice(at + 1).join('\n')) };
 }
 
 const CONCURRENT_INDEX = /^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+("?)([A-Za-z0-9_]+)\1\s/i;

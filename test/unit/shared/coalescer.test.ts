@@ -86,4 +86,32 @@ describe('Coalescer', () => {
     r.release();
     expect(await Promise.all(all)).toEqual([10, 20, 30]);
   });
+
+  it('when a batch fails as a whole and splitWhen holds, then each item is run alone and only the one at fault fails; otherwise the batch fails at once', async () => {
+    const runs: number[][] = [];
+    // A statement over several items fails for the poisoned one (13) among them; alone, only it fails.
+    const run = async (items: number[]) => {
+      runs.push(items);
+      if (items.includes(13)) throw new Error(items.length > 1 ? 'shared statement refused' : 'poisoned');
+      return items.map((i) => i * 10);
+    };
+    const split = new Coalescer({ maxBatch: 10, maxInFlight: 1, gatherTurn: true, run, splitWhen: () => true });
+    const answers = await Promise.allSettled([12, 13, 14].map((i) => split.submit(i)));
+    expect(runs).toEqual([[12, 13, 14], [12], [13], [14]]);
+    expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : (a.reason as Error).message))).toEqual([
+      120,
+      'poisoned',
+      140,
+    ]);
+
+    runs.length = 0;
+    const away = new Coalescer({ maxBatch: 10, maxInFlight: 1, gatherTurn: true, run, splitWhen: () => false });
+    const refused = await Promise.allSettled([12, 13, 14].map((i) => away.submit(i)));
+    expect(runs).toEqual([[12, 13, 14]]);
+    expect(refused.map((a) => (a.status === 'rejected' ? (a.reason as Error).message : a.value))).toEqual([
+      'shared statement refused',
+      'shared statement refused',
+      'shared statement refused',
+    ]);
+  });
 });
